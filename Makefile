@@ -1,0 +1,60 @@
+# osmstub: the OSM ticket-association contract, its Go client and its stub server.
+# `make help` lists the targets.
+
+GO        ?= go
+ADDR      ?= 127.0.0.1:8080
+FUZZTIME  ?= 10s
+BIN       := bin/osm-stub
+
+.DEFAULT_GOAL := help
+.PHONY: help generate build run test vet test-go test-interop fuzz-short lint check-generated
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+generate: ## regenerate gen/ from openapi.yaml
+	$(GO) generate ./gen/...
+
+build: ## build the stub binary into bin/
+	$(GO) build -o $(BIN) ./cmd/osm-stub
+
+run: ## run the stub on its built-in demo data (ADDR=127.0.0.1:8080)
+	$(GO) run ./cmd/osm-stub -addr $(ADDR)
+
+test: vet check-generated lint test-go fuzz-short test-interop ## everything CI runs
+
+vet: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test-go: ## unit, contract and integration tests with the race detector
+	$(GO) test -race -count=1 ./...
+
+fuzz-short: ## a short run of every fuzz target (FUZZTIME=10s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+test-interop: ## the official Huawei Cloud Go SDK against the stub (nested module)
+	@if [ -f interop/go.mod ]; then cd interop && $(GO) test -race -count=1 ./...; \
+	  else echo "interop/ not present yet"; fi
+
+check-generated: ## regenerate and fail if gen/ changed
+	$(MAKE) --no-print-directory generate
+	@git diff --exit-code --stat -- gen/ || { echo "gen/ is out of date or was edited by hand: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- gen/)" || { echo "untracked files in gen/"; exit 1; }
+
+lint: ## Spectral and Redocly on openapi.yaml, zero findings
+	@command -v npm >/dev/null 2>&1 || { echo "lint needs Node.js (>= 20.19) and npm"; exit 1; }
+	@stamp=lint/node_modules/.osmstub-installed; \
+	  if [ ! -f $$stamp ] || [ lint/package.json -nt $$stamp ] || [ lint/package-lock.json -nt $$stamp ]; then \
+	    echo "npm ci --prefix lint"; \
+	    SCARF_ANALYTICS=false npm ci --prefix lint --ignore-scripts --no-audit --no-fund --no-update-notifier && touch $$stamp; \
+	  fi
+	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true \
+	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml

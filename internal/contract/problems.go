@@ -1,0 +1,205 @@
+package contract
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Problem is one broken rule of a request: the field it concerns, named as
+// the caller wrote it (a parameter name or a path into the body such as
+// related_id_list[3]), and the rule in a few words.
+type Problem struct {
+	Field string
+	Rule  string
+}
+
+func (p Problem) String() string { return p.Field + ": " + p.Rule }
+
+// Kind says what a validation failure is about, which decides its status.
+type Kind int
+
+const (
+	// Invalid is a parameter or body that breaks the schema (400).
+	Invalid Kind = iota
+	// Malformed is a body that is not JSON at all (400).
+	Malformed
+	// WrongContentType is a body sent with a media type the operation does not take (415).
+	WrongContentType
+)
+
+// Classify reports what kind of failure a kin-openapi request error is.
+func Classify(err error) Kind {
+	var reqErr *openapi3filter.RequestError
+	for _, e := range flatten(err) {
+		if !errors.As(e, &reqErr) || reqErr.RequestBody == nil {
+			continue
+		}
+		if strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value") {
+			return WrongContentType
+		}
+		var parseErr *openapi3filter.ParseError
+		if errors.As(reqErr.Err, &parseErr) {
+			return Malformed
+		}
+	}
+	return Invalid
+}
+
+// Problems flattens a kin-openapi request validation error (a MultiError of
+// RequestErrors, each perhaps wrapping a MultiError of SchemaErrors) into
+// one Problem per broken rule: parameters first, then the body's fields in
+// name order, so the same request always gets the same message. It reads
+// only Reason, the JSON pointer and the parameter, never Error(), which
+// would dump the schema and the caller's value.
+func Problems(err error) []Problem {
+	var params, body []Problem
+	for _, e := range flatten(err) {
+		var reqErr *openapi3filter.RequestError
+		if !errors.As(e, &reqErr) {
+			continue
+		}
+		switch {
+		case reqErr.Parameter != nil:
+			params = append(params, parameterProblems(reqErr)...)
+		case reqErr.RequestBody != nil:
+			body = append(body, bodyProblems(reqErr)...)
+		}
+	}
+	sort.SliceStable(body, func(i, j int) bool { return body[i].Field < body[j].Field })
+	return append(params, body...)
+}
+
+// Message joins problems into the error_msg of a 400: "a: rule; b: rule".
+func Message(problems []Problem) string {
+	parts := make([]string, len(problems))
+	for i, p := range problems {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// flatten expands MultiErrors, but only at the top of each error: errors.As
+// would reach through a RequestError into the MultiError it wraps and lose
+// which parameter or body the schema errors belong to.
+func flatten(err error) []error {
+	me, ok := err.(openapi3.MultiError)
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range me {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
+
+func parameterProblems(reqErr *openapi3filter.RequestError) []Problem {
+	name := reqErr.Parameter.Name
+	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
+		return []Problem{{name, "is required"}}
+	}
+	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidEmptyValue) {
+		return []Problem{{name, "must not be empty"}}
+	}
+	var parseErr *openapi3filter.ParseError
+	if errors.As(reqErr.Err, &parseErr) {
+		return []Problem{{name, parseRule(parseErr)}}
+	}
+	if ps := schemaProblems(reqErr.Err, name); len(ps) > 0 {
+		return ps
+	}
+	return []Problem{{name, "is invalid"}}
+}
+
+func bodyProblems(reqErr *openapi3filter.RequestError) []Problem {
+	switch {
+	case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
+		return []Problem{{"body", "is required"}}
+	case strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
+		return []Problem{{"Content-Type", "must be application/json"}}
+	}
+	var parseErr *openapi3filter.ParseError
+	if errors.As(reqErr.Err, &parseErr) {
+		return []Problem{{"body", "is not valid JSON"}}
+	}
+	if ps := schemaProblems(reqErr.Err, ""); len(ps) > 0 {
+		return ps
+	}
+	return []Problem{{"body", "is invalid"}}
+}
+
+func schemaProblems(err error, base string) []Problem {
+	var out []Problem
+	for _, e := range flatten(err) {
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) {
+			out = append(out, schemaProblem(se, base))
+		}
+	}
+	return out
+}
+
+func schemaProblem(se *openapi3.SchemaError, base string) Problem {
+	field := fieldName(base, se.JSONPointer())
+	switch se.SchemaField {
+	case "required":
+		return Problem{field, "is required"}
+	case "properties":
+		if name, ok := quoted(se.Reason); ok {
+			return Problem{fieldName(field, []string{name}), "is not a known property"}
+		}
+	}
+	rule := strings.TrimPrefix(se.Reason, "value ")
+	if field == "" {
+		field = "body"
+	}
+	return Problem{field, rule}
+}
+
+// fieldName renders a JSON pointer the way the caller wrote the field:
+// related_id_list[3], not /related_id_list/3.
+func fieldName(base string, pointer []string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	for _, key := range pointer {
+		if _, err := strconv.Atoi(key); err == nil && b.Len() > 0 {
+			b.WriteString("[" + key + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+	}
+	return b.String()
+}
+
+// quoted returns the first double-quoted name in a kin-openapi reason such
+// as `property "foo" is unsupported`.
+func quoted(reason string) (string, bool) {
+	start := strings.IndexByte(reason, '"')
+	if start < 0 {
+		return "", false
+	}
+	name, err := strconv.QuotedPrefix(reason[start:])
+	if err != nil {
+		return "", false
+	}
+	name, err = strconv.Unquote(name)
+	return name, err == nil
+}
+
+func parseRule(pe *openapi3filter.ParseError) string {
+	switch pe.Kind {
+	case openapi3filter.KindInvalidFormat:
+		if pe.Reason != "" {
+			return "is " + pe.Reason
+		}
+	}
+	return "has an invalid value"
+}

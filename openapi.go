@@ -1,0 +1,12 @@
+// Package osmstub is the root of the osmstub module: the OSM ticket-association
+// contract (openapi.yaml), the Go client generated from it (package client),
+// and a contract-validated stub server (package server, binary cmd/osm-stub).
+package osmstub
+
+import _ "embed"
+
+// OpenAPI is openapi.yaml exactly as written, for serving and for tools that
+// want the document itself rather than the parsed copy in package gen.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
