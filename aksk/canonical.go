@@ -124,8 +124,10 @@ func writeQuery(b *strings.Builder, rawQuery string) error {
 }
 
 // writeHeaders writes one "name:value\n" line per value of each signed
-// header. Values are sorted untrimmed and then trimmed, as in the SDK. With
-// no lines at all the SDK still writes the final "\n".
+// header, values trimmed and then sorted. (The SDK sorts before trimming, but
+// it only ever has one value per header, and net/http trims values when
+// sending, so sorting trimmed values is what a server can reproduce.) With no
+// lines at all the SDK still writes the final "\n".
 func writeHeaders(b *strings.Builder, req *http.Request, signedHeaders []string) error {
 	var err error
 	lines := 0
@@ -134,8 +136,8 @@ func writeHeaders(b *strings.Builder, req *http.Request, signedHeaders []string)
 		if len(vs) == 0 && err == nil {
 			err = fmt.Errorf("%w: signed header %q is absent from the request", ErrBadSignature, clip(name))
 		}
-		if len(vs) > 1 && !slices.IsSorted(vs) {
-			vs = slices.Sorted(slices.Values(vs)) // copy: never reorder the caller's header
+		if len(vs) > 1 {
+			vs = trimmedSorted(vs)
 		}
 		for _, v := range vs {
 			b.WriteString(name)
@@ -149,6 +151,17 @@ func writeHeaders(b *strings.Builder, req *http.Request, signedHeaders []string)
 		b.WriteByte('\n')
 	}
 	return err
+}
+
+// trimmedSorted returns a sorted copy of the trimmed values; the caller's
+// header is never modified.
+func trimmedSorted(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.TrimSpace(v)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // headerValues returns the values of the header whose lowercased name is

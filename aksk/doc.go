@@ -23,8 +23,9 @@
 //     "/" unless it already ends with one ("" and "/" both give "/");
 //  3. the canonical query: keys sorted, the values of a key sorted (both
 //     before escaping, as the SDK does), esc(k)=esc(v) joined by "&";
-//  4. the canonical headers: for each signed header, for each of its values
-//     (sorted), "name:" + strings.TrimSpace(value) + "\n";
+//  4. the canonical headers: for each signed header, in the listed order,
+//     and for each of its values (trimmed with strings.TrimSpace, then
+//     sorted), "name:" + value + "\n"; the block thus ends with "\n";
 //  5. the signed-header list;
 //  6. the lowercase hex SHA-256 of the body bytes, or the value of
 //     X-Sdk-Content-Sha256 when that header is present (UNSIGNED-PAYLOAD).

@@ -1,0 +1,139 @@
+// Command osm-stub runs the OSM ticket-association stub server.
+//
+// Every flag has an environment variable of the same meaning; a flag given
+// on the command line wins. Run with -h for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/server"
+)
+
+type config struct {
+	addr      string
+	fixtures  string
+	logLevel  string
+	logFormat string
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "osm-stub:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("osm-stub", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.addr, "addr", env("OSM_STUB_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env OSM_STUB_ADDR)")
+	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
+	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c, nil
+}
+
+func env(name, fallback string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return fallback
+}
+
+func newLogger(c config, out io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: want text or json, got %q", c.logFormat)
+}
+
+func run(ctx context.Context, args []string, logOut io.Writer) error {
+	c, err := parseFlags(args, logOut)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	log, err := newLogger(c, logOut)
+	if err != nil {
+		return err
+	}
+	opts := server.Options{Logger: log}
+	if c.fixtures != "" {
+		d, err := fixtures.Load(c.fixtures)
+		if err != nil {
+			return err
+		}
+		opts.Fixtures = &d
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, ln, srv, log)
+}
+
+// serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdownCtx)
+}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Dataset is a whole state to load: users, and tickets with their initial
+// associations. It is what a fixtures file holds.
+type Dataset struct {
+	Users   []User   `json:"users" yaml:"users"`
+	Tickets []Ticket `json:"tickets" yaml:"tickets"`
+}
+
+// FieldError names the entry and field of a Dataset that is wrong.
+type FieldError struct {
+	Entry string // e.g. users[1] or tickets[0] (DEMO-1)
+	Field string
+	Rule  string
+}
+
+func (e *FieldError) Error() string { return e.Entry + "." + e.Field + ": " + e.Rule }
+
+// Validate checks the whole dataset and reports every problem, each a
+// *FieldError, joined with errors.Join.
+func (d Dataset) Validate() error {
+	var errs []error
+	add := func(entry, field, format string, args ...any) {
+		errs = append(errs, &FieldError{Entry: entry, Field: field, Rule: fmt.Sprintf(format, args...)})
+	}
+	users := map[string]User{}
+	creds := map[string]string{}
+	for i, u := range d.Users {
+		entry := fmt.Sprintf("users[%d]", i)
+		checkLen(add, entry, "name", u.Name, 1, 256)
+		if _, dup := users[u.Name]; dup {
+			add(entry, "name", "user %q is defined twice", u.Name)
+		}
+		users[u.Name] = u
+		for j, tok := range u.Tokens {
+			checkLen(add, entry, fmt.Sprintf("tokens[%d]", j), tok, 1, 5000)
+			claim(add, creds, entry, fmt.Sprintf("tokens[%d]", j), "token:"+tok)
+		}
+		for j, k := range u.Keys {
+			field := fmt.Sprintf("access_keys[%d]", j)
+			checkLen(add, entry, field+".ak", k.AK, 1, 128)
+			checkLen(add, entry, field+".sk", k.SK, 1, 256)
+			claim(add, creds, entry, field+".ak", "ak:"+k.AK)
+		}
+	}
+	tickets := map[string]Ticket{}
+	for i, t := range d.Tickets {
+		entry := fmt.Sprintf("tickets[%d]", i)
+		checkLen(add, entry, "id", t.ID, 1, 64)
+		if _, dup := tickets[t.ID]; dup {
+			add(entry, "id", "ticket %q is defined twice", t.ID)
+		}
+		tickets[t.ID] = t
+		if _, ok := users[t.Owner]; !ok {
+			add(entry, "owner", "unknown user %q", t.Owner)
+		}
+		checkLen(add, entry, "simple_description", t.Description, 1, 2000)
+	}
+	for i, t := range d.Tickets {
+		entry := fmt.Sprintf("tickets[%d]", i)
+		for j, r := range t.Relations {
+			field := fmt.Sprintf("relations[%d]", j)
+			if _, ok := tickets[r]; !ok {
+				add(entry, field, "unknown ticket %q", r)
+			} else if r == t.ID {
+				add(entry, field, "a ticket cannot be associated with itself")
+			}
+		}
+	}
+	for id, n := range d.pairCounts() {
+		if n > MaxRelations {
+			add("tickets", id, "has %d associations (counting both sides), at most %d", n, MaxRelations)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkLen(add func(string, string, string, ...any), entry, field, v string, min, max int) {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case n < min && min == 1:
+		add(entry, field, "is required")
+	case n < min:
+		add(entry, field, "must be at least %d characters", min)
+	case n > max:
+		add(entry, field, "must be at most %d characters", max)
+	}
+}
+
+func claim(add func(string, string, string, ...any), seen map[string]string, entry, field, key string) {
+	if other, ok := seen[key]; ok && other != entry {
+		add(entry, field, "is already used by %s", other)
+	}
+	seen[key] = entry
+}
+
+// pairs returns each association once, in the order the file lists them.
+func (d Dataset) pairs() [][2]string {
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	for _, t := range d.Tickets {
+		for _, r := range t.Relations {
+			key := [2]string{min(t.ID, r), max(t.ID, r)}
+			if !seen[key] && r != t.ID {
+				seen[key] = true
+				out = append(out, [2]string{t.ID, r})
+			}
+		}
+	}
+	return out
+}
+
+func (d Dataset) pairCounts() map[string]int {
+	n := map[string]int{}
+	for _, p := range d.pairs() {
+		n[p[0]]++
+		n[p[1]]++
+	}
+	return n
+}
+
+// Load validates d and writes it into s in one transaction. Unless reset is
+// set, it loads only into an empty store and otherwise keeps what is there
+// (loaded reports which).
+func Load(ctx context.Context, s Store, d Dataset, reset bool) (loaded bool, err error) {
+	if err := d.Validate(); err != nil {
+		return false, err
+	}
+	err = s.Update(ctx, func(tx Tx) error {
+		loaded = false
+		if reset {
+			if err := tx.Reset(); err != nil {
+				return err
+			}
+		} else if empty, err := tx.Empty(); err != nil || !empty {
+			return err
+		}
+		if err := put(tx, d); err != nil {
+			return err
+		}
+		loaded = true
+		return nil
+	})
+	return loaded, err
+}
+
+func put(tx Tx, d Dataset) error {
+	for _, u := range d.Users {
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+	}
+	for _, t := range d.Tickets {
+		if err := tx.PutTicket(t); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.pairs() {
+		if err := tx.AddPair(p[0], p[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+// Package memory is the in-memory Store: every transaction runs under one
+// mutex, and an undo log rolls back a transaction whose function fails, so
+// a refused request leaves no trace.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/osmstub/osmstub/server/store"
+)
+
+// Store is the in-memory backend. The zero value is not usable; call New.
+type Store struct {
+	mu    sync.RWMutex
+	state state
+}
+
+type state struct {
+	users     map[string]store.User
+	tokens    map[string]string // token -> user name
+	keys      map[string]string // AK -> user name
+	tickets   map[string]store.Ticket
+	relations map[string][]string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	s := &Store{}
+	s.state.clear()
+	return s
+}
+
+func (st *state) clear() {
+	*st = state{
+		users:     map[string]store.User{},
+		tokens:    map[string]string{},
+		keys:      map[string]string{},
+		tickets:   map[string]store.Ticket{},
+		relations: map[string][]string{},
+	}
+}
+
+// Update runs fn under the write lock and undoes its writes if it fails.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &tx{st: &s.state, writable: true}
+	if err := fn(tx); err != nil {
+		tx.rollback()
+		return err
+	}
+	return nil
+}
+
+// View runs fn under the read lock.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(&tx{st: &s.state})
+}
+
+// Close does nothing; the state goes with the process.
+func (s *Store) Close() error { return nil }
+
+type tx struct {
+	st       *state
+	writable bool
+	undo     []func()
+}
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+}
+
+func (t *tx) write() error {
+	if !t.writable {
+		return fmt.Errorf("memory: write in a read-only transaction")
+	}
+	return nil
+}
+
+func (t *tx) Ticket(id string) (store.Ticket, error) {
+	tk, ok := t.st.tickets[id]
+	if !ok {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	return tk, nil
+}
+
+func (t *tx) Relations(id string) ([]string, error) {
+	return slices.Clone(t.st.relations[id]), nil
+}
+
+func (t *tx) AddPair(a, b string) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, p := range [][2]string{{a, b}, {b, a}} {
+		from, to := p[0], p[1]
+		old := t.st.relations[from]
+		t.st.relations[from] = append(slices.Clip(old), to)
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
+	}
+	return nil
+}
+
+func (t *tx) RemovePair(a, b string) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, p := range [][2]string{{a, b}, {b, a}} {
+		from, to := p[0], p[1]
+		old := t.st.relations[from]
+		t.st.relations[from] = slices.DeleteFunc(slices.Clone(old), func(id string) bool { return id == to })
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
+	}
+	return nil
+}
+
+func (t *tx) User(name string) (store.User, error) {
+	u, ok := t.st.users[name]
+	if !ok {
+		return store.User{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
+func (t *tx) UserByToken(token string) (store.User, error) {
+	name, ok := t.st.tokens[token]
+	if !ok {
+		return store.User{}, store.ErrNotFound
+	}
+	return t.User(name)
+}
+
+func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
+	name, ok := t.st.keys[ak]
+	if !ok {
+		return store.User{}, store.AccessKey{}, store.ErrNotFound
+	}
+	u, err := t.User(name)
+	for _, k := range u.Keys {
+		if k.AK == ak {
+			return u, k, err
+		}
+	}
+	return store.User{}, store.AccessKey{}, store.ErrNotFound
+}
+
+func (t *tx) PutUser(u store.User) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, tok := range u.Tokens {
+		if owner, ok := t.st.tokens[tok]; ok && owner != u.Name {
+			return fmt.Errorf("token of user %s: %w", u.Name, store.ErrExists)
+		}
+	}
+	for _, k := range u.Keys {
+		if owner, ok := t.st.keys[k.AK]; ok && owner != u.Name {
+			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
+		}
+	}
+	old, existed := t.st.users[u.Name]
+	t.unindex(old)
+	t.st.users[u.Name] = u
+	t.index(u)
+	t.undo = append(t.undo, func() {
+		t.unindex(u)
+		delete(t.st.users, u.Name)
+		if existed {
+			t.st.users[old.Name] = old
+			t.index(old)
+		}
+	})
+	return nil
+}
+
+func (t *tx) index(u store.User) {
+	for _, tok := range u.Tokens {
+		t.st.tokens[tok] = u.Name
+	}
+	for _, k := range u.Keys {
+		t.st.keys[k.AK] = u.Name
+	}
+}
+
+func (t *tx) unindex(u store.User) {
+	for _, tok := range u.Tokens {
+		delete(t.st.tokens, tok)
+	}
+	for _, k := range u.Keys {
+		delete(t.st.keys, k.AK)
+	}
+}
+
+func (t *tx) PutTicket(tk store.Ticket) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	if _, ok := t.st.tickets[tk.ID]; ok {
+		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
+	}
+	tk.Relations = nil
+	t.st.tickets[tk.ID] = tk
+	t.undo = append(t.undo, func() { delete(t.st.tickets, tk.ID) })
+	return nil
+}
+
+func (t *tx) Snapshot() (store.Dataset, error) {
+	var d store.Dataset
+	for _, u := range t.st.users {
+		d.Users = append(d.Users, u)
+	}
+	for id, tk := range t.st.tickets {
+		tk.Relations = slices.Clone(t.st.relations[id])
+		d.Tickets = append(d.Tickets, tk)
+	}
+	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
+	return d, nil
+}
+
+func (t *tx) Empty() (bool, error) {
+	return len(t.st.users) == 0 && len(t.st.tickets) == 0, nil
+}
+
+func (t *tx) Reset() error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	old := *t.st
+	t.st.clear()
+	t.undo = append(t.undo, func() { *t.st = old })
+	return nil
+}

@@ -1,0 +1,101 @@
+// Package store holds the stub's state (users, tickets, associations), the
+// Store interface every backend implements, and the association rules,
+// written once over that interface.
+//
+// A backend supplies transactions; the rules in rules.go decide what a
+// transaction may do. The store never sees HTTP.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// MaxRelations is how many associations one ticket may hold.
+const MaxRelations = 3
+
+// User is an account of the stubbed service: who owns tickets, which groups
+// it belongs to, and the credentials that identify it.
+type User struct {
+	Name     string      `json:"name" yaml:"name"`
+	Groups   []string    `json:"groups,omitempty" yaml:"groups,omitempty"`
+	Tokens   []string    `json:"tokens,omitempty" yaml:"tokens,omitempty"`
+	Keys     []AccessKey `json:"access_keys,omitempty" yaml:"access_keys,omitempty"`
+	DomainID string      `json:"domain_id,omitempty" yaml:"domain_id,omitempty"`
+}
+
+// AccessKey is an AK/SK pair. A temporary credential also has a
+// SecurityToken, which a signed request must then carry in X-Security-Token.
+type AccessKey struct {
+	AK            string `json:"ak" yaml:"ak"`
+	SK            string `json:"sk" yaml:"sk"`
+	SecurityToken string `json:"security_token,omitempty" yaml:"security_token,omitempty"`
+}
+
+// InGroup reports whether u belongs to group.
+func (u User) InGroup(group string) bool {
+	for _, g := range u.Groups {
+		if g == group {
+			return true
+		}
+	}
+	return false
+}
+
+// Ticket is a service ticket. Relations lists the IDs of the associated
+// tickets in the order they were associated.
+type Ticket struct {
+	ID          string   `json:"id" yaml:"id"`
+	Owner       string   `json:"owner" yaml:"owner"`
+	Description string   `json:"simple_description" yaml:"simple_description"`
+	Relations   []string `json:"relations,omitempty" yaml:"relations,omitempty"`
+}
+
+// Errors a backend returns.
+var (
+	// ErrNotFound: the user or ticket does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a user, token, access key or ticket with that name exists.
+	ErrExists = errors.New("already exists")
+)
+
+// Store is a backend. Every read and write of the rules happens inside one
+// call of Update (read-write) or View (read-only), atomically: if fn returns
+// an error, nothing it wrote is kept.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction's view of the state. It is the whole surface the
+// rules need, kept small so that SQL backends can implement it directly.
+type Tx interface {
+	// Ticket returns a ticket without its Relations, or ErrNotFound.
+	Ticket(id string) (Ticket, error)
+	// Relations returns the IDs associated with id, in association order.
+	Relations(id string) ([]string, error)
+	// AddPair records the mutual association a-b (appending to both lists).
+	AddPair(a, b string) error
+	// RemovePair deletes the mutual association a-b.
+	RemovePair(a, b string) error
+
+	// User returns a user by name, or ErrNotFound.
+	User(name string) (User, error)
+	// UserByToken and UserByAccessKey resolve credentials, or ErrNotFound.
+	UserByToken(token string) (User, error)
+	UserByAccessKey(ak string) (User, AccessKey, error)
+
+	// PutUser creates or replaces a user; its tokens and access keys must
+	// not belong to another user (ErrExists).
+	PutUser(u User) error
+	// PutTicket creates a ticket (ErrExists if it exists); Relations are ignored.
+	PutTicket(t Ticket) error
+	// Snapshot returns every user and every ticket (with its Relations),
+	// users by name and tickets by ID.
+	Snapshot() (Dataset, error)
+	// Empty reports whether the store holds no users and no tickets.
+	Empty() (bool, error)
+	// Reset deletes everything.
+	Reset() error
+}
