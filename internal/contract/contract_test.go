@@ -152,6 +152,7 @@ func TestRequestValidation(t *testing.T) {
 		{name: "delete example", method: "DELETE", body: `{"related_id":"CS2","group_id":"g1"}`},
 		{name: "headers within limits", method: "GET", header: map[string]string{"X-Language": "en-us", "X-Time-Zone": "GMT+8", "X-Site": "1"}},
 		{name: "case id of 64", method: "GET", caseID: long(64)},
+		{name: "case id needing escapes", method: "GET", caseID: "CS%201%2F2"},
 
 		{name: "vendor page's broken example", method: "POST", body: `{"related_id_list":"123456","group_id":"123456"}`,
 			want: []string{"related_id_list: must be an array"}},
@@ -173,6 +174,8 @@ func TestRequestValidation(t *testing.T) {
 			want: []string{"group_id: is required", "related_id_list: must be an array"}},
 		{name: "65-char case_id", method: "GET", caseID: long(65),
 			want: []string{"case_id: maximum string length is 64"}},
+		{name: "empty case_id, as the SDK sends it", method: "GET", caseID: "/",
+			want: []string{"case_id: is required"}},
 		{name: "delete without related_id", method: "DELETE", body: `{"group_id":"g"}`,
 			want: []string{"related_id: is required"}},
 		{name: "delete 65-char related_id", method: "DELETE", body: `{"related_id":"` + long(65) + `"}`,
@@ -190,15 +193,14 @@ func TestRequestValidation(t *testing.T) {
 		{name: "X-Language too long", method: "GET", header: map[string]string{"X-Language": long(33)},
 			want: []string{"X-Language: maximum string length is 32"}},
 	}
-	router, err := contract.Router()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			caseID := tt.caseID
-			if caseID == "" {
+			switch caseID {
+			case "":
 				caseID = "CS1"
+			case "/":
+				caseID = ""
 			}
 			req := httptest.NewRequest(tt.method, strings.Replace(relationsPath, "%s", caseID, 1), strings.NewReader(tt.body))
 			if tt.body != "" {
@@ -207,7 +209,7 @@ func TestRequestValidation(t *testing.T) {
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
 			}
-			route, params, err := router.FindRoute(req)
+			route, params, err := contract.FindRoute(req)
 			if err != nil {
 				t.Fatalf("FindRoute: %v", err)
 			}

@@ -22,11 +22,7 @@ func ValidateResponse(req *http.Request, status int, header http.Header, body []
 	if header.Get("X-Request-Id") == "" {
 		return errors.New("response has no X-Request-Id")
 	}
-	r, err := Router()
-	if err != nil {
-		return err
-	}
-	route, params, err := r.FindRoute(req)
+	route, params, err := FindRoute(req)
 	if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
 		return checkOutsideContract(status, body)
 	} else if err != nil {

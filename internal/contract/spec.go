@@ -1,5 +1,5 @@
 // Package contract gives the rest of the module one parsed copy of the
-// contract (gen's embedded openapi.yaml) and one router over it, and turns
+// contract (gen's embedded openapi.yaml) and a route finder over it, and turns
 // kin-openapi's validation errors into the "field: rule" parts that the
 // contract's error body carries.
 package contract
@@ -7,12 +7,14 @@ package contract
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/osmstub/osmstub/gen"
 )
@@ -31,24 +33,52 @@ var load = sync.OnceValues(func() (*openapi3.T, error) {
 	return doc, nil
 })
 
-var router = sync.OnceValues(func() (routers.Router, error) {
-	doc, err := load()
-	if err != nil {
-		return nil, err
-	}
-	r, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("contract: build router: %w", err)
-	}
-	return r, nil
-})
-
 // Spec returns the parsed, validated contract. It is parsed once per process
 // and shared: callers must treat it as read-only.
 func Spec() (*openapi3.T, error) { return load() }
 
-// Router returns the one router over Spec.
-func Router() (routers.Router, error) { return router() }
+// FindRoute finds the contract operation for a method and a path. Unlike
+// kin-openapi's routers it lets a path parameter be empty, as in
+// /cases//relations (what the official SDK sends for an empty case ID), so
+// that such a request is validated, and refused, by the schema.
+func FindRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	doc, err := load()
+	if err != nil {
+		return nil, nil, err
+	}
+	got := strings.Split(req.URL.EscapedPath(), "/")
+	for path, item := range doc.Paths.Map() {
+		params, ok := matchPath(strings.Split(path, "/"), got)
+		if !ok {
+			continue
+		}
+		op := item.GetOperation(req.Method)
+		if op == nil {
+			return nil, nil, routers.ErrMethodNotAllowed
+		}
+		return &routers.Route{Spec: doc, Path: path, PathItem: item, Method: req.Method, Operation: op}, params, nil
+	}
+	return nil, nil, routers.ErrPathNotFound
+}
+
+func matchPath(template, got []string) (map[string]string, bool) {
+	if len(template) != len(got) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, seg := range template {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			v, err := url.PathUnescape(got[i])
+			if err != nil {
+				return nil, false
+			}
+			params[strings.TrimSuffix(name, "}")] = v
+		} else if seg != got[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
 
 // RequestOptions are the options every request validation in this module
 // uses: all problems at once, and schema errors that never echo the schema or
