@@ -98,6 +98,17 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// routeOnEscapedPath makes Echo match routes on the escaped path, always:
+// Echo uses RawPath only when it is set, so a case ID such as "a%b" would
+// otherwise reach the handlers unescaped once and be unescaped again.
+func routeOnEscapedPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		u.RawPath = u.EscapedPath()
+		return next(c)
+	}
+}
+
 // limitBody caps what validation may read; a longer body is a 413.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

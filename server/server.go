@@ -117,6 +117,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(routeOnEscapedPath)
 	e.Use(s.requestID, s.recoverPanics, s.accessLog, s.limitBody, s.validate)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
