@@ -1,0 +1,56 @@
+package client
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// The contract's limits on arguments (openapi.yaml); a test keeps them equal.
+const (
+	MaxCaseIDLen      = 64 // case_id path parameter
+	MaxRelatedIDs     = 3  // related_id_list items
+	MaxRelatedIDLen   = 32 // each related_id_list item
+	MaxDeleteIDLen    = 64 // related_id of DeleteRelation
+	MaxGroupIDLen     = 64 // group_id
+	MaxTokenLen       = 5000
+	MaxHeaderValueLen = 32 // X-Language, X-Time-Zone
+)
+
+func checkLen(arg, v string, maxLen int) error {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case n == 0:
+		return &ArgumentError{arg, "must not be empty"}
+	case n > maxLen:
+		return &ArgumentError{arg, fmt.Sprintf("is %d characters, at most %d allowed", n, maxLen)}
+	}
+	return nil
+}
+
+func checkCreate(caseID string, related []string, groupID string) error {
+	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
+		return err
+	}
+	if n := len(related); n < 1 || n > MaxRelatedIDs {
+		return &ArgumentError{"relatedIDs", fmt.Sprintf("has %d IDs, want 1 to %d", n, MaxRelatedIDs)}
+	}
+	for i, id := range related {
+		if err := checkLen(fmt.Sprintf("relatedIDs[%d]", i), id, MaxRelatedIDLen); err != nil {
+			return err
+		}
+	}
+	return checkLen("groupID", groupID, MaxGroupIDLen)
+}
+
+func checkDelete(caseID, relatedID, groupID string) error {
+	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
+		return err
+	}
+	if err := checkLen("relatedID", relatedID, MaxDeleteIDLen); err != nil {
+		return err
+	}
+	if groupID == "" {
+		return nil // optional for DeleteRelation
+	}
+	return checkLen("groupID", groupID, MaxGroupIDLen)
+}

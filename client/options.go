@@ -1,0 +1,192 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Option configures a Client. Options are checked in New, so a bad one
+// fails there and not on the first call.
+type Option func(*config) error
+
+// Site selects the X-Site header.
+type Site int
+
+// Sites of the service.
+const (
+	ChinaSite         Site = 0
+	InternationalSite Site = 1
+)
+
+type config struct {
+	token         string
+	ak, sk        string
+	domainID      string
+	securityToken string
+	fromEnv       bool
+	language      string
+	timeZone      string
+	site          *Site
+	httpClient    *http.Client
+	userAgent     string
+	retry         RetryPolicy
+	now           func() time.Time
+	sleep         func(time.Duration) <-chan time.Time
+}
+
+// WithToken authenticates with an IAM token, sent as X-Auth-Token.
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if err := checkLen("token", token, MaxTokenLen); err != nil {
+			return err
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithAKSK signs every request with an access key and its secret, as the
+// official SDKs do (SDK-HMAC-SHA256).
+func WithAKSK(ak, sk string) Option {
+	return func(c *config) error {
+		if ak == "" || sk == "" {
+			return &ArgumentError{"WithAKSK", "needs both an access key and a secret key"}
+		}
+		c.ak, c.sk = ak, sk
+		return nil
+	}
+}
+
+// WithDomainID sends X-Domain-Id (the account ID) with signed requests.
+func WithDomainID(id string) Option {
+	return func(c *config) error {
+		if id == "" {
+			return &ArgumentError{"WithDomainID", "must not be empty"}
+		}
+		c.domainID = id
+		return nil
+	}
+}
+
+// WithSecurityToken sends X-Security-Token with signed requests, for
+// temporary AK/SK credentials.
+func WithSecurityToken(token string) Option {
+	return func(c *config) error {
+		if token == "" {
+			return &ArgumentError{"WithSecurityToken", "must not be empty"}
+		}
+		c.securityToken = token
+		return nil
+	}
+}
+
+// Environment variables read by WithCredentialsFromEnv: the ones Huawei
+// Cloud's SDKs use.
+const (
+	EnvAK            = "HUAWEICLOUD_SDK_AK"
+	EnvSK            = "HUAWEICLOUD_SDK_SK"
+	EnvDomainID      = "HUAWEICLOUD_SDK_DOMAIN_ID"
+	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+)
+
+// WithCredentialsFromEnv signs with the AK/SK in HUAWEICLOUD_SDK_AK and
+// HUAWEICLOUD_SDK_SK, and sends HUAWEICLOUD_SDK_DOMAIN_ID and
+// HUAWEICLOUD_SDK_SECURITY_TOKEN when they are set.
+func WithCredentialsFromEnv() Option {
+	return func(c *config) error {
+		ak, sk := os.Getenv(EnvAK), os.Getenv(EnvSK)
+		if ak == "" || sk == "" {
+			return fmt.Errorf("osm: WithCredentialsFromEnv: %s and %s must both be set", EnvAK, EnvSK)
+		}
+		c.ak, c.sk, c.fromEnv = ak, sk, true
+		if d := os.Getenv(EnvDomainID); d != "" {
+			c.domainID = d
+		}
+		if t := os.Getenv(EnvSecurityToken); t != "" {
+			c.securityToken = t
+		}
+		return nil
+	}
+}
+
+// WithLanguage sets X-Language (e.g. "en-us"; the service defaults to zh-cn).
+func WithLanguage(lang string) Option {
+	return func(c *config) error {
+		if err := checkLen("language", lang, MaxHeaderValueLen); err != nil {
+			return err
+		}
+		c.language = lang
+		return nil
+	}
+}
+
+// WithTimeZone sets X-Time-Zone (e.g. "GMT+8", the service's default).
+func WithTimeZone(tz string) Option {
+	return func(c *config) error {
+		if err := checkLen("timeZone", tz, MaxHeaderValueLen); err != nil {
+			return err
+		}
+		c.timeZone = tz
+		return nil
+	}
+}
+
+// WithSite sets X-Site.
+func WithSite(s Site) Option {
+	return func(c *config) error {
+		if s != ChinaSite && s != InternationalSite {
+			return &ArgumentError{"site", fmt.Sprintf("is %d, want ChinaSite (0) or InternationalSite (1)", s)}
+		}
+		c.site = &s
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests through hc (timeouts, proxies, TLS).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return &ArgumentError{"WithHTTPClient", "client is nil"}
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if ua == "" {
+			return &ArgumentError{"WithUserAgent", "must not be empty"}
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRetry replaces the retry policy (DefaultRetry).
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		if err := p.check(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+func (c *config) check() error {
+	hasAKSK := c.ak != ""
+	switch {
+	case c.token != "" && hasAKSK:
+		return errors.New("osm: WithToken and AK/SK signing are alternatives; choose one")
+	case c.token == "" && !hasAKSK:
+		return errors.New("osm: no credential: use WithToken, WithAKSK or WithCredentialsFromEnv")
+	case !hasAKSK && (c.domainID != "" || c.securityToken != ""):
+		return errors.New("osm: WithDomainID and WithSecurityToken need AK/SK signing")
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy says when and how often a call is repeated. Waits grow
+// exponentially from InitialBackoff to MaxBackoff, each drawn at random
+// from its upper half (jitter), and a Retry-After header lengthens a wait.
+// No retry starts whose wait would end more than MaxElapsed after the first
+// attempt began (0: no such limit).
+//
+// ListRelation is retried on transport errors and on 429, 500, 502, 503
+// and 504. CreateRelations and DeleteRelation change state, so they are
+// retried only where a repeat cannot do harm: the connection was never
+// established, 429 and 503. RetryUnsafe retries them like ListRelation
+// (the service's create and delete are idempotent, so this is usually safe).
+type RetryPolicy struct {
+	MaxAttempts    int // including the first; 1 disables retries
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	MaxElapsed     time.Duration
+	RetryUnsafe    bool
+}
+
+// DefaultRetry is the policy of a Client built without WithRetry.
+var DefaultRetry = RetryPolicy{
+	MaxAttempts:    4,
+	InitialBackoff: 100 * time.Millisecond,
+	MaxBackoff:     2 * time.Second,
+	MaxElapsed:     15 * time.Second,
+}
+
+// NoRetry makes every call a single attempt.
+var NoRetry = RetryPolicy{MaxAttempts: 1}
+
+func (p RetryPolicy) check() error {
+	switch {
+	case p.MaxAttempts < 1:
+		return &ArgumentError{"RetryPolicy.MaxAttempts", "must be at least 1"}
+	case p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxElapsed < 0:
+		return &ArgumentError{"RetryPolicy", "durations must not be negative"}
+	case p.MaxBackoff < p.InitialBackoff:
+		return &ArgumentError{"RetryPolicy.MaxBackoff", "must not be below InitialBackoff"}
+	}
+	return nil
+}
+
+// backoff is the wait before retry number n (1-based).
+func (p RetryPolicy) backoff(n int) time.Duration {
+	d := p.InitialBackoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxBackoff)
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryable reports whether an attempt's outcome may be repeated.
+func (p RetryPolicy) retryable(method string, resp *http.Response, err error) bool {
+	safe := method == http.MethodGet || p.RetryUnsafe
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+		return safe || neverConnected(err)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return safe
+	}
+	return false
+}
+
+// neverConnected reports a failure to establish the connection: the
+// request cannot have reached the service.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(resp *http.Response, now time.Time) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
