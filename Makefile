@@ -40,7 +40,7 @@ fuzz-short: ## a short run of every fuzz target (FUZZTIME=10s)
 	done
 
 test-interop: ## the official Huawei Cloud Go SDK against the stub (nested module)
-	@if [ -f interop/go.mod ]; then cd interop && $(GO) test -race -count=1 ./...; \
+	@if [ -f interop/go.mod ]; then cd interop && $(GO) vet ./... && $(GO) test -race -count=1 ./...; \
 	  else echo "interop/ not present yet"; fi
 
 check-generated: ## regenerate and fail if gen/ changed

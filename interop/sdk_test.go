@@ -1,0 +1,207 @@
+package interop
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
+	osm "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/osm/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/osm/v2/model"
+
+	"github.com/osmstub/osmstub/server"
+)
+
+// Demo credentials of the stub's built-in data set.
+const (
+	demoAK     = "DEMOAK0000000000000001"
+	demoSK     = "demo-secret-key"
+	demoDomain = "demo-domain"
+)
+
+// recorder keeps the X-Request-Id of every response, to compare with what
+// the SDK reports.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	ids  []string
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.next.ServeHTTP(w, req)
+	r.mu.Lock()
+	r.ids = append(r.ids, w.Header().Get("X-Request-Id"))
+	r.mu.Unlock()
+}
+
+func (r *recorder) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[len(r.ids)-1]
+}
+
+// newStub starts the stub on 127.0.0.1 with its demo data.
+func newStub(t *testing.T) (*httptest.Server, *recorder) {
+	t.Helper()
+	srv, err := server.New(server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{next: srv}
+	ts := httptest.NewServer(rec)
+	t.Cleanup(ts.Close)
+	return ts, rec
+}
+
+// newSDK configures the official client as a user would for the real
+// endpoint (global AK/SK credentials with a domain ID, so it makes no IAM
+// call), pointed at the stub.
+func newSDK(t *testing.T, endpoint, ak, sk string) *osm.OsmClient {
+	t.Helper()
+	auth, err := global.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithDomainId(demoDomain).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := osm.OsmClientBuilder().
+		WithEndpoints([]string{endpoint}).
+		WithCredential(auth).
+		WithHttpConfig(config.DefaultHttpConfig()).
+		SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return osm.NewOsmClient(hc)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestSDKCreateListDelete(t *testing.T) {
+	ts, rec := newStub(t)
+	c := newSDK(t, ts.URL, demoAK, demoSK)
+
+	created, err := c.CreateRelations(&model.CreateRelationsRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.CreateRelationsReq{RelatedIdList: []string{"DEMO-2", "TEAM-1"}, GroupId: ptr("team")},
+	})
+	if err != nil {
+		t.Fatalf("CreateRelations: %v", err)
+	}
+	if created.HttpStatusCode != 200 || created.ErrorCode != nil && *created.ErrorCode != "" {
+		t.Fatalf("CreateRelations = %v", created)
+	}
+
+	listed, err := c.ListRelation(&model.ListRelationRequest{CaseId: "DEMO-1", XLanguage: ptr("en-us"), XSite: ptr(int32(1))})
+	if err != nil {
+		t.Fatalf("ListRelation: %v", err)
+	}
+	var got []string
+	for _, r := range *listed.CaseRelationList {
+		got = append(got, *r.CaseId+"/"+*r.UserName)
+	}
+	if len(got) != 2 || got[0] != "DEMO-2/demo" || got[1] != "TEAM-1/teammate" {
+		t.Fatalf("ListRelation = %v", got)
+	}
+
+	if _, err := c.DeleteRelation(&model.DeleteRelationRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.DeleteRelationsReq{RelatedId: "TEAM-1", GroupId: ptr("team")},
+	}); err != nil {
+		t.Fatalf("DeleteRelation: %v", err)
+	}
+	// DeleteRelation without group_id: the SDK omits the field.
+	if _, err := c.DeleteRelation(&model.DeleteRelationRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.DeleteRelationsReq{RelatedId: "DEMO-2"},
+	}); err != nil {
+		t.Fatalf("DeleteRelation without group: %v", err)
+	}
+	listed, err = c.ListRelation(&model.ListRelationRequest{CaseId: "TEAM-1"})
+	if err != nil {
+		t.Fatalf("ListRelation: %v", err)
+	}
+	if n := len(*listed.CaseRelationList); n != 0 {
+		t.Errorf("TEAM-1 still has %d associations", n)
+	}
+	if rec.last() == "" {
+		t.Error("no X-Request-Id")
+	}
+}
+
+// The fourth association is a business failure: HTTP 200 with error_code,
+// which the SDK returns as a response, not an error.
+func TestSDKFourthAssociation(t *testing.T) {
+	ts, _ := newStub(t)
+	c := newSDK(t, ts.URL, demoAK, demoSK)
+	create := func(ids ...string) (*model.CreateRelationsResponse, error) {
+		return c.CreateRelations(&model.CreateRelationsRequest{
+			CaseId: "DEMO-1",
+			Body:   &model.CreateRelationsReq{RelatedIdList: ids, GroupId: ptr("team")},
+		})
+	}
+	if _, err := create("DEMO-2", "DEMO-3", "DEMO-4"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := create("DEMO-5")
+	if err != nil {
+		t.Fatalf("the SDK should return a business failure as a response, got %v", err)
+	}
+	if resp.ErrorCode == nil || *resp.ErrorCode != "OSM.01010001" {
+		t.Fatalf("ErrorCode = %v, want OSM.01010001", resp.ErrorCode)
+	}
+	if resp.ErrorMsg == nil || *resp.ErrorMsg == "" {
+		t.Error("no ErrorMsg")
+	}
+}
+
+func TestSDKWrongSecretKey(t *testing.T) {
+	ts, rec := newStub(t)
+	c := newSDK(t, ts.URL, demoAK, "not-the-secret")
+	_, err := c.ListRelation(&model.ListRelationRequest{CaseId: "DEMO-1"})
+	var sre *sdkerr.ServiceResponseError
+	if !errors.As(err, &sre) {
+		t.Fatalf("err = %v (%T), want *sdkerr.ServiceResponseError", err, err)
+	}
+	if sre.StatusCode != 401 || sre.ErrorCode != "OSM.0002" {
+		t.Errorf("got %d %s %q, want 401 OSM.0002", sre.StatusCode, sre.ErrorCode, sre.ErrorMessage)
+	}
+	if sre.RequestId == "" || sre.RequestId != rec.last() {
+		t.Errorf("RequestId = %q, want the X-Request-Id %q", sre.RequestId, rec.last())
+	}
+}
+
+// The SDK validates nothing: an out-of-contract request reaches the stub,
+// which refuses it with a 400 naming the field.
+func TestSDKInvalidRequest(t *testing.T) {
+	ts, _ := newStub(t)
+	c := newSDK(t, ts.URL, demoAK, demoSK)
+	_, err := c.CreateRelations(&model.CreateRelationsRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.CreateRelationsReq{RelatedIdList: []string{"A", "B", "C", "D"}, GroupId: ptr("team")},
+	})
+	var sre *sdkerr.ServiceResponseError
+	if !errors.As(err, &sre) || sre.StatusCode != 400 || sre.ErrorCode != "OSM.0001" {
+		t.Fatalf("err = %v, want 400 OSM.0001", err)
+	}
+}
+
+// A stub whose clock is 16 minutes ahead sees the SDK's signature as stale.
+func TestSDKStaleSignature(t *testing.T) {
+	srv, err := server.New(server.Options{Now: func() time.Time { return time.Now().Add(16 * time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := newSDK(t, ts.URL, demoAK, demoSK)
+	_, err = c.ListRelation(&model.ListRelationRequest{CaseId: "DEMO-1"})
+	var sre *sdkerr.ServiceResponseError
+	if !errors.As(err, &sre) || sre.StatusCode != 401 || sre.ErrorCode != "OSM.0002" || !strings.Contains(sre.ErrorMessage, "X-Sdk-Date") {
+		t.Fatalf("err = %v, want 401 OSM.0002 about X-Sdk-Date", err)
+	}
+}
