@@ -13,7 +13,9 @@
 //
 // SignedHeaders lists, lowercased, sorted and joined by ";", every header of
 // the request at signing time except names starting with "content-type" and
-// names containing "_". X-Sdk-Date is therefore always signed.
+// names containing "_". X-Sdk-Date is therefore always signed. (Sign also
+// never signs Host, Content-Length, Accept-Encoding, Transfer-Encoding and
+// Trailer, which the SDK never has at signing time and net/http manages.)
 //
 // The canonical request is six parts joined by "\n":
 //

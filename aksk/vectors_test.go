@@ -237,7 +237,7 @@ func readBody(t testing.TB, req *http.Request) []byte {
 			t.Errorf("GetBody gives %q, Body gave %q", again, b)
 		}
 	}
-	if req.ContentLength != int64(len(b)) && req.Header.Get(aksk.HeaderContentSha256) == "" {
+	if req.ContentLength != int64(len(b)) && len(req.Header.Values(aksk.HeaderContentSha256)) == 0 {
 		t.Errorf("ContentLength = %d, body has %d bytes", req.ContentLength, len(b))
 	}
 	req.Body = io.NopCloser(bytes.NewReader(b))
