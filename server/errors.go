@@ -54,17 +54,24 @@ func ruleResult(err error, caseID string) (code, msg string, ok bool) {
 	case errors.Is(err, store.ErrLimit) && re.Ticket == caseID:
 		code, msg = CodeRuleBroken, fmt.Sprintf("association limit is %d", store.MaxRelations)
 	case errors.Is(err, store.ErrLimit):
-		code, msg = CodeRuleBroken, fmt.Sprintf("limit %d reached on %s", store.MaxRelations, re.Ticket)
+		code, msg = CodeRuleBroken, fit(fmt.Sprintf("limit %d reached on ", store.MaxRelations), re.Ticket, "")
 	case errors.Is(err, store.ErrSelf):
 		code, msg = CodeRuleBroken, "cannot relate a ticket to itself"
 	case errors.Is(err, store.ErrUnknownTicket):
-		code, msg = CodeRuleBroken, "ticket "+re.Ticket+" not found"
+		code, msg = CodeRuleBroken, fit("ticket ", re.Ticket, " not found")
 	case errors.Is(err, store.ErrNoPermission):
-		code, msg = CodeNoPermission, "no permission on "+re.Ticket
+		code, msg = CodeNoPermission, fit("no permission on ", re.Ticket, "")
 	default:
 		return "", "", false
 	}
-	return code, trim(msg, maxResultMessage), true
+	return code, msg, true
+}
+
+// fit builds a 200 body's error_msg around a ticket ID, shortening the ID
+// rather than the rule when the whole would exceed 32 characters.
+func fit(prefix, id, suffix string) string {
+	room := maxResultMessage - utf8.RuneCountInString(prefix) - utf8.RuneCountInString(suffix)
+	return prefix + trim(id, room) + suffix
 }
 
 // toAPIError turns any error that reached Echo into the contract's error

@@ -109,6 +109,17 @@ func routeOnEscapedPath(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// refuseOptions answers OPTIONS like any other method the API lacks; Echo
+// would otherwise answer it with a 204 that no contract declares.
+func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodOptions {
+			return echo.ErrMethodNotAllowed
+		}
+		return next(c)
+	}
+}
+
 // limitBody caps what validation may read; a longer body is a 413.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -46,12 +46,14 @@ type Options struct {
 
 // Server is the stub. It is an http.Handler.
 type Server struct {
-	echo    *echo.Echo
-	store   store.Store
-	log     *slog.Logger
-	auth    *authenticator
-	routes  map[string]*routers.Route // "METHOD echo-path" -> contract route
-	options *openapi3filter.Options
+	echo     *echo.Echo
+	store    store.Store
+	log      *slog.Logger
+	auth     *authenticator
+	routes   map[string]*routers.Route // "METHOD echo-path" -> contract route
+	options  *openapi3filter.Options
+	fixtures store.Dataset // what Reset restores
+	faults   faults
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -83,11 +85,11 @@ func New(opts Options) (*Server, error) {
 }
 
 func (s *Server) loadFixtures(opts Options) error {
-	data := fixtures.Demo()
+	s.fixtures = fixtures.Demo()
 	if opts.Fixtures != nil {
-		data = *opts.Fixtures
+		s.fixtures = *opts.Fixtures
 	}
-	if _, err := store.Load(context.Background(), s.store, data, opts.ResetFixtures); err != nil {
+	if _, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures); err != nil {
 		return fmt.Errorf("server: load fixtures: %w", err)
 	}
 	return nil
@@ -118,7 +120,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, s.recoverPanics, s.accessLog, s.limitBody, s.validate)
+	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.validate, s.injectFaults)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

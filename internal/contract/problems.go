@@ -154,11 +154,18 @@ func schemaProblem(se *openapi3.SchemaError, base string) Problem {
 			return Problem{fieldName(field, []string{name}), "is not a known property"}
 		}
 	}
-	rule := strings.TrimPrefix(se.Reason, "value ")
-	if field == "" {
-		field = "body"
+	if se.SchemaField == "nullable" {
+		return Problem{orBody(field), "must not be null"}
 	}
-	return Problem{field, rule}
+	rule := strings.TrimPrefix(se.Reason, "value ")
+	return Problem{orBody(field), rule}
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "body"
+	}
+	return field
 }
 
 // fieldName renders a JSON pointer the way the caller wrote the field:

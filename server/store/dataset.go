@@ -16,7 +16,7 @@ type Dataset struct {
 
 // FieldError names the entry and field of a Dataset that is wrong.
 type FieldError struct {
-	Entry string // e.g. users[1] or tickets[0] (DEMO-1)
+	Entry string // e.g. users[1] or tickets[0]
 	Field string
 	Rule  string
 }
@@ -74,9 +74,11 @@ func (d Dataset) Validate() error {
 			}
 		}
 	}
-	for id, n := range d.pairCounts() {
-		if n > MaxRelations {
-			add("tickets", id, "has %d associations (counting both sides), at most %d", n, MaxRelations)
+	counts := d.pairCounts()
+	for i, t := range d.Tickets {
+		if n := counts[t.ID]; n > MaxRelations {
+			add(fmt.Sprintf("tickets[%d]", i), "relations", "%s has %d associations (counting both sides), at most %d", t.ID, n, MaxRelations)
+			counts[t.ID] = 0 // report a ticket defined twice once
 		}
 	}
 	return errors.Join(errs...)

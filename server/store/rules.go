@@ -49,38 +49,56 @@ func Associate(ctx context.Context, s Store, caller, caseID string, related []st
 		if err != nil {
 			return err
 		}
-		if err := mayAct(tx, user, caseID, group); err != nil {
-			return err
-		}
-		have, err := tx.Relations(caseID)
-		if err != nil {
-			return err
-		}
-		fresh, err := newPartners(tx, user, caseID, dedupe(related), have, group)
-		if err != nil {
-			return err
-		}
-		if len(have)+len(fresh) > MaxRelations {
-			return refuse(ErrLimit, caseID)
-		}
-		for _, id := range fresh {
-			if err := tx.AddPair(caseID, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return associate(tx, caseID, related, func(id string) error { return mayAct(tx, user, id, group) })
 	})
+}
+
+// Link associates tickets as Associate does but without permission checks,
+// for seeding state in tests and through the control API. The other rules
+// hold.
+func Link(ctx context.Context, s Store, caseID string, related ...string) error {
+	return s.Update(ctx, func(tx Tx) error {
+		return associate(tx, caseID, related, func(id string) error {
+			_, err := ticket(tx, id)
+			return err
+		})
+	})
+}
+
+// associate applies the association rules; allowed checks that a ticket
+// exists and that the caller may act on it.
+func associate(tx Tx, caseID string, related []string, allowed func(id string) error) error {
+	if err := allowed(caseID); err != nil {
+		return err
+	}
+	have, err := tx.Relations(caseID)
+	if err != nil {
+		return err
+	}
+	fresh, err := newPartners(tx, caseID, dedupe(related), have, allowed)
+	if err != nil {
+		return err
+	}
+	if len(have)+len(fresh) > MaxRelations {
+		return refuse(ErrLimit, caseID)
+	}
+	for _, id := range fresh {
+		if err := tx.AddPair(caseID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newPartners checks every related ticket and returns those not yet
 // associated with caseID, after checking their own limits.
-func newPartners(tx Tx, user User, caseID string, related, have []string, group string) ([]string, error) {
+func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error) ([]string, error) {
 	var fresh []string
 	for _, id := range related {
 		if id == caseID {
 			return nil, refuse(ErrSelf, id)
 		}
-		if err := mayAct(tx, user, id, group); err != nil {
+		if err := allowed(id); err != nil {
 			return nil, err
 		}
 		if contains(have, id) {

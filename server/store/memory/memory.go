@@ -46,7 +46,8 @@ func (st *state) clear() {
 	}
 }
 
-// Update runs fn under the write lock and undoes its writes if it fails.
+// Update runs fn under the write lock and undoes its writes if it fails or
+// panics (the server recovers panics and goes on serving).
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -54,10 +55,16 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx := &tx{st: &s.state, writable: true}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.rollback()
+		}
+	}()
 	if err := fn(tx); err != nil {
-		tx.rollback()
 		return err
 	}
+	committed = true
 	return nil
 }
 
@@ -136,7 +143,16 @@ func (t *tx) User(name string) (store.User, error) {
 	if !ok {
 		return store.User{}, store.ErrNotFound
 	}
-	return u, nil
+	return cloneUser(u), nil
+}
+
+// cloneUser copies the slices of u, so that the store never shares memory
+// with its callers.
+func cloneUser(u store.User) store.User {
+	u.Groups = slices.Clone(u.Groups)
+	u.Tokens = slices.Clone(u.Tokens)
+	u.Keys = slices.Clone(u.Keys)
+	return u
 }
 
 func (t *tx) UserByToken(token string) (store.User, error) {
@@ -175,6 +191,7 @@ func (t *tx) PutUser(u store.User) error {
 			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
 		}
 	}
+	u = cloneUser(u)
 	old, existed := t.st.users[u.Name]
 	t.unindex(old)
 	t.st.users[u.Name] = u
@@ -224,7 +241,7 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 func (t *tx) Snapshot() (store.Dataset, error) {
 	var d store.Dataset
 	for _, u := range t.st.users {
-		d.Users = append(d.Users, u)
+		d.Users = append(d.Users, cloneUser(u))
 	}
 	for id, tk := range t.st.tickets {
 		tk.Relations = slices.Clone(t.st.relations[id])
