@@ -120,7 +120,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.validate, s.injectFaults)
+	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, s.validate, s.injectFaults)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -251,3 +251,14 @@ func spec(t *testing.T) *openapi3.T {
 	}
 	return doc
 }
+
+func TestExampleNamesKeepDocumentOrder(t *testing.T) {
+	got := contract.ExampleNames("GET", "/v2/servicerequest/cases/{case_id}/relations", "200")
+	want := []string{"two-associations", "none", "no-permission"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ExampleNames = %q, want %q", got, want)
+	}
+	if got := contract.ExampleNames("POST", "/v2/servicerequest/cases/{case_id}/relations", "200"); len(got) != 3 || got[0] != "associated" {
+		t.Errorf("CreateRelations 200 examples = %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -12,6 +13,22 @@ import (
 type Dataset struct {
 	Users   []User   `json:"users" yaml:"users"`
 	Tickets []Ticket `json:"tickets" yaml:"tickets"`
+}
+
+// Clone returns a deep copy of d.
+func (d Dataset) Clone() Dataset {
+	out := Dataset{Users: make([]User, len(d.Users)), Tickets: make([]Ticket, len(d.Tickets))}
+	for i, u := range d.Users {
+		u.Groups = slices.Clone(u.Groups)
+		u.Tokens = slices.Clone(u.Tokens)
+		u.Keys = slices.Clone(u.Keys)
+		out.Users[i] = u
+	}
+	for i, t := range d.Tickets {
+		t.Relations = slices.Clone(t.Relations)
+		out.Tickets[i] = t
+	}
+	return out
 }
 
 // FieldError names the entry and field of a Dataset that is wrong.

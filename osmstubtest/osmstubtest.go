@@ -1,0 +1,267 @@
+// Package osmstubtest runs the OSM association stub inside Go tests: one
+// line gives a private, fully controllable stand-in for the API, with
+// state helpers, assertions, a settable clock and fault injection.
+//
+//	func TestMyCode(t *testing.T) {
+//		s := osmstubtest.Run(t)                        // demo data; closed by t.Cleanup
+//		c := s.Client("demo")                           // a *client.Client for user demo
+//		s.Associate("DEMO-1", "DEMO-2")                 // seed state directly
+//		s.FailNext("CreateRelations", 2, 503)           // make the API misbehave
+//		err := myCode(c)                                // ... your code under test
+//		s.CheckRelations(t, "DEMO-1", "DEMO-2", "DEMO-3")
+//	}
+//
+// The stub validates every request against openapi.yaml, enforces the
+// service's rules and answers exactly as the binary does. The contract is
+// parsed once per process, so every Run after the first is cheap.
+package osmstubtest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/osmstub/osmstub/client"
+	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/store"
+)
+
+// T is the part of *testing.T (or *testing.B) the package needs.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// Options configure a stub. The zero value serves the demo data set
+// (users demo, teammate, outsider; see the README) from memory.
+type Options struct {
+	// Fixtures replace the demo data set.
+	Fixtures *store.Dataset
+	// Users and Tickets are added on top of the fixtures (a ticket's
+	// Relations are associated once all tickets exist).
+	Users   []store.User
+	Tickets []store.Ticket
+	// Now sets the stub's clock, which AK/SK date checks read; nil follows
+	// the real time until SetTime or Advance is called.
+	Now func() time.Time
+	// Logger receives the stub's request log; nil discards it.
+	Logger *slog.Logger
+	// Store holds the state; nil means a new in-memory store.
+	Store store.Store
+	// NoListener serves only through HTTPClient and Client, without a
+	// socket: the fastest mode, and one that works without networking.
+	NoListener bool
+}
+
+// Stub is a running stub.
+type Stub struct {
+	srv   *server.Server
+	ts    *httptest.Server // nil with NoListener
+	clock *clock
+	t     T // nil for Start
+}
+
+// noListenerURL is the base URL of a stub without a socket; only its
+// HTTPClient can reach it.
+const noListenerURL = "http://osmstub.invalid"
+
+// Run starts a stub with the demo data on 127.0.0.1 and closes it when
+// the test ends. Helper failures are reported through t.
+func Run(t T) *Stub {
+	t.Helper()
+	return RunWith(t, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(t T, opts Options) *Stub {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("osmstubtest: %v", err)
+	}
+	s.t = t
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a stub outside a test; call Close when done. Its helpers
+// panic where a Run stub's would fail the test.
+func Start(opts Options) (*Stub, error) {
+	s := &Stub{clock: &clock{now: opts.Now}}
+	data := initialData(opts)
+	srv, err := server.New(server.Options{
+		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
+		Logger: opts.Logger, Now: s.clock.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	if !opts.NoListener {
+		s.ts = httptest.NewServer(srv)
+	}
+	return s, nil
+}
+
+// initialData is what the stub starts with and what Reset restores: the
+// fixtures (or the demo data) plus the extra users and tickets.
+func initialData(opts Options) store.Dataset {
+	var d store.Dataset
+	if opts.Fixtures != nil {
+		d = opts.Fixtures.Clone()
+	} else {
+		d = fixtures.Demo()
+	}
+	extra := store.Dataset{Users: opts.Users, Tickets: opts.Tickets}.Clone()
+	d.Users = append(d.Users, extra.Users...)
+	d.Tickets = append(d.Tickets, extra.Tickets...)
+	return d
+}
+
+// Close stops the stub. It is safe to call more than once.
+func (s *Stub) Close() {
+	if s.ts != nil {
+		s.ts.Close()
+	}
+	s.srv.Close()
+}
+
+// URL is the stub's base URL, e.g. http://127.0.0.1:41234 (a placeholder
+// that only HTTPClient reaches, with NoListener).
+func (s *Stub) URL() string {
+	if s.ts == nil {
+		return noListenerURL
+	}
+	return s.ts.URL
+}
+
+// Addr is the stub's host:port ("" with NoListener).
+func (s *Stub) Addr() string {
+	if s.ts == nil {
+		return ""
+	}
+	return s.ts.Listener.Addr().String()
+}
+
+// Server is the stub's server, for what the helpers here do not cover.
+func (s *Stub) Server() *server.Server { return s.srv }
+
+// HTTPClient returns a client whose requests reach the stub: through the
+// socket, or straight to the handler with NoListener.
+func (s *Stub) HTTPClient() *http.Client {
+	if s.ts == nil {
+		return &http.Client{Transport: handlerTransport{s.srv}}
+	}
+	return s.ts.Client()
+}
+
+// Client returns a client for user, authenticated with the user's first
+// token (or, if it has none, as SignedClient). opts are applied last.
+func (s *Stub) Client(user string, opts ...client.Option) *client.Client {
+	s.helper()
+	u, err := s.user(user)
+	if err != nil {
+		s.fatalf("Client(%q): %v", user, err)
+		return nil
+	}
+	if len(u.Tokens) == 0 {
+		return s.SignedClient(user, opts...)
+	}
+	return s.newClient(user, append([]client.Option{client.WithToken(u.Tokens[0])}, opts...))
+}
+
+// SignedClient returns a client for user that signs its requests with the
+// user's first AK/SK (and sends its domain ID and security token), as the
+// official SDKs do. opts are applied last.
+func (s *Stub) SignedClient(user string, opts ...client.Option) *client.Client {
+	s.helper()
+	u, err := s.user(user)
+	if err != nil || len(u.Keys) == 0 {
+		s.fatalf("SignedClient(%q): the user has no access key (%v)", user, err)
+		return nil
+	}
+	k := u.Keys[0]
+	base := []client.Option{client.WithAKSK(k.AK, k.SK)}
+	if u.DomainID != "" {
+		base = append(base, client.WithDomainID(u.DomainID))
+	}
+	if k.SecurityToken != "" {
+		base = append(base, client.WithSecurityToken(k.SecurityToken))
+	}
+	return s.newClient(user, append(base, opts...))
+}
+
+func (s *Stub) newClient(user string, opts []client.Option) *client.Client {
+	s.helper()
+	c, err := client.New(s.URL(), append([]client.Option{client.WithHTTPClient(s.HTTPClient())}, opts...)...)
+	if err != nil {
+		s.fatalf("client for %q: %v", user, err)
+	}
+	return c
+}
+
+func (s *Stub) user(name string) (store.User, error) {
+	var u store.User
+	err := s.srv.Store().View(context.Background(), func(tx store.Tx) (err error) {
+		u, err = tx.User(name)
+		return err
+	})
+	return u, err
+}
+
+func (s *Stub) helper() {
+	if s.t != nil {
+		s.t.Helper()
+	}
+}
+
+func (s *Stub) fatalf(format string, args ...any) {
+	if s.t == nil {
+		panic(fmt.Sprintf("osmstubtest: "+format, args...))
+	}
+	s.t.Helper()
+	s.t.Fatalf("osmstubtest: "+format, args...)
+}
+
+// clock is the stub's settable clock.
+type clock struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	offset time.Duration
+	fixed  *time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed != nil {
+		return c.fixed.Add(c.offset)
+	}
+	if c.now != nil {
+		return c.now().Add(c.offset)
+	}
+	return time.Now().Add(c.offset)
+}
+
+// Now is the stub's current time.
+func (s *Stub) Now() time.Time { return s.clock.Now() }
+
+// SetTime stops the stub's clock at t.
+func (s *Stub) SetTime(t time.Time) {
+	s.clock.mu.Lock()
+	defer s.clock.mu.Unlock()
+	s.clock.fixed, s.clock.offset = &t, 0
+}
+
+// Advance moves the stub's clock by d (which may be negative).
+func (s *Stub) Advance(d time.Duration) {
+	s.clock.mu.Lock()
+	defer s.clock.mu.Unlock()
+	s.clock.offset += d
+}
