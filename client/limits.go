@@ -27,6 +27,20 @@ func checkLen(arg, v string, maxLen int) error {
 	return nil
 }
 
+// checkHeader checks a value sent as a header: within its length and free
+// of control characters, which net/http would refuse on every attempt.
+func checkHeader(arg, v string, maxLen int) error {
+	if err := checkLen(arg, v, maxLen); err != nil {
+		return err
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return &ArgumentError{arg, "contains a control character, which cannot be sent in a header"}
+		}
+	}
+	return nil
+}
+
 func checkCreate(caseID string, related []string, groupID string) error {
 	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
 		return err

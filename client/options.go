@@ -40,7 +40,7 @@ type config struct {
 // WithToken authenticates with an IAM token, sent as X-Auth-Token.
 func WithToken(token string) Option {
 	return func(c *config) error {
-		if err := checkLen("token", token, MaxTokenLen); err != nil {
+		if err := checkHeader("token", token, MaxTokenLen); err != nil {
 			return err
 		}
 		c.token = token
@@ -55,6 +55,9 @@ func WithAKSK(ak, sk string) Option {
 		if ak == "" || sk == "" {
 			return &ArgumentError{"WithAKSK", "needs both an access key and a secret key"}
 		}
+		if err := checkHeader("WithAKSK", ak, MaxTokenLen); err != nil {
+			return err
+		}
 		c.ak, c.sk = ak, sk
 		return nil
 	}
@@ -63,8 +66,8 @@ func WithAKSK(ak, sk string) Option {
 // WithDomainID sends X-Domain-Id (the account ID) with signed requests.
 func WithDomainID(id string) Option {
 	return func(c *config) error {
-		if id == "" {
-			return &ArgumentError{"WithDomainID", "must not be empty"}
+		if err := checkHeader("WithDomainID", id, MaxTokenLen); err != nil {
+			return err
 		}
 		c.domainID = id
 		return nil
@@ -75,8 +78,8 @@ func WithDomainID(id string) Option {
 // temporary AK/SK credentials.
 func WithSecurityToken(token string) Option {
 	return func(c *config) error {
-		if token == "" {
-			return &ArgumentError{"WithSecurityToken", "must not be empty"}
+		if err := checkHeader("WithSecurityToken", token, MaxTokenLen); err != nil {
+			return err
 		}
 		c.securityToken = token
 		return nil
@@ -115,7 +118,7 @@ func WithCredentialsFromEnv() Option {
 // WithLanguage sets X-Language (e.g. "en-us"; the service defaults to zh-cn).
 func WithLanguage(lang string) Option {
 	return func(c *config) error {
-		if err := checkLen("language", lang, MaxHeaderValueLen); err != nil {
+		if err := checkHeader("language", lang, MaxHeaderValueLen); err != nil {
 			return err
 		}
 		c.language = lang
@@ -126,7 +129,7 @@ func WithLanguage(lang string) Option {
 // WithTimeZone sets X-Time-Zone (e.g. "GMT+8", the service's default).
 func WithTimeZone(tz string) Option {
 	return func(c *config) error {
-		if err := checkLen("timeZone", tz, MaxHeaderValueLen); err != nil {
+		if err := checkHeader("timeZone", tz, MaxHeaderValueLen); err != nil {
 			return err
 		}
 		c.timeZone = tz
@@ -159,8 +162,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(c *config) error {
-		if ua == "" {
-			return &ArgumentError{"WithUserAgent", "must not be empty"}
+		if err := checkHeader("WithUserAgent", ua, 1024); err != nil {
+			return err
 		}
 		c.userAgent = ua
 		return nil

@@ -1,8 +1,8 @@
 package client
 
 import (
-	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -21,6 +21,7 @@ import (
 // retried only where a repeat cannot do harm: the connection was never
 // established, 429 and 503. RetryUnsafe retries them like ListRelation
 // (the service's create and delete are idempotent, so this is usually safe).
+// Nothing is retried once the call's context is done.
 type RetryPolicy struct {
 	MaxAttempts    int // including the first; 1 disables retries
 	InitialBackoff time.Duration
@@ -56,6 +57,10 @@ func (p RetryPolicy) check() error {
 func (p RetryPolicy) backoff(n int) time.Duration {
 	d := p.InitialBackoff
 	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		if d > p.MaxBackoff/2 {
+			d = p.MaxBackoff // doubling would pass the cap (or overflow)
+			break
+		}
 		d *= 2
 	}
 	d = min(d, p.MaxBackoff)
@@ -69,9 +74,10 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 func (p RetryPolicy) retryable(method string, resp *http.Response, err error) bool {
 	safe := method == http.MethodGet || p.RetryUnsafe
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return false
-		}
+		// The caller's own cancellation or deadline is checked by send on
+		// the context itself: a per-attempt timeout (http.Client.Timeout,
+		// a dial timeout) also matches context.DeadlineExceeded but is a
+		// transport failure like any other.
 		return safe || neverConnected(err)
 	}
 	switch resp.StatusCode {
@@ -104,6 +110,9 @@ func retryAfter(resp *http.Response, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		if int64(s) > math.MaxInt64/int64(time.Second) {
+			return math.MaxInt64 // would overflow: wait "forever", not at all
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
