@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -120,10 +121,18 @@ func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// limitBody caps what validation may read; a longer body is a 413.
+// controlPrefix is where the control API lives (control.go).
+const controlPrefix = "/_stub/"
+
+// limitBody caps what validation may read; a longer body is a 413. It
+// applies to the routes that read a body (the contract's operations and
+// the control API), so an unknown path is still a 404.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if s.routes[req.Method+" "+c.Path()] == nil && !strings.HasPrefix(c.Path(), controlPrefix) {
+			return next(c)
+		}
 		if req.ContentLength > defaultBodyLimit {
 			return tooLarge()
 		}
