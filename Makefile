@@ -48,13 +48,13 @@ check-generated: ## regenerate and fail if gen/ changed
 	@git diff --exit-code --stat -- gen/ || { echo "gen/ is out of date or was edited by hand: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- gen/)" || { echo "untracked files in gen/"; exit 1; }
 
-lint: ## Spectral and Redocly on openapi.yaml, zero findings
+lint: ## Spectral and Redocly on openapi.yaml and server/control.openapi.yaml, zero findings
 	@command -v npm >/dev/null 2>&1 || { echo "lint needs Node.js (>= 20.19) and npm"; exit 1; }
 	@stamp=lint/node_modules/.osmstub-installed; \
 	  if [ ! -f $$stamp ] || [ lint/package.json -nt $$stamp ] || [ lint/package-lock.json -nt $$stamp ]; then \
 	    echo "npm ci --prefix lint"; \
 	    SCARF_ANALYTICS=false npm ci --prefix lint --ignore-scripts --no-audit --no-fund --no-update-notifier && touch $$stamp; \
 	  fi
-	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml
+	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml server/control.openapi.yaml
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true \
-	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml
+	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml server/control.openapi.yaml

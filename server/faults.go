@@ -18,20 +18,20 @@ import (
 type Fault struct {
 	// Status answers with this status instead of serving the call; 0 serves
 	// the call normally (after Latency).
-	Status int `json:"status,omitempty"`
+	Status int
 	// Code and Message fill the error body; with Status 200 and a Code the
 	// answer looks like a business failure.
-	Code    string `json:"error_code,omitempty"`
-	Message string `json:"error_msg,omitempty"`
+	Code    string
+	Message string
 	// RetryAfter, when set, is sent as a Retry-After header in seconds.
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	RetryAfter time.Duration
 	// Latency delays the answer (or the normal call).
-	Latency time.Duration `json:"latency,omitempty"`
+	Latency time.Duration
 	// Drop closes the connection without answering.
-	Drop bool `json:"drop,omitempty"`
+	Drop bool
 	// Times is how many calls the fault affects; 0 means every call until
 	// it is cleared.
-	Times int `json:"times,omitempty"`
+	Times int
 }
 
 // Operation IDs a fault can target.
@@ -69,6 +69,12 @@ func (fs *faults) clear() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.m = nil
+}
+
+func (fs *faults) remove(op string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	delete(fs.m, op)
 }
 
 func (fs *faults) list() map[string]Fault {
@@ -110,6 +116,9 @@ func (s *Server) SetFault(operationID string, f Fault) error {
 
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() { s.faults.clear() }
+
+// ClearFault removes the fault of one operation, if it has one.
+func (s *Server) ClearFault(operationID string) { s.faults.remove(operationID) }
 
 // Faults returns the faults in force, by operation.
 func (s *Server) Faults() map[string]Fault { return s.faults.list() }

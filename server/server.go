@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -42,18 +43,26 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for AK/SK date checks; nil means time.Now.
 	Now func() time.Time
+	// DisableControl leaves out the control API under /_stub/ (reset,
+	// fixtures, users, tickets, relations, state, faults; described by
+	// control.openapi.yaml). It has no authentication, so set this wherever
+	// others can reach the stub; its paths then answer 404 like any other
+	// unknown path.
+	DisableControl bool
 }
 
 // Server is the stub. It is an http.Handler.
 type Server struct {
-	echo     *echo.Echo
-	store    store.Store
-	log      *slog.Logger
-	auth     *authenticator
-	routes   map[string]*routers.Route // "METHOD echo-path" -> contract route
-	options  *openapi3filter.Options
-	fixtures store.Dataset // what Reset restores
-	faults   faults
+	echo       *echo.Echo
+	store      store.Store
+	log        *slog.Logger
+	auth       *authenticator
+	routes     map[string]*routers.Route // "METHOD echo-path" -> contract route
+	options    *openapi3filter.Options
+	fixtures   store.Dataset // what Reset restores
+	fixturesMu sync.Mutex    // orders Reset and LoadFixtures
+	faults     faults
+	control    *control // the control API; nil with Options.DisableControl
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -80,6 +89,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.options = contract.RequestOptions(s.auth.authenticate)
 	s.options.KeepValidatedValue = true
+	if !opts.DisableControl {
+		c, err := newControl(s)
+		if err != nil {
+			return nil, err
+		}
+		s.control = c
+	}
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -128,6 +144,9 @@ func (s *Server) newEcho() *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", osmstub.OpenAPI)
 	})
 	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	if s.control != nil {
+		s.control.mount(e)
+	}
 	return e
 }
 

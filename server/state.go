@@ -10,8 +10,11 @@ import (
 // Direct access to the state, for tests and the control API. These bypass
 // authentication and permissions but keep the state valid.
 
-// Reset restores the fixtures the server started with and clears faults.
+// Reset restores the fixtures the server started with (or last loaded)
+// and clears faults.
 func (s *Server) Reset(ctx context.Context) error {
+	s.fixturesMu.Lock()
+	defer s.fixturesMu.Unlock()
 	s.faults.clear()
 	_, err := store.Load(ctx, s.store, s.fixtures, true)
 	return err
@@ -20,10 +23,12 @@ func (s *Server) Reset(ctx context.Context) error {
 // LoadFixtures replaces the whole state with d and makes it what Reset
 // restores.
 func (s *Server) LoadFixtures(ctx context.Context, d store.Dataset) error {
+	s.fixturesMu.Lock()
+	defer s.fixturesMu.Unlock()
 	if _, err := store.Load(ctx, s.store, d, true); err != nil {
 		return err
 	}
-	s.fixtures = d
+	s.fixtures = d.Clone()
 	return nil
 }
 
