@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,12 +110,19 @@ func (a *authenticator) bySignature(ctx context.Context, req *http.Request, body
 	if err := aksk.Verify(req, body, key.SK); err != nil {
 		return "", unauthorized("%s", signingMessage(err))
 	}
-	return u.Name, checkSignedClaims(req, u, key)
+	return u.Name, checkSignedClaims(req, auth.SignedHeaders, u, key)
 }
 
 // checkSignedClaims checks what a verified request says about its account:
 // the temporary credential's security token, and the domain it acts in.
-func checkSignedClaims(req *http.Request, u store.User, key store.AccessKey) error {
+// Both must be covered by the signature when sent, as the SDK signs them,
+// or anyone on the way could add or swap them.
+func checkSignedClaims(req *http.Request, signed []string, u store.User, key store.AccessKey) error {
+	for _, h := range []string{headerSecurityToken, headerDomainID} {
+		if req.Header.Get(h) != "" && !slices.Contains(signed, strings.ToLower(h)) {
+			return unauthorized("%s is sent but not listed in SignedHeaders", h)
+		}
+	}
 	sent := req.Header.Get(headerSecurityToken)
 	switch {
 	case key.SecurityToken != "" && sent != key.SecurityToken:
