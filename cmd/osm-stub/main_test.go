@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log destination the test can read while run writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listening = regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+
+// The binary on port 0 says where it listens, serves, logs each request
+// as JSON, and shuts down cleanly when its context ends (as on SIGTERM).
+func TestRunServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json"}, logs) }()
+
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no listening line in the log:\n%s", logs)
+	}
+	resp, err := http.Get("http://" + addr + "/v2/servicerequest/cases/DEMO-1/relations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("got %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+	out := logs.String()
+	for _, want := range []string{`"msg":"request"`, `"method":"GET"`, `"status":401`, `"error_code":"OSM.0002"`, `"request_id":"`, `"duration":`, `"msg":"shutting down"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	t.Setenv("OSM_STUB_ADDR", "127.0.0.1:9999")
+	t.Setenv("OSM_STUB_LOG_FORMAT", "json")
+	c, err := parseFlags([]string{"-log-level", "debug"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:9999" || c.logFormat != "json" || c.logLevel != "debug" {
+		t.Errorf("config = %+v", c)
+	}
+	c, err = parseFlags([]string{"-addr", "127.0.0.1:1"}, &bytes.Buffer{})
+	if err != nil || c.addr != "127.0.0.1:1" {
+		t.Errorf("a flag must win over its variable: %+v, %v", c, err)
+	}
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, &help); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, flag := range []string{"-addr", "-fixtures", "-log-level", "-log-format", "OSM_STUB_ADDR"} {
+		if !strings.Contains(help.String(), flag) {
+			t.Errorf("-h does not list %s:\n%s", flag, help.String())
+		}
+	}
+	for _, args := range [][]string{{"-log-format", "xml"}, {"-log-level", "loud"}, {"extra"}, {"-fixtures", "/nonexistent.yaml"}} {
+		if err := run(context.Background(), append(args, "-addr", "127.0.0.1:0"), &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+}
