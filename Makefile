@@ -4,6 +4,7 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 10s
+BENCHTIME ?= 1000x
 BIN       := bin/osm-stub
 
 .DEFAULT_GOAL := help
@@ -22,6 +23,14 @@ run: ## run the stub on its built-in demo data (ADDR=127.0.0.1:8080)
 	$(GO) run ./cmd/osm-stub -addr $(ADDR)
 
 test: vet check-generated lint test-go fuzz-short test-interop ## everything CI runs
+
+.PHONY: bench
+bench: ## Go benchmarks, then stub vs floor vs Prism under wrk on loopback -> bench/results.md (BENCHMARKS.md)
+	GO=$(GO) bash bench/bench.sh
+
+.PHONY: bench-store
+bench-store: ## store benchmarks (memory, sqlite; postgres if OSM_STUB_TEST_POSTGRES is set), BENCHTIME=1000x
+	$(GO) test -run '^$$' -bench BenchmarkStore -benchtime $(BENCHTIME) ./server/store/storeopen
 
 vet: ## go vet and gofmt
 	$(GO) vet ./...

@@ -15,19 +15,23 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/store/storeopen"
 )
 
 type config struct {
 	addr      string
 	fixtures  string
 	logLevel  string
+	control   bool
 	logFormat string
+	store     string
 }
 
 func main() {
@@ -44,7 +48,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", env("OSM_STUB_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env OSM_STUB_ADDR)")
 	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
 	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
+	fs.StringVar(&c.store, "store", env("OSM_STUB_STORE", "memory"), "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
 	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
+	control, err := envBool("OSM_STUB_CONTROL", true)
+	if err != nil {
+		return c, err
+	}
+	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/, which has no authentication; -control=false where others can reach the stub (env OSM_STUB_CONTROL)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -63,6 +73,18 @@ func env(name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+func envBool(name string, fallback bool) (bool, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: want true or false, got %q", name, v)
+	}
+	return b, nil
 }
 
 func newLogger(c config, out io.Writer) (*slog.Logger, error) {
@@ -91,7 +113,10 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Logger: log}
+	opts := server.Options{Logger: log, DisableControl: !c.control}
+	if c.control {
+		log.Info("control API enabled, without authentication", slog.String("path", "/_stub/"), slog.String("disable", "-control=false"))
+	}
 	if c.fixtures != "" {
 		d, err := fixtures.Load(c.fixtures)
 		if err != nil {
@@ -99,8 +124,13 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		}
 		opts.Fixtures = &d
 	}
+	if opts.Store, err = storeopen.Open(ctx, c.store); err != nil {
+		return fmt.Errorf("-store: %w", err)
+	}
+	log.Info("store opened", slog.String("store", storeopen.Redact(c.store)))
 	srv, err := server.New(opts)
 	if err != nil {
+		opts.Store.Close()
 		return err
 	}
 	defer srv.Close()

@@ -1,0 +1,202 @@
+// Package sqlite is the store.Store kept in one SQLite database file, on
+// modernc.org/sqlite (pure Go, no cgo).
+//
+// The association rules are not here: they run, unchanged, inside the
+// transactions this package supplies (store/rules.go). Every Update is one
+// SQLite write transaction (BEGIN IMMEDIATE), every View one read
+// transaction, so a rule sees one consistent state and a refused request
+// leaves no trace.
+//
+// Connections. A Store holds two database/sql pools on the same file:
+//
+//   - the writer: exactly one connection, whose transactions start with BEGIN
+//     IMMEDIATE (the DSN's _txlock). Concurrent Updates of this process queue
+//     in database/sql for that connection (honouring their contexts), so they
+//     never meet inside SQLite and never fail with SQLITE_BUSY. A write lock
+//     held by another process (a second stub on the same file, or the stub
+//     that ran before a restart) is waited for by SQLite for busy_timeout.
+//     Taking the write lock at BEGIN, rather than at the first write, matters:
+//     a deferred transaction that reads and then tries to write could only be
+//     failed with SQLITE_BUSY (its snapshot is stale), whereas BEGIN IMMEDIATE
+//     just waits.
+//   - the readers: a few connections with query_only on, for View. In WAL mode
+//     readers neither block the writer nor wait for it; each read transaction
+//     sees the state as of its first statement.
+//
+// Durability. journal_mode=WAL and synchronous=FULL: a COMMIT returns only
+// after its WAL frames have been written and fsync'ed. Surviving a killed
+// process needs only the write(2) (the kernel keeps the page cache), which
+// NORMAL would also give; FULL adds that an acknowledged write survives an OS
+// crash or power loss too, which is what a user of a "persistent" store
+// expects, at the price of one fsync per Update. A stub that wants speed over
+// that can use the memory store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/osmstub/osmstub/server/store"
+)
+
+// BusyTimeout is how long a transaction waits for a lock that another
+// process holds before it fails.
+const BusyTimeout = 10 * time.Second
+
+// readers is the size of the read-only pool.
+const readers = 4
+
+// Store is the SQLite backend. Open one with Open.
+type Store struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	// Prepared statements of each pool.
+	writes, reads *stmtCache
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date. Several processes may open the same file.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlite: %q: want a plain file path, without file: or ? (for an in-memory store use the memory store)", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("sqlite: directory of %s: %w", path, err)
+		}
+	}
+	writer, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One connection, kept open forever: all writes of this process go
+	// through it, one transaction at a time.
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	s := &Store{path: path, writer: writer}
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	// The readers are opened after the writer has made the file a WAL
+	// database with its schema.
+	reader, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(readers)
+	reader.SetMaxIdleConns(readers)
+	reader.SetConnMaxLifetime(0)
+	reader.SetConnMaxIdleTime(0)
+	s.reader = reader
+	if s.writes, err = prepareAll(ctx, writer); err == nil {
+		s.reads, err = prepareAll(ctx, reader)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if err := reader.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn is the driver's connection string. The pragmas are run on every new
+// connection of the pool.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode() // a plain file name, not a file: URI
+
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
+// if fn returns nil; otherwise, or if fn panics, it rolls back.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, s.writer, s.writes, false, fn)
+}
+
+// View runs fn in one read transaction.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.run(ctx, s.reader, s.reads, true, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly bool, fn func(store.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = sqlTx.Rollback() // also on panic; the panic goes on
+		}
+	}()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, stmts: stmts, writable: !readOnly}); err != nil {
+		done = true
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rbErr))
+		}
+		return err
+	}
+	done = true
+	if readOnly {
+		// Nothing to keep; ending a read transaction cannot lose anything.
+		_ = sqlTx.Rollback()
+		return nil
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. A WAL checkpoint runs when the last connection
+// to the file closes.
+func (s *Store) Close() error {
+	var errs []error
+	for _, c := range []*stmtCache{s.writes, s.reads} {
+		if c != nil {
+			errs = append(errs, c.close())
+		}
+	}
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	errs = append(errs, s.writer.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,472 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/osmstub/osmstub/server/store"
+)
+
+// tx is one transaction's store.Tx. Its methods run SQL right away (SQLite
+// is in the process: a statement costs no round trip), through statements
+// prepared once per connection.
+type tx struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	stmts    *stmtCache
+	writable bool
+}
+
+// stmtCache holds the statements prepared on one pool; database/sql
+// prepares each again on every other connection of the pool the first time
+// that connection runs it, through the transaction's own connection.
+type stmtCache struct {
+	m map[string]*sql.Stmt
+}
+
+func prepareAll(ctx context.Context, db *sql.DB) (*stmtCache, error) {
+	c := &stmtCache{m: map[string]*sql.Stmt{}}
+	for _, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.m[q] = st
+	}
+	return c, nil
+}
+
+func (c *stmtCache) close() error {
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// stmt returns query's statement bound to this transaction, prepared
+// once per connection; a query not prepared at Open is prepared on the
+// transaction (and closed with it).
+func (t *tx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts.m[query]; ok {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	return t.tx.PrepareContext(t.ctx, query)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+// row is QueryRow through a prepared statement.
+func (t *tx) row(query string, args ...any) scanner {
+	st, err := t.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) write() error {
+	if !t.writable {
+		return errors.New("sqlite: write in a read-only transaction")
+	}
+	return nil
+}
+
+func (t *tx) exec(query string, args ...any) error {
+	st, err := t.stmt(query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(t.ctx, args...)
+	return err
+}
+
+// strings runs a query of one text column and returns its values in order.
+func (t *tx) strings(query string, args ...any) ([]string, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) Ticket(id string) (store.Ticket, error) {
+	tk := store.Ticket{ID: id}
+	err := t.row(qTicket, id).
+		Scan(&tk.Owner, &tk.Description)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("sqlite: ticket %s: %w", id, err)
+	}
+	return tk, nil
+}
+
+func (t *tx) Relations(id string) ([]string, error) {
+	ids, err := t.strings(qRelations, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: relations of %s: %w", id, err)
+	}
+	return ids, nil
+}
+
+// AddPair appends b to a's list and a to b's, each at its list's end.
+func (t *tx) AddPair(a, b string) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, p := range [][2]string{{a, b}, {b, a}} {
+		err := t.exec(qAddRelation, p[0], p[1])
+		switch {
+		case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+			return fmt.Errorf("sqlite: association %s-%s: %w", a, b, store.ErrExists)
+		case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY):
+			return fmt.Errorf("sqlite: association %s-%s: ticket %w", a, b, store.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("sqlite: association %s-%s: %w", a, b, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) RemovePair(a, b string) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	err := t.exec(qRemovePair, a, b)
+	if err != nil {
+		return fmt.Errorf("sqlite: remove association %s-%s: %w", a, b, err)
+	}
+	return nil
+}
+
+func (t *tx) User(name string) (store.User, error) {
+	u := store.User{Name: name}
+	err := t.row(qUser, name).Scan(&u.DomainID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlite: user %s: %w", name, err)
+	}
+	if u.Groups, err = t.strings(qUserGroups, name); err != nil {
+		return store.User{}, fmt.Errorf("sqlite: groups of %s: %w", name, err)
+	}
+	if u.Tokens, err = t.strings(qUserTokens, name); err != nil {
+		return store.User{}, fmt.Errorf("sqlite: tokens of %s: %w", name, err)
+	}
+	rows, err := t.query(qUserKeys, name)
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlite: access keys of %s: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k store.AccessKey
+		if err := rows.Scan(&k.AK, &k.SK, &k.SecurityToken); err != nil {
+			return store.User{}, fmt.Errorf("sqlite: access keys of %s: %w", name, err)
+		}
+		u.Keys = append(u.Keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return store.User{}, fmt.Errorf("sqlite: access keys of %s: %w", name, err)
+	}
+	return u, nil
+}
+
+// owner returns the name of the user that holds a credential, or
+// ErrNotFound.
+func (t *tx) owner(what, query, cred string) (string, error) {
+	var name string
+	err := t.row(query, cred).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: look up %s: %w", what, err)
+	}
+	return name, nil
+}
+
+func (t *tx) UserByToken(token string) (store.User, error) {
+	name, err := t.owner("token", qTokenOwner, token)
+	if err != nil {
+		return store.User{}, err
+	}
+	return t.User(name)
+}
+
+func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
+	name, err := t.owner("access key", qKeyOwner, ak)
+	if err != nil {
+		return store.User{}, store.AccessKey{}, err
+	}
+	u, err := t.User(name)
+	if err != nil {
+		return store.User{}, store.AccessKey{}, err
+	}
+	for _, k := range u.Keys {
+		if k.AK == ak {
+			return u, k, nil
+		}
+	}
+	return store.User{}, store.AccessKey{}, store.ErrNotFound
+}
+
+func (t *tx) PutUser(u store.User) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, tok := range u.Tokens {
+		taken, err := t.taken(qTokenTaken, tok, u.Name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return fmt.Errorf("token of user %s: %w", u.Name, store.ErrExists)
+		}
+	}
+	for _, k := range u.Keys {
+		taken, err := t.taken(qKeyTaken, k.AK, u.Name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
+		}
+	}
+	// Upsert rather than delete and insert: tickets keep their owner.
+	if err := t.exec(qUpsertUser, u.Name, u.DomainID); err != nil {
+		return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+	}
+	for _, query := range []string{
+		qDeleteUserGroups,
+		qDeleteUserTokens,
+		qDeleteUserKeys,
+	} {
+		if err := t.exec(query, u.Name); err != nil {
+			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		}
+	}
+	for i, g := range u.Groups {
+		if err := t.exec(qInsertGroup, u.Name, i, g); err != nil {
+			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		}
+	}
+	for i, tok := range u.Tokens {
+		if err := t.exec(qInsertToken, u.Name, i, tok); err != nil {
+			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		}
+	}
+	for i, k := range u.Keys {
+		if err := t.exec(qInsertKey,
+			u.Name, i, k.AK, k.SK, k.SecurityToken); err != nil {
+			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) taken(query string, args ...any) (bool, error) {
+	var taken bool
+	if err := t.row(query, args...).Scan(&taken); err != nil {
+		return false, fmt.Errorf("sqlite: check credentials: %w", err)
+	}
+	return taken, nil
+}
+
+func (t *tx) PutTicket(tk store.Ticket) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	err := t.exec(qInsertTicket, tk.ID, tk.Owner, tk.Description)
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put ticket %s: %w", tk.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) Snapshot() (store.Dataset, error) {
+	d, err := t.snapshot()
+	if err != nil {
+		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
+	}
+	return d, nil
+}
+
+func (t *tx) snapshot() (store.Dataset, error) {
+	var d store.Dataset
+	users := map[string]*store.User{}
+	rows, err := t.query(qAllUsers)
+	if err != nil {
+		return d, err
+	}
+	var list []*store.User
+	for rows.Next() {
+		u := &store.User{}
+		if err := rows.Scan(&u.Name, &u.DomainID); err != nil {
+			rows.Close()
+			return d, err
+		}
+		users[u.Name] = u
+		list = append(list, u)
+	}
+	if err := closeRows(rows); err != nil {
+		return d, err
+	}
+	err = t.each(qAllGroups, func(name, v string) {
+		if u := users[name]; u != nil {
+			u.Groups = append(u.Groups, v)
+		}
+	})
+	if err != nil {
+		return d, err
+	}
+	err = t.each(qAllTokens, func(name, v string) {
+		if u := users[name]; u != nil {
+			u.Tokens = append(u.Tokens, v)
+		}
+	})
+	if err != nil {
+		return d, err
+	}
+	rows, err = t.query(qAllKeys)
+	if err != nil {
+		return d, err
+	}
+	for rows.Next() {
+		var name string
+		var k store.AccessKey
+		if err := rows.Scan(&name, &k.AK, &k.SK, &k.SecurityToken); err != nil {
+			rows.Close()
+			return d, err
+		}
+		if u := users[name]; u != nil {
+			u.Keys = append(u.Keys, k)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return d, err
+	}
+	for _, u := range list {
+		d.Users = append(d.Users, *u)
+	}
+	// Sorted here, byte-wise, as the Snapshot contract says, whatever the
+	// database's collation.
+	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
+
+	rows, err = t.query(qAllTickets)
+	if err != nil {
+		return d, err
+	}
+	for rows.Next() {
+		var tk store.Ticket
+		if err := rows.Scan(&tk.ID, &tk.Owner, &tk.Description); err != nil {
+			rows.Close()
+			return d, err
+		}
+		d.Tickets = append(d.Tickets, tk)
+	}
+	if err := closeRows(rows); err != nil {
+		return d, err
+	}
+	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
+	index := make(map[string]int, len(d.Tickets))
+	for i, tk := range d.Tickets {
+		index[tk.ID] = i
+	}
+	err = t.each(qAllRelations, func(id, related string) {
+		if i, ok := index[id]; ok {
+			d.Tickets[i].Relations = append(d.Tickets[i].Relations, related)
+		}
+	})
+	return d, err
+}
+
+// each runs a query of two text columns and calls fn for every row.
+func (t *tx) each(query string, fn func(a, b string)) error {
+	rows, err := t.query(query)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			rows.Close()
+			return err
+		}
+		fn(a, b)
+	}
+	return closeRows(rows)
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	return errors.Join(err, rows.Close())
+}
+
+func (t *tx) Empty() (bool, error) {
+	var empty bool
+	err := t.row(
+		qEmpty).Scan(&empty)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: empty: %w", err)
+	}
+	return empty, nil
+}
+
+func (t *tx) Reset() error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for _, query := range []string{
+		qResetRelations, qResetTickets, qResetKeys,
+		qResetTokens, qResetGroups, qResetUsers,
+	} {
+		if err := t.exec(query); err != nil {
+			return fmt.Errorf("sqlite: reset: %w", err)
+		}
+	}
+	return nil
+}
+
+// isConstraint reports whether err is SQLite's extended result code code.
+func isConstraint(err error, code int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == code
+}
