@@ -74,15 +74,28 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string,
 	case len(token) > maxTokenLength:
 		return "", unauthorized("X-Auth-Token is longer than %d characters", maxTokenLength)
 	}
-	var u store.User
-	err := a.store.View(ctx, func(tx store.Tx) (err error) {
-		u, err = tx.UserByToken(token)
-		return err
-	})
+	var name string
+	var err error
+	if idx, ok := a.store.(tokenIndex); ok {
+		name, err = idx.UserNameByToken(ctx, token)
+	} else {
+		err = a.store.View(ctx, func(tx store.Tx) error {
+			u, err := tx.UserByToken(token)
+			name = u.Name
+			return err
+		})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return "", unauthorized("X-Auth-Token is unknown or expired")
 	}
-	return u.Name, err
+	return name, err
+}
+
+// tokenIndex is a store that resolves a token to its user's name directly
+// (the memory store): the same answer as Tx.UserByToken, at less cost on
+// the path of every request.
+type tokenIndex interface {
+	UserNameByToken(ctx context.Context, token string) (string, error)
 }
 
 func (a *authenticator) bySignature(ctx context.Context, req *http.Request, body []byte) (string, error) {

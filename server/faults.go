@@ -127,7 +127,7 @@ func (s *Server) Faults() map[string]Fault { return s.faults.list() }
 // the contract refuses.
 func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		route := s.routes[c.Request().Method+" "+c.Path()]
+		route := s.contractRoute(c)
 		if route == nil {
 			return next(c)
 		}

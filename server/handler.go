@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
 
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/server/store"
@@ -13,6 +16,9 @@ import (
 // CreateRelations implements gen.StrictServerInterface.
 func (s *Server) CreateRelations(ctx context.Context, req gen.CreateRelationsRequestObject) (gen.CreateRelationsResponseObject, error) {
 	err := store.Associate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedIdList, req.Body.GroupId)
+	if err == nil {
+		return succeeded{}, nil
+	}
 	res, err := result(ctx, err, req.CaseId)
 	return gen.CreateRelations200JSONResponse{Body: res}, err
 }
@@ -24,6 +30,9 @@ func (s *Server) DeleteRelation(ctx context.Context, req gen.DeleteRelationReque
 		group = *req.Body.GroupId
 	}
 	err := store.Dissociate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedId, group)
+	if err == nil {
+		return succeeded{}, nil
+	}
 	res, err := result(ctx, err, req.CaseId)
 	return gen.DeleteRelation200JSONResponse{Body: res}, err
 }
@@ -35,11 +44,7 @@ func (s *Server) ListRelation(ctx context.Context, req gen.ListRelationRequestOb
 		res, err := result(ctx, err, req.CaseId)
 		return gen.ListRelation200JSONResponse{Body: gen.RelationList{ErrorCode: res.ErrorCode, ErrorMsg: res.ErrorMsg}}, err
 	}
-	list := make([]gen.CaseRelation, len(rels))
-	for i, r := range rels {
-		list[i] = gen.CaseRelation{CaseId: &r.CaseID, SimpleDescription: &r.Description, UserName: &r.Owner}
-	}
-	return gen.ListRelation200JSONResponse{Body: gen.RelationList{CaseRelationList: &list}}, nil
+	return relationList(rels), nil
 }
 
 // result turns a store outcome into the 200 body: empty on success, the
@@ -55,4 +60,84 @@ func result(ctx context.Context, err error, caseID string) (gen.OperationResult,
 	}
 	exchangeOf(ctx).errorCode = code
 	return gen.OperationResult{ErrorCode: &code, ErrorMsg: &msg}, nil
+}
+
+// The two successful answers, written directly: byte for byte what the
+// generated responses (gen.CreateRelations200JSONResponse and
+// gen.ListRelation200JSONResponse) write for them, without encoding/json's
+// reflection on the path every request takes. The refusals still go
+// through the generated types.
+
+// jsonContentType is the Content-Type value of every answer, shared so
+// that setting it does not allocate; net/http and Echo only read it.
+var jsonContentType = []string{contentTypeJSON}
+
+// succeeded is the 200 {} of a CreateRelations or DeleteRelation that
+// changed what it had to: an empty gen.OperationResult.
+type succeeded struct{}
+
+var succeededBody = []byte("{}\n")
+
+func (succeeded) write(w http.ResponseWriter) error {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(succeededBody)
+	return err
+}
+
+func (r succeeded) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r succeeded) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
+
+// relationList is ListRelation's 200 with its case_relation_list (empty
+// or not): a gen.RelationList whose every relation has its three fields.
+type relationList []store.Relation
+
+func (l relationList) VisitListRelationResponse(w http.ResponseWriter) error {
+	buf := bodyPool.Get().(*[]byte)
+	defer func() { bodyPool.Put(buf) }()
+	b := append((*buf)[:0], `{"case_relation_list":[`...)
+	for i := range l {
+		r := &l[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"case_id":`...)
+		b = appendJSONString(b, r.CaseID)
+		b = append(b, `,"simple_description":`...)
+		b = appendJSONString(b, r.Description)
+		b = append(b, `,"user_name":`...)
+		b = appendJSONString(b, r.Owner)
+		b = append(b, '}')
+	}
+	b = append(b, "]}\n"...)
+	if cap(b) <= maxPooledBody {
+		*buf = b
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(b) // which copies b: a Writer must not keep it
+	return err
+}
+
+// bodyPool holds the buffers relationList writes its body into.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledBody = 16 << 10
+
+// appendJSONString appends s as encoding/json writes it: printable ASCII
+// that needs no escape (encoding/json also escapes <, > and &) as it is,
+// anything else through encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil { // a string always encodes
+				panic(err)
+			}
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

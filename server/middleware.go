@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,9 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
@@ -31,11 +32,35 @@ type exchange struct {
 	body      []byte // the request body, read once
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
+
+	// The rest saves allocations on the request path: the header value,
+	// the route looked up once, the body kin-openapi replays.
+	idHeader [1]string
+	route    *routers.Route
+	routed   bool
+	replay   replayBody
 }
 
 type exchangeKey struct{}
 
+// exchangeCtx is a request's context carrying its exchange: one
+// allocation for both, where context.WithValue would make two.
+type exchangeCtx struct {
+	context.Context
+	x exchange
+}
+
+func (c *exchangeCtx) Value(key any) any {
+	if _, ok := key.(exchangeKey); ok {
+		return &c.x
+	}
+	return c.Context.Value(key)
+}
+
 func exchangeOf(ctx context.Context) *exchange {
+	if c, ok := ctx.(*exchangeCtx); ok {
+		return &c.x
+	}
 	x, _ := ctx.Value(exchangeKey{}).(*exchange)
 	if x == nil {
 		return &exchange{}
@@ -54,16 +79,51 @@ func newIDPrefix() string {
 	return hex.EncodeToString(b)
 }
 
-// requestID gives every response an X-Request-Id: a per-process random
-// prefix and a counter, 32 hex characters like the service's own.
+// newRequestID is the per-process random prefix and the next value of the
+// counter in 16 hex digits: 32 hex characters like the service's own.
+func newRequestID() string {
+	const digits = "0123456789abcdef"
+	var b [32]byte
+	copy(b[:16], idPrefix)
+	n := idCounter.Add(1)
+	for i := len(b) - 1; i >= 16; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// requestID gives every response an X-Request-Id and every request its
+// exchange.
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		x := &exchange{id: fmt.Sprintf("%s%016x", idPrefix, idCounter.Add(1))}
-		c.Response().Header().Set(headerRequestID, x.id)
 		req := c.Request()
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), exchangeKey{}, x)))
+		ctx := &exchangeCtx{Context: req.Context()}
+		x := &ctx.x
+		x.id = newRequestID()
+		x.idHeader[0] = x.id
+		c.Response().Header()[headerRequestID] = x.idHeader[:] // Set, without allocating
+		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
+}
+
+// contractRoute returns the contract operation the request was routed to,
+// or nil on the other routes. It is looked up once per request.
+func (s *Server) contractRoute(c echo.Context) *routers.Route {
+	x := exchangeOf(c.Request().Context())
+	if !x.routed {
+		x.route, x.routed = s.lookupRoute(c.Request().Method, c.Path()), true
+	}
+	return x.route
+}
+
+// lookupRoute finds s.routes["METHOD echo-path"] without building the key
+// on the heap.
+func (s *Server) lookupRoute(method, path string) *routers.Route {
+	var buf [96]byte
+	key := append(append(append(buf[:0], method...), ' '), path...)
+	return s.routes[string(key)]
 }
 
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
@@ -131,13 +191,15 @@ const controlPrefix = "/_stub/"
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.routes[req.Method+" "+c.Path()] == nil && !strings.HasPrefix(c.Path(), controlPrefix) {
+		if s.contractRoute(c) == nil && !strings.HasPrefix(c.Path(), controlPrefix) {
 			return next(c)
 		}
 		if req.ContentLength > defaultBodyLimit {
 			return tooLarge()
 		}
-		req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
+		if req.Body != http.NoBody { // which has nothing to limit
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
+		}
 		return next(c)
 	}
 }
@@ -147,7 +209,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 // it with the contract's error body. Other routes pass through.
 func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		route := s.routes[c.Request().Method+" "+c.Path()]
+		route := s.contractRoute(c)
 		if route == nil {
 			return next(c)
 		}
@@ -164,33 +226,145 @@ func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filter.Options) error {
 	req := c.Request()
 	x := exchangeOf(req.Context())
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return tooLarge()
+	if req.Body != http.NoBody && req.Body != nil {
+		body, err := readBody(req.Body, req.ContentLength)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return tooLarge()
+			}
+			return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
 		}
-		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
+		x.body = body
+		if len(body) == 0 {
+			// kin-openapi reads NoBody as it reads an empty body, without
+			// copying it in its security step.
+			req.Body, req.GetBody = http.NoBody, nil
+		} else {
+			x.replay = replayBody{data: body}
+			req.Body, req.GetBody = &x.replay, x.replay.rewind
+		}
 	}
-	x.body = body
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 
-	params := make(map[string]string, len(c.ParamNames()))
+	v := validationPool.Get().(*validation)
+	defer v.release()
 	for i, name := range c.ParamNames() {
-		v, err := url.PathUnescape(c.ParamValues()[i])
+		p, err := url.PathUnescape(c.ParamValues()[i])
 		if err != nil {
 			return newAPIError(http.StatusBadRequest, CodeInvalid, "%s: is not a valid path segment", name)
 		}
-		params[name] = v
+		v.params[name] = p
 	}
-	err = openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
-		Request: req, PathParams: params, Route: route, Options: opts,
-	})
-	if err != nil {
-		return s.refuse(x, err)
+	v.input = openapi3filter.RequestValidationInput{Request: req, PathParams: v.params, Route: route, Options: opts}
+	if err := validateRequest(req.Context(), &v.input, &v.head); err != nil {
+		return s.refuse(x, err) // which keeps nothing of err
 	}
 	return nil
+}
+
+// validateRequest is openapi3filter.ValidateRequest in two calls of
+// kin-openapi, with the same errors in the same order: security and
+// parameters with the body left out, then the body. In one call, the
+// security step copies the whole body once more, only to hand each
+// AuthenticationFunc a fresh reader; the authenticator never reads it (it
+// verifies signatures over exchange.body). head is room for the options
+// of the first call.
+func validateRequest(ctx context.Context, in *openapi3filter.RequestValidationInput, head *openapi3filter.Options) error {
+	req, opts := in.Request, in.Options
+	if opts == nil {
+		opts = &openapi3filter.Options{}
+	}
+	*head = *opts
+	head.ExcludeRequestBody = true
+	body, getBody := req.Body, req.GetBody
+	req.Body, req.GetBody = http.NoBody, nil
+	in.Options = head
+	err := openapi3filter.ValidateRequest(ctx, in)
+	in.Options = opts
+	req.Body, req.GetBody = body, getBody
+	if opts.ExcludeRequestBody || (err != nil && !opts.MultiError) {
+		return err // without MultiError, ValidateRequest stops at the first error
+	}
+	var bodyErr error
+	if rb := in.Route.Operation.RequestBody; rb != nil {
+		bodyErr = openapi3filter.ValidateRequestBody(ctx, in, rb.Value)
+	} else if opts.RejectWhenRequestBodyNotSpecified && req.ContentLength > 0 {
+		bodyErr = &openapi3filter.RequestError{Input: in, Err: errors.New("request body not allowed for this request")}
+	}
+	switch me, multi := err.(openapi3.MultiError); {
+	case bodyErr == nil:
+		return err
+	case err == nil && opts.MultiError:
+		return openapi3.MultiError{bodyErr}
+	case err == nil:
+		return bodyErr
+	case multi:
+		return append(me, bodyErr)
+	}
+	return err
+}
+
+// validation is what one kin-openapi validation needs and nothing keeps
+// once it has returned, reused across requests.
+type validation struct {
+	params map[string]string
+	input  openapi3filter.RequestValidationInput
+	head   openapi3filter.Options
+}
+
+var validationPool = sync.Pool{New: func() any { return &validation{params: map[string]string{}} }}
+
+func (v *validation) release() {
+	clear(v.params)
+	v.input = openapi3filter.RequestValidationInput{}
+	v.head = openapi3filter.Options{}
+	validationPool.Put(v)
+}
+
+// readBody is io.ReadAll sized by the request's Content-Length, so that a
+// body is read into one allocation of its own size.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > defaultBodyLimit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1) // +1: room to read the EOF without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		} else if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // a body longer than announced
+		}
+	}
+}
+
+// replayBody is a request body read once and replayed: kin-openapi reads
+// it to validate it and then calls GetBody to put it back, and the handler
+// may bind it again; GetBody hands out the same bytes, without a copy.
+type replayBody struct {
+	data []byte
+	off  int
+}
+
+func (b *replayBody) Read(p []byte) (int, error) {
+	if b.off >= len(b.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *replayBody) Close() error { return nil }
+
+// rewind is the request's GetBody.
+func (b *replayBody) rewind() (io.ReadCloser, error) {
+	b.off = 0
+	return b, nil
 }
 
 // refuse maps a validation failure: authentication first (an unknown

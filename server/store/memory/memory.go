@@ -17,6 +17,8 @@ import (
 type Store struct {
 	mu    sync.RWMutex
 	state state
+	read  tx // the transaction every View shares: it cannot write
+	write tx // the transaction of the Update that holds mu
 }
 
 type state struct {
@@ -33,6 +35,8 @@ var _ store.Store = (*Store)(nil)
 func New() *Store {
 	s := &Store{}
 	s.state.clear()
+	s.read = tx{st: &s.state}
+	s.write = tx{st: &s.state}
 	return s
 }
 
@@ -54,12 +58,14 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &tx{st: &s.state, writable: true}
+	tx := &s.write
+	tx.writable = true
 	committed := false
 	defer func() {
 		if !committed {
 			tx.rollback()
 		}
+		tx.done()
 	}()
 	if err := fn(tx); err != nil {
 		return err
@@ -75,7 +81,23 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(&tx{st: &s.state})
+	return fn(&s.read)
+}
+
+// UserNameByToken returns the name of the user a token belongs to, or
+// store.ErrNotFound, as a View calling UserByToken would, but without a
+// transaction or a copy of the user: authentication needs only the name.
+func (s *Store) UserNameByToken(ctx context.Context, token string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	name, ok := s.state.tokens[token]
+	if _, exists := s.state.users[name]; !ok || !exists {
+		return "", store.ErrNotFound
+	}
+	return name, nil
 }
 
 // Close does nothing; the state goes with the process.
@@ -84,12 +106,39 @@ func (s *Store) Close() error { return nil }
 type tx struct {
 	st       *state
 	writable bool
-	undo     []func()
+	undo     []undo
+}
+
+// undo reverts one write: fn, or else putting back the associations
+// ticket from had before (the frequent case, which needs no closure).
+type undo struct {
+	fn   func()
+	from string
+	old  []string
+}
+
+// maxKeptUndo bounds the undo log a finished transaction keeps for the
+// next one; a larger one (loading fixtures) goes to the garbage collector.
+const maxKeptUndo = 1024
+
+// done ends an Update's transaction: it can no longer write, and its undo
+// log is emptied for the next one.
+func (t *tx) done() {
+	t.writable = false
+	clear(t.undo)
+	t.undo = t.undo[:0]
+	if cap(t.undo) > maxKeptUndo {
+		t.undo = nil
+	}
 }
 
 func (t *tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
-		t.undo[i]()
+		if u := t.undo[i]; u.fn != nil {
+			u.fn()
+		} else {
+			t.st.relations[u.from] = u.old
+		}
 	}
 }
 
@@ -120,7 +169,7 @@ func (t *tx) AddPair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = append(slices.Clip(old), to)
-		t.undo = append(t.undo, func() { t.st.relations[from] = old })
+		t.undo = append(t.undo, undo{from: from, old: old})
 	}
 	return nil
 }
@@ -133,7 +182,7 @@ func (t *tx) RemovePair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = slices.DeleteFunc(slices.Clone(old), func(id string) bool { return id == to })
-		t.undo = append(t.undo, func() { t.st.relations[from] = old })
+		t.undo = append(t.undo, undo{from: from, old: old})
 	}
 	return nil
 }
@@ -147,10 +196,24 @@ func (t *tx) User(name string) (store.User, error) {
 }
 
 // cloneUser copies the slices of u, so that the store never shares memory
-// with its callers.
+// with its callers. Groups and Tokens share one allocation, each capped
+// so that an append to one cannot reach the other; nil stays nil.
 func cloneUser(u store.User) store.User {
-	u.Groups = slices.Clone(u.Groups)
-	u.Tokens = slices.Clone(u.Tokens)
+	g, t := len(u.Groups), len(u.Tokens)
+	if g+t > 0 {
+		strs := make([]string, g+t)
+		copy(strs, u.Groups)
+		copy(strs[g:], u.Tokens)
+		if u.Groups != nil {
+			u.Groups = strs[:g:g]
+		}
+		if u.Tokens != nil {
+			u.Tokens = strs[g : g+t : g+t]
+		}
+	} else {
+		u.Groups = slices.Clone(u.Groups)
+		u.Tokens = slices.Clone(u.Tokens)
+	}
 	u.Keys = slices.Clone(u.Keys)
 	return u
 }
@@ -196,14 +259,14 @@ func (t *tx) PutUser(u store.User) error {
 	t.unindex(old)
 	t.st.users[u.Name] = u
 	t.index(u)
-	t.undo = append(t.undo, func() {
+	t.undo = append(t.undo, undo{fn: func() {
 		t.unindex(u)
 		delete(t.st.users, u.Name)
 		if existed {
 			t.st.users[old.Name] = old
 			t.index(old)
 		}
-	})
+	}})
 	return nil
 }
 
@@ -234,7 +297,7 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 	}
 	tk.Relations = nil
 	t.st.tickets[tk.ID] = tk
-	t.undo = append(t.undo, func() { delete(t.st.tickets, tk.ID) })
+	t.undo = append(t.undo, undo{fn: func() { delete(t.st.tickets, tk.ID) }})
 	return nil
 }
 
@@ -262,6 +325,6 @@ func (t *tx) Reset() error {
 	}
 	old := *t.st
 	t.st.clear()
-	t.undo = append(t.undo, func() { *t.st = old })
+	t.undo = append(t.undo, undo{fn: func() { *t.st = old }})
 	return nil
 }

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# `make bench`: the Go benchmarks, then one load run on loopback that puts
+# the stub binary, the floor (a bare Echo route, bench/floor) and Stoplight
+# Prism (pinned in bench/prism) under the same wrk load, and writes the
+# table to bench/results.md (or $RESULTS).
+#
+# Environment: DURATION (10s) and WARMUP (3s) per wrk run, ROUNDS (2) of
+# runs per server and workload, STARTS (5) starts timed per server, THREADS
+# (2) and CONNECTIONS (32) for wrk, GO_COUNT (3) runs of each Go benchmark,
+# GO_BENCH=0 to skip them, LOAD=0 to skip the load run, TARGETS ("floor stub
+# prism"), RESULTS (bench/results.md). It fails if any server gives a bad
+# answer. Every process it starts is stopped when it ends, fails or is
+# interrupted. See BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+GO_BENCH=${GO_BENCH:-1}
+LOAD=${LOAD:-1}
+TARGETS=${TARGETS:-floor stub prism}
+ROUNDS=${ROUNDS:-2}
+STARTS=${STARTS:-5}
+RESULTS=${RESULTS:-bench/results.md}
+OUT=bench/out
+GO=${GO:-go}
+mkdir -p "$OUT"
+
+GET_PATH=/v2/servicerequest/cases/DEMO-1/relations
+TOKEN='X-Auth-Token: demo-token'
+
+log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
+
+# --- cleanup: every process group started here ---------------------------
+groups=()
+stop_group() {
+	local pgid=$1 i
+	kill -TERM -- "-$pgid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 -- "-$pgid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL -- "-$pgid" 2>/dev/null || true
+}
+cleanup() {
+	local g
+	for g in "${groups[@]}"; do [ -n "$g" ] && stop_group "$g"; done
+	groups=()
+	[ -n "${sampler:-}" ] && kill "$sampler" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools -----------------------------------------------------------------
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_wrk() {
+	command -v wrk >/dev/null && return
+	log "installing wrk (apt-get)"
+	as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null
+}
+
+need_prism() {
+	local stamp=bench/prism/node_modules/.osmstub-installed
+	if [ ! -f "$stamp" ] || [ bench/prism/package.json -nt "$stamp" ] || [ bench/prism/package-lock.json -nt "$stamp" ]; then
+		if ! command -v npm >/dev/null; then
+			log "installing Node.js and npm (apt-get) for Prism"
+			as_root apt-get update -qq
+			DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
+		fi
+		log "npm ci --prefix bench/prism"
+		SCARF_ANALYTICS=false npm ci --prefix bench/prism --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null
+		touch "$stamp"
+	fi
+}
+
+# --- measuring ------------------------------------------------------------
+# group_rss_kb PGID: resident memory of every process of the group.
+group_rss_kb() { ps -eo pgid=,rss= | awk -v g="$1" '$1 == g { s += $2 } END { print s + 0 }'; }
+# group_cpu_ticks PGID: user+system CPU time of the group, in clock ticks.
+group_cpu_ticks() {
+	local pid t=0 f
+	for pid in $(ps -eo pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'); do
+		f=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		f=${f##*) }
+		# fields after the command: state=1 ... utime=12 stime=13
+		t=$((t + $(echo "$f" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# start NAME URL [header] -- command...: starts a server through firstok,
+# sets PGID, PORT, START_MS.
+start() {
+	local name=$1 url=$2 header=$3
+	shift 4
+	local line
+	line=$("$OUT/firstok" -url "$url" ${header:+-H "$header"} -pidfile "$OUT/$name.pid" -log "$OUT/$name.log" -- "$@") || {
+		log "$name did not start; its log:"
+		tail -20 "$OUT/$name.log" >&2
+		exit 1
+	}
+	PGID=$(cat "$OUT/$name.pid")
+	groups+=("$PGID")
+	PORT=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$line")
+	START_MS=$(sed -n 's/.*start_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+}
+
+# load NAME MODE: warm-up, then the measured wrk run with RSS sampling; sets
+# R_RPS R_P50 R_P99 R_BAD R_CPU (server CPU us per request) R_RSS_MAX (kB).
+load() {
+	local name=$1 mode=$2 url="http://127.0.0.1:$PORT" res
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/load.lua "$url" -- "$mode" >"$OUT/$name-$mode-warmup.txt"
+	local rssfile="$OUT/$name-$mode-rss.txt"
+	: >"$rssfile"
+	(while :; do group_rss_kb "$PGID" >>"$rssfile"; sleep 0.25; done) &
+	sampler=$!
+	local cpu0 cpu1
+	cpu0=$(group_cpu_ticks "$PGID")
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s bench/load.lua "$url" -- "$mode" >"$OUT/$name-$mode.txt"
+	cpu1=$(group_cpu_ticks "$PGID")
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+	sampler=
+	res=$(grep '^RESULT' "$OUT/$name-$mode.txt") || { log "no result from wrk for $name $mode"; cat "$OUT/$name-$mode.txt" >&2; exit 1; }
+	kv() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $res"; }
+	R_REQ=$(kv requests)
+	R_RPS=$(kv rps)
+	R_P50=$(kv p50_us)
+	R_P99=$(kv p99_us)
+	R_BAD=$(($(kv non2xx) + $(kv error_bodies) + $(kv socket_errors)))
+	if [ "$mode" = post ] && [ "$(kv empty_bodies)" != "$R_REQ" ]; then
+		R_BAD=$((R_BAD + R_REQ - $(kv empty_bodies)))
+	fi
+	R_CPU=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$R_REQ" 'BEGIN { printf "%.1f", n ? t / hz * 1e6 / n : 0 }')
+	R_RSS_MAX=$(sort -n "$rssfile" | tail -1)
+	log "$name $mode: $R_RPS req/s, p50 ${R_P50}us, p99 ${R_P99}us, ${R_CPU}us CPU/req, bad answers $R_BAD"
+}
+
+# --- the Go benchmarks ----------------------------------------------------
+go_bench() {
+	local f="$OUT/go-bench.txt"
+	log "Go benchmarks -> $f"
+	{
+		$GO test -run '^$' -bench 'BenchmarkHandler$|BenchmarkValidateRequest' -benchmem -count "${GO_COUNT:-3}" ./server/
+		$GO test -run '^$' -bench 'BenchmarkStore' -benchmem -count 1 ./server/store/memory/
+		$GO test -run '^$' -bench 'BenchmarkRun' -benchmem -count "${GO_COUNT:-3}" ./osmstubtest/
+		$GO test -run '^$' -bench 'BenchmarkVerify' -benchmem -count "${GO_COUNT:-3}" ./aksk/
+	} 2>&1 | tee "$f" | grep -E '^(Benchmark|ok|FAIL|---)' >&2
+}
+
+# start_target NAME: starts one of the servers under test.
+start_target() {
+	case $1 in
+	stub) start stub "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml ;;
+	floor) start floor "http://127.0.0.1:{port}$GET_PATH" "" -- \
+		"$OUT/floor" -addr '127.0.0.1:{port}' ;;
+	prism) start prism "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		bench/prism/node_modules/.bin/prism mock -h 127.0.0.1 -p '{port}' -v silent openapi.yaml ;;
+	*) log "unknown target $1"; exit 1 ;;
+	esac
+}
+
+# --- the load run -----------------------------------------------------------
+# All servers run at once (idle but for the one under load) and the wrk runs
+# are interleaved, ROUNDS times: a shared machine's load drifts, and this
+# way it weighs on every server alike. Each server's best round is reported.
+declare -A T
+load_run() {
+	need_wrk
+	case " $TARGETS " in *" prism "*) need_prism ;; esac
+	log "building the stub, the floor and firstok"
+	$GO build -o "$OUT/osm-stub" ./cmd/osm-stub
+	$GO build -o "$OUT/floor" ./bench/floor
+	$GO build -o "$OUT/firstok" ./bench/firstok
+	local t m r i starts
+	for t in $TARGETS; do
+		# Start it STARTS times (the time to the first 200 of one start
+		# swings with the machine's load; the median is reported), and keep
+		# the last one running.
+		starts=()
+		for i in $(seq "$STARTS"); do
+			start_target "$t"
+			starts+=("$START_MS")
+			[ "$i" -lt "$STARTS" ] && stop_group "$PGID" && groups=("${groups[@]/$PGID/}")
+		done
+		T[$t,start]=$(printf '%s\n' "${starts[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		T[$t,starts]="${starts[*]}"
+		T[$t,port]=$PORT T[$t,pgid]=$PGID T[$t,loaded]=0 T[$t,bad]=0
+		sleep 1
+		T[$t,idle]=$(group_rss_kb "$PGID")
+		log "$t: first 200 after ${starts[*]} ms (median ${T[$t,start]}), idle RSS ${T[$t,idle]} kB"
+	done
+	for r in $(seq "$ROUNDS"); do
+		for m in post get; do
+			for t in $TARGETS; do
+				PORT=${T[$t,port]} PGID=${T[$t,pgid]}
+				load "$t" "$m"
+				T[$t,$m,runs]="${T[$t,$m,runs]:-}${T[$t,$m,runs]:+, }$(printf '%.0f' "$R_RPS")"
+				T[$t,bad]=$((T[$t,bad] + R_BAD))
+				[ "$R_RSS_MAX" -gt "${T[$t,loaded]}" ] && T[$t,loaded]=$R_RSS_MAX
+				if awk -v a="$R_RPS" -v b="${T[$t,$m,rps]:-0}" 'BEGIN { exit !(a > b) }'; then
+					T[$t,$m,rps]=$R_RPS T[$t,$m,p50]=$R_P50 T[$t,$m,p99]=$R_P99 T[$t,$m,cpu]=$R_CPU
+				fi
+			done
+		done
+	done
+	for t in $TARGETS; do stop_group "${T[$t,pgid]}"; done
+	groups=()
+}
+
+# --- the report -------------------------------------------------------------
+ms() { awk -v u="$1" 'BEGIN { if (u >= 1000) printf "%.1f ms", u / 1000; else printf "%d us", u }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+have() { [ -n "${T[$1,post,rps]:-}" ]; }
+
+report() {
+	local now cpu mem
+	now=$(date -u '+%Y-%m-%d %H:%M UTC')
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+	mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	{
+		echo "# osmstub benchmark results"
+		echo
+		echo "Run $now by \`make bench\` (bench/bench.sh) on $(nproc) cores ($cpu), $mem,"
+		echo "$($GO version | cut -d' ' -f3-), $(uname -sr)$(command -v node >/dev/null && echo ", Node $(node --version)")$(command -v wrk >/dev/null && echo ", $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)")."
+		echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)."
+		echo
+		if [ "$LOAD" = 1 ]; then
+			echo "## Load: wrk -t$THREADS -c$CONNECTIONS, $DURATION per run after a $WARMUP warm-up, loopback, best of $ROUNDS interleaved rounds"
+			echo
+			echo "POST is CreateRelations and DeleteRelation of one pair, alternating; GET is ListRelation"
+			echo "of a ticket with two associations. Every answer is checked (bench/load.lua): \"bad\" counts"
+			echo "non-2xx answers, bodies with an error_code, POST bodies other than {} and socket errors."
+			echo "CPU/req is the server's own CPU time (user+system) per request, measured over the run."
+			echo "Start to first 200 is the median of $STARTS starts, from the exec to the first 200 of GET ListRelation."
+			echo
+			echo "| server | POST req/s | POST p50 | POST p99 | POST CPU/req | GET req/s | GET p50 | GET p99 | GET CPU/req | bad | start to first 200 | idle RSS | loaded RSS |"
+			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+			local t name
+			for t in stub floor prism; do
+				have "$t" || continue
+				case $t in
+				stub) name="osm-stub (validation, auth, state, access log)" ;;
+				floor) name="floor (bare Echo route, constant answer)" ;;
+				prism) name="Prism $(bench/prism/node_modules/.bin/prism --version 2>/dev/null) mock (\`-v silent\`)" ;;
+				esac
+				printf '| %s | %.0f | %s | %s | %s us | %.0f | %s | %s | %s us | %d | %s ms | %s | %s |\n' "$name" \
+					"${T[$t,post,rps]}" "$(ms "${T[$t,post,p50]}")" "$(ms "${T[$t,post,p99]}")" "${T[$t,post,cpu]}" \
+					"${T[$t,get,rps]}" "$(ms "${T[$t,get,p50]}")" "$(ms "${T[$t,get,p99]}")" "${T[$t,get,cpu]}" \
+					"${T[$t,bad]}" "${T[$t,start]}" "$(mb "${T[$t,idle]}")" "$(mb "${T[$t,loaded]}")"
+			done
+			echo
+			echo "Every run, req/s (the table shows each server's best):"
+			echo
+			for t in stub floor prism; do
+				have "$t" && echo "- $t: POST ${T[$t,post,runs]}; GET ${T[$t,get,runs]}"
+			done
+			echo
+			if have stub; then
+				echo "| ratio | POST | GET | target |"
+				echo "|---|---:|---:|---|"
+				have prism && echo "| stub / Prism req/s | $(ratio "${T[stub,post,rps]}" "${T[prism,post,rps]}") | $(ratio "${T[stub,get,rps]}" "${T[prism,get,rps]}") | >= 12 |"
+				have floor && echo "| stub / floor req/s | $(ratio "${T[stub,post,rps]}" "${T[floor,post,rps]}") | $(ratio "${T[stub,get,rps]}" "${T[floor,get,rps]}") | >= 0.8 |"
+				echo
+				echo "Stub: start to first 200 ${T[stub,start]} ms, the median of $STARTS starts (${T[stub,starts]} ms; target <= 50),"
+				echo "idle RSS $(mb "${T[stub,idle]}") (target <= 25 MB)."
+				echo
+			fi
+		fi
+		if [ "$GO_BENCH" = 1 ] && [ -f "$OUT/go-bench.txt" ]; then
+			echo "## Go benchmarks"
+			echo
+			echo '```text'
+			grep -E '^(goos|goarch|cpu|Benchmark)' "$OUT/go-bench.txt" | awk '!/^(goos|goarch|cpu)/ || !seen[$0]++'
+			echo '```'
+		fi
+	} >"$RESULTS"
+	log "wrote $RESULTS"
+	cat "$RESULTS"
+}
+
+[ "$GO_BENCH" = 1 ] && go_bench
+[ "$LOAD" = 1 ] && load_run
+report
+
+# A run in which any server gave a bad answer measured nothing useful.
+if [ "$LOAD" = 1 ]; then
+	for t in $TARGETS; do
+		if [ "${T[$t,bad]}" -ne 0 ]; then
+			log "$t gave bad answers: see $OUT/$t-*.txt"
+			exit 1
+		fi
+	done
+fi

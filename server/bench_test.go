@@ -1,0 +1,405 @@
+package server
+
+// Benchmarks of the request path, in process: the whole handler stack per
+// operation, with kin-openapi validation (what the binary serves) and
+// without it (the same stack with validation replaced by a token lookup),
+// and kin-openapi's ValidateRequest alone. `make bench` runs them; see
+// BENCHMARKS.md.
+//
+//	go test -run '^$' -bench . -benchmem ./server/
+//	go test -run '^$' -bench 'Handler/create' -cpuprofile cpu.out ./server/
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/aksk"
+	"github.com/osmstub/osmstub/gen"
+	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/server/store"
+)
+
+const (
+	benchPath       = "/v2/servicerequest/cases/DEMO-1/relations"
+	benchCreateBody = `{"related_id_list":["DEMO-2"],"group_id":"team"}`
+	benchDeleteBody = `{"related_id":"DEMO-2","group_id":"team"}`
+)
+
+var benchClock = time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)
+
+// benchWriter is a reusable http.ResponseWriter that keeps only the status
+// and the body, so the benchmark measures the server and not a recorder.
+type benchWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) WriteHeader(code int)        { w.status = code }
+func (w *benchWriter) Write(p []byte) (int, error) { return w.body.Write(p) }
+
+func (w *benchWriter) reset() {
+	clear(w.h)
+	w.status = 0
+	w.body.Reset()
+}
+
+// benchBody is a request body that can be rewound, so one *http.Request
+// serves every iteration.
+type benchBody struct{ bytes.Reader }
+
+func (*benchBody) Close() error { return nil }
+
+type benchRequest struct {
+	req  *http.Request
+	body *benchBody
+	data []byte
+}
+
+func newBenchRequest(b *testing.B, method, body string, headers ...string) *benchRequest {
+	b.Helper()
+	r := &benchRequest{data: []byte(body), body: &benchBody{}}
+	req, err := http.NewRequest(method, "http://127.0.0.1"+benchPath, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	r.req = req
+	r.rewind()
+	return r
+}
+
+func (r *benchRequest) rewind() {
+	if len(r.data) == 0 {
+		r.req.Body, r.req.ContentLength = http.NoBody, 0
+		return
+	}
+	r.body.Reset(r.data)
+	r.req.Body, r.req.ContentLength = r.body, int64(len(r.data))
+}
+
+// serve sends r through h and fails unless the answer is a 200 without an
+// error_code, so that a benchmark never measures a refusal.
+func (r *benchRequest) serve(b *testing.B, h http.Handler, w *benchWriter) {
+	r.rewind()
+	w.reset()
+	h.ServeHTTP(w, r.req)
+	if w.status != http.StatusOK || bytes.Contains(w.body.Bytes(), []byte("error_code")) {
+		b.Fatalf("%s %s -> %d %s", r.req.Method, r.req.URL.Path, w.status, w.body.Bytes())
+	}
+}
+
+// cpuMeter reports the process's CPU time per op beside the wall time:
+// on a shared machine the wall time of a benchmark swings with the other
+// tenants' load, its CPU time much less.
+type cpuMeter struct{ start time.Duration }
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuMeter { return cpuMeter{cpuTime()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// benchLogger formats every access log line as the binary does, and
+// throws it away.
+func benchLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func benchServer(b *testing.B) *Server {
+	b.Helper()
+	s, err := New(Options{Logger: benchLogger(), Now: func() time.Time { return benchClock }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	// ListRelation answers two associations, as in the load test.
+	if err := s.Associate(context.Background(), "DEMO-1", "DEMO-3", "TEAM-1"); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// withoutValidation is s's middleware chain with contract validation
+// replaced by what the handlers cannot do without: reading the body and
+// resolving the token's user.
+func withoutValidation(s *Server) http.Handler {
+	e := echo.New()
+	e.HTTPErrorHandler = s.handleError
+	e.Pre(routeOnEscapedPath)
+	auth := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			x := exchangeOf(c.Request().Context())
+			user, err := s.auth.byToken(c.Request().Context(), c.Request())
+			if err != nil {
+				return err
+			}
+			x.caller = user
+			return next(c)
+		}
+	}
+	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, auth, s.injectFaults)
+	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	return e
+}
+
+func signedBench(b *testing.B, method, body string) *benchRequest {
+	b.Helper()
+	r := newBenchRequest(b, method, body, "X-Domain-Id", "demo-domain")
+	if err := aksk.Sign(r.req, "DEMOAK0000000000000001", "demo-secret-key", benchClock); err != nil {
+		b.Fatal(err)
+	}
+	r.rewind() // Sign read the body
+	return r
+}
+
+// BenchmarkHandler is the cost of one request through the whole handler
+// stack (no socket). "create+delete" is two requests per op: associate
+// DEMO-1 with DEMO-2 and remove it again, so the state never changes.
+func BenchmarkHandler(b *testing.B) {
+	token := []string{"X-Auth-Token", "demo-token"}
+	type op struct {
+		name  string
+		reqs  func(b *testing.B) []*benchRequest
+		plain bool // also run without validation
+	}
+	ops := []op{
+		{"create+delete", func(b *testing.B) []*benchRequest {
+			return []*benchRequest{
+				newBenchRequest(b, http.MethodPost, benchCreateBody, token...),
+				newBenchRequest(b, http.MethodDelete, benchDeleteBody, token...),
+			}
+		}, true},
+		{"list", func(b *testing.B) []*benchRequest {
+			return []*benchRequest{newBenchRequest(b, http.MethodGet, "", token...)}
+		}, true},
+		{"create+delete/aksk", func(b *testing.B) []*benchRequest {
+			return []*benchRequest{signedBench(b, http.MethodPost, benchCreateBody), signedBench(b, http.MethodDelete, benchDeleteBody)}
+		}, false},
+		{"list/aksk", func(b *testing.B) []*benchRequest {
+			return []*benchRequest{signedBench(b, http.MethodGet, "")}
+		}, false},
+	}
+	for _, o := range ops {
+		modes := []string{"validated"}
+		if o.plain {
+			modes = append(modes, "unvalidated")
+		}
+		for _, mode := range modes {
+			b.Run(o.name+"/"+mode, func(b *testing.B) {
+				s := benchServer(b)
+				var h http.Handler = s
+				if mode == "unvalidated" {
+					h = withoutValidation(s)
+				}
+				reqs := o.reqs(b)
+				w := &benchWriter{h: http.Header{}}
+				b.ReportAllocs()
+				cpu := startCPU()
+				for b.Loop() {
+					for _, r := range reqs {
+						r.serve(b, h, w)
+					}
+				}
+				cpu.report(b)
+			})
+		}
+	}
+}
+
+// BenchmarkHandlerParallel is BenchmarkHandler's token cases on every core,
+// as under load.
+func BenchmarkHandlerParallel(b *testing.B) {
+	for _, name := range []string{"create+delete", "list"} {
+		b.Run(name, func(b *testing.B) {
+			s := benchServer(b)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var reqs []*benchRequest
+				if name == "list" {
+					reqs = []*benchRequest{newBenchRequest(b, http.MethodGet, "", "X-Auth-Token", "demo-token")}
+				} else {
+					reqs = []*benchRequest{
+						newBenchRequest(b, http.MethodPost, benchCreateBody, "X-Auth-Token", "demo-token"),
+						newBenchRequest(b, http.MethodDelete, benchDeleteBody, "X-Auth-Token", "demo-token"),
+					}
+				}
+				w := &benchWriter{h: http.Header{}}
+				for pb.Next() {
+					for _, r := range reqs {
+						r.rewind()
+						w.reset()
+						s.ServeHTTP(w, r.req)
+						if w.status != http.StatusOK {
+							panic(w.body.String())
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkValidateRequest is kin-openapi's ValidateRequest alone on a
+// CreateRelations request, with an authenticator that accepts anything:
+// the validator's own cost, which no change to the stub can remove.
+func BenchmarkValidateRequest(b *testing.B) {
+	for _, tc := range []struct{ method, body string }{{http.MethodPost, benchCreateBody}, {http.MethodGet, ""}} {
+		b.Run(tc.method, func(b *testing.B) {
+			r := newBenchRequest(b, tc.method, tc.body, "X-Auth-Token", "demo-token")
+			route, params, err := contract.FindRoute(r.req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts := contract.RequestOptions(openapi3filter.NoopAuthenticationFunc)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				r.rewind()
+				if err := openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
+					Request: r.req, PathParams: params, Route: route, Options: opts,
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// TestFastResponsesMatchGenerated keeps the hand-written successful
+// answers of handler.go identical, byte for byte, to what the generated
+// response types write (the benchmarks above measure the former).
+func TestFastResponsesMatchGenerated(t *testing.T) {
+	record := func(visit func(w http.ResponseWriter) error) (int, http.Header, string) {
+		w := &benchWriter{h: http.Header{}}
+		if err := visit(w); err != nil {
+			t.Fatal(err)
+		}
+		return w.status, w.h, w.body.String()
+	}
+	same := func(name string, got, want func(w http.ResponseWriter) error) {
+		t.Helper()
+		gs, gh, gb := record(got)
+		ws, wh, wb := record(want)
+		if gs != ws || gb != wb || gh.Get("Content-Type") != wh.Get("Content-Type") || len(gh) != len(wh) {
+			t.Errorf("%s:\n got %d %v %q\nwant %d %v %q", name, gs, gh, gb, ws, wh, wb)
+		}
+	}
+	same("create", succeeded{}.VisitCreateRelationsResponse, gen.CreateRelations200JSONResponse{}.VisitCreateRelationsResponse)
+	same("delete", succeeded{}.VisitDeleteRelationResponse, gen.DeleteRelation200JSONResponse{}.VisitDeleteRelationResponse)
+
+	lists := [][]store.Relation{
+		nil,
+		{},
+		{{CaseID: "DEMO-3", Description: "Elastic IP unbound after resize", Owner: "demo"}},
+		{{CaseID: "a\"b\\c", Description: "<tag> & \"quoted\"\n\ttab \x01 \x7f", Owner: "ünïcødé ✓ \u2028 \u2029"},
+			{CaseID: "", Description: "invalid \xff utf-8", Owner: "日本語"}},
+	}
+	for i, rels := range lists {
+		list := make([]gen.CaseRelation, len(rels))
+		for j := range rels {
+			r := &rels[j]
+			list[j] = gen.CaseRelation{CaseId: &r.CaseID, SimpleDescription: &r.Description, UserName: &r.Owner}
+		}
+		want := gen.ListRelation200JSONResponse{Body: gen.RelationList{CaseRelationList: &list}}
+		same(fmt.Sprintf("list %d", i), relationList(rels).VisitListRelationResponse, want.VisitListRelationResponse)
+	}
+}
+
+// TestValidateRequestMatchesKinOpenAPI keeps validateRequest (kin-openapi's
+// ValidateRequest in two calls, so that the security step does not copy
+// the body) equivalent to one call of openapi3filter.ValidateRequest: the
+// same errors, in the same order, for valid and invalid requests alike.
+func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
+	auth := func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+		if in.SecuritySchemeName == "token" && in.RequestValidationInput.Request.Header.Get("X-Auth-Token") == "t" {
+			return nil
+		}
+		return errors.New("no")
+	}
+	long := strings.Repeat("x", 70)
+	cases := []struct{ method, caseID, body, contentType, token string }{
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", "t"},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", ""},
+		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "t"},
+		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "bad"},
+		{"POST", long, `{"related_id_list":[],"group_id":"` + long + `","x":1}`, "application/json", "t"},
+		{"POST", "C1", `{"related_id_list":`, "application/json", "t"},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "text/plain", "t"},
+		{"POST", "C1", "", "", "t"},
+		{"POST", "", "", "", ""},
+		{"DELETE", "C1", `{"related_id":"C2"}`, "application/json", "t"},
+		{"DELETE", "C1", `{"group_id":"g"}`, "application/json", ""},
+		{"GET", "C1", "", "", "t"},
+		{"GET", long, "", "", ""},
+		{"GET", "C1", "", "application/json", "t"},
+	}
+	for _, multi := range []bool{true, false} {
+		opts := contract.RequestOptions(auth)
+		opts.MultiError = multi
+		opts.KeepValidatedValue = true
+		for i, tc := range cases {
+			run := func(validate func(context.Context, *openapi3filter.RequestValidationInput) error) (string, any) {
+				req, err := http.NewRequest(tc.method, "http://h"+strings.Replace(benchPath, "DEMO-1", tc.caseID, 1), strings.NewReader(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.body == "" {
+					req.Body = http.NoBody
+				}
+				if tc.contentType != "" {
+					req.Header.Set("Content-Type", tc.contentType)
+				}
+				if tc.token != "" {
+					req.Header.Set("X-Auth-Token", tc.token)
+				}
+				route, params, err := contract.FindRoute(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = validate(context.Background(), &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts})
+				var value any
+				if vb, ok := req.Body.(interface{ ValidatedValue() any }); ok {
+					value = vb.ValidatedValue()
+				}
+				if err == nil {
+					return "", value
+				}
+				return fmt.Sprintf("%T %v %d", err, err, len(contract.Problems(err))), value
+			}
+			got, gotValue := run(func(ctx context.Context, in *openapi3filter.RequestValidationInput) error {
+				return validateRequest(ctx, in, &openapi3filter.Options{})
+			})
+			want, wantValue := run(openapi3filter.ValidateRequest)
+			if got != want || fmt.Sprint(gotValue) != fmt.Sprint(wantValue) {
+				t.Errorf("multi=%v case %d:\n got %s (%v)\nwant %s (%v)", multi, i, got, gotValue, want, wantValue)
+			}
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package memory_test
+
+// Store benchmarks at 1k, 100k and 1M tickets: the cost of one operation
+// as the handlers call it (the rules over a transaction) must not grow
+// with the size of the state. `make bench` runs them; see BENCHMARKS.md.
+//
+//	go test -run '^$' -bench . -benchmem ./server/store/memory/
+//
+// "hot" works on the same few tickets every time; "spread" on tickets
+// drawn at random from the whole store, so that it also pays the cache
+// misses of a large state.
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/osmstub/osmstub/server/store"
+	"github.com/osmstub/osmstub/server/store/memory"
+)
+
+var benchSizes = []int{1_000, 100_000, 1_000_000}
+
+// benchStore holds n tickets, alternately owned by demo and teammate (both
+// in group team), each even ticket associated with the next odd one.
+func benchStore(b *testing.B, n int) (*memory.Store, []string) {
+	b.Helper()
+	s := memory.New()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("CS%08d", i)
+	}
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		for _, u := range []store.User{
+			{Name: "demo", Groups: []string{"team"}, Tokens: []string{"demo-token"}, DomainID: "demo-domain",
+				Keys: []store.AccessKey{{AK: "DEMOAK0000000000000001", SK: "demo-secret-key"}}},
+			{Name: "teammate", Groups: []string{"team"}, Tokens: []string{"teammate-token"}},
+		} {
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+		}
+		for i, id := range ids {
+			owner := "demo"
+			if i%2 == 1 {
+				owner = "teammate"
+			}
+			if err := tx.PutTicket(store.Ticket{ID: id, Owner: owner, Description: "a ticket of the benchmark"}); err != nil {
+				return err
+			}
+		}
+		for i := 0; i+1 < n; i += 2 {
+			if err := tx.AddPair(ids[i], ids[i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, ids
+}
+
+// pairs returns count pairs of distinct even-indexed tickets: never
+// associated with each other, each with one association of its own, so
+// associating them always succeeds and changes the state.
+func pairs(ids []string, count int, spread bool) [][2]string {
+	out := make([][2]string, count)
+	r := rand.New(rand.NewPCG(1, 2))
+	half := len(ids) / 2
+	for i := range out {
+		if !spread {
+			out[i] = [2]string{ids[0], ids[2]}
+			continue
+		}
+		a := r.IntN(half)
+		c := (a + 1 + r.IntN(half-1)) % half
+		out[i] = [2]string{ids[2*a], ids[2*c]}
+	}
+	return out
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func BenchmarkStore(b *testing.B) {
+	ctx := context.Background()
+	ops := []struct {
+		name string
+		run  func(b *testing.B, s *memory.Store, p [2]string)
+	}{
+		// CreateRelations then DeleteRelation, as the handlers call them.
+		{"associate+dissociate", func(b *testing.B, s *memory.Store, p [2]string) {
+			if err := store.Associate(ctx, s, "demo", p[0], []string{p[1]}, "team"); err != nil {
+				b.Fatal(err)
+			}
+			if err := store.Dissociate(ctx, s, "demo", p[0], p[1], "team"); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		// ListRelation.
+		{"list", func(b *testing.B, s *memory.Store, p [2]string) {
+			rels, err := store.List(ctx, s, "demo", p[0])
+			if err != nil || len(rels) != 1 {
+				b.Fatalf("List(%s) = %v, %v", p[0], rels, err)
+			}
+		}},
+		// Authentication by token.
+		{"user-by-token", func(b *testing.B, s *memory.Store, _ [2]string) {
+			err := s.View(ctx, func(tx store.Tx) error {
+				_, err := tx.UserByToken("demo-token")
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	for _, n := range benchSizes {
+		var s *memory.Store
+		var ids []string
+		for _, access := range []string{"hot", "spread"} {
+			for _, op := range ops {
+				b.Run(fmt.Sprintf("%s/%s/tickets=%d", op.name, access, n), func(b *testing.B) {
+					if s == nil {
+						s, ids = benchStore(b, n)
+					}
+					ps := pairs(ids, 1<<14, access == "spread")
+					b.ReportAllocs()
+					start, i := cpuTime(), 0
+					for b.Loop() {
+						op.run(b, s, ps[i&(len(ps)-1)])
+						i++
+					}
+					b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+				})
+			}
+		}
+	}
+}
+
+// TestUserNameByTokenMatchesTx keeps the memory store's direct token
+// lookup (used by authentication on every request) answering as
+// Tx.UserByToken does.
+func TestUserNameByTokenMatchesTx(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.PutUser(store.User{Name: "u", Tokens: []string{"t1", "t2"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"t1", "t2", "t3", ""} {
+		var want string
+		wantErr := s.View(ctx, func(tx store.Tx) error {
+			u, err := tx.UserByToken(token)
+			want = u.Name
+			return err
+		})
+		got, err := s.UserNameByToken(ctx, token)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Errorf("%q: UserNameByToken = %q, %v; Tx.UserByToken = %q, %v", token, got, err, want, wantErr)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.UserNameByToken(cancelled, "t1"); err == nil {
+		t.Error("UserNameByToken ignores a cancelled context")
+	}
+}
