@@ -24,6 +24,16 @@ type User struct {
 	DomainID string      `json:"domain_id,omitempty" yaml:"domain_id,omitempty"`
 }
 
+// Key returns the user's access key ak.
+func (u User) Key(ak string) (AccessKey, bool) {
+	for _, k := range u.Keys {
+		if k.AK == ak {
+			return k, true
+		}
+	}
+	return AccessKey{}, false
+}
+
 // AccessKey is an AK/SK pair. A temporary credential also has a
 // SecurityToken, which a signed request must then carry in X-Security-Token.
 type AccessKey struct {
@@ -70,6 +80,8 @@ type Store interface {
 
 // Tx is one transaction's view of the state. It is the whole surface the
 // rules need, kept small so that SQL backends can implement it directly.
+// A backend may batch writes, so the error of a write (ErrExists from
+// PutTicket, say) can come from a later call or from Update itself.
 type Tx interface {
 	// Ticket returns a ticket without its Relations, or ErrNotFound.
 	Ticket(id string) (Ticket, error)

@@ -232,10 +232,8 @@ func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
 		return store.User{}, store.AccessKey{}, store.ErrNotFound
 	}
 	u, err := t.User(name)
-	for _, k := range u.Keys {
-		if k.AK == ak {
-			return u, k, err
-		}
+	if k, ok := u.Key(ak); ok {
+		return u, k, err
 	}
 	return store.User{}, store.AccessKey{}, store.ErrNotFound
 }

@@ -237,10 +237,8 @@ func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
 	if err != nil {
 		return store.User{}, store.AccessKey{}, err
 	}
-	for _, k := range u.Keys {
-		if k.AK == ak {
-			return u, k, nil
-		}
+	if k, ok := u.Key(ak); ok {
+		return u, k, nil
 	}
 	return store.User{}, store.AccessKey{}, store.ErrNotFound
 }
