@@ -13,7 +13,7 @@ BIN       := bin/osm-stub
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-generate: ## regenerate gen/ from openapi.yaml
+generate: ## regenerate gen/ from openapi.yaml and server/control.openapi.yaml
 	$(GO) generate ./gen/...
 
 build: ## build the stub binary into bin/

@@ -27,12 +27,19 @@ import (
 //
 // Verify does not look at the clock: call CheckDate for that.
 func Verify(req *http.Request, body []byte, sk string) error {
-	if sk == "" {
-		return errors.New("aksk: Verify needs a non-empty SK")
-	}
 	a, err := FromRequest(req)
 	if err != nil {
 		return err
+	}
+	return a.Verify(req, body, sk)
+}
+
+// Verify is the package's Verify for a server that has already parsed the
+// request's Authorization header (with FromRequest, to look up the SK), so
+// that the header is parsed once.
+func (a Authorization) Verify(req *http.Request, body []byte, sk string) error {
+	if sk == "" {
+		return errors.New("aksk: Verify needs a non-empty SK")
 	}
 	date, _, err := requestDate(req)
 	if err != nil {

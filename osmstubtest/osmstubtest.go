@@ -52,7 +52,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the stub's request log; nil discards it.
 	Logger *slog.Logger
-	// Store holds the state; nil means a new in-memory store.
+	// Store holds the state; nil means a new in-memory store. A given
+	// store's content is replaced by the fixtures at start and on Reset,
+	// and Close closes it.
 	Store store.Store
 	// NoListener serves only through HTTPClient and Client, without a
 	// socket: the fastest mode, and one that works without networking.

@@ -42,7 +42,7 @@ const (
 )
 
 var loadControlSpec = sync.OnceValues(func() (*openapi3.T, error) {
-	doc, err := controlapi.GetSwagger()
+	doc, err := controlapi.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("control: load embedded spec: %w", err)
 	}

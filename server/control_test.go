@@ -37,7 +37,7 @@ const (
 )
 
 var ctlRouter = sync.OnceValues(func() (routers.Router, error) {
-	doc, err := controlapi.GetSwagger()
+	doc, err := controlapi.GetSpec()
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func TestControlDocument(t *testing.T) {
 			t.Errorf("path %s is not under /_stub/", path)
 		}
 	}
-	embedded, err := controlapi.GetSwagger()
+	embedded, err := controlapi.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +618,7 @@ func TestControlRefusesLikeTheVendorAPI(t *testing.T) {
 
 func TestControlDisabled(t *testing.T) {
 	srv := ctlServer(t, server.Options{DisableControl: true})
-	doc, err := controlapi.GetSwagger()
+	doc, err := controlapi.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,13 +47,10 @@ func (s *Server) ListRelation(ctx context.Context, req gen.ListRelationRequestOb
 	return relationList(rels), nil
 }
 
-// result turns a store outcome into the 200 body: empty on success, the
-// business error on a refusal. Any other error is returned for the error
-// mapper (a 500 or, for a vanished caller, a 401).
+// result turns a failed store call into the 200 body of a business
+// refusal. Any other error is returned for the error mapper (a 500 or, for
+// a vanished caller, a 401).
 func result(ctx context.Context, err error, caseID string) (gen.OperationResult, error) {
-	if err == nil {
-		return gen.OperationResult{}, nil
-	}
 	code, msg, ok := ruleResult(err, caseID)
 	if !ok {
 		return gen.OperationResult{}, err

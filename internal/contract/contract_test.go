@@ -31,7 +31,7 @@ func TestDocumentIsValid(t *testing.T) {
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
 	}
-	embedded, err := gen.GetSwagger()
+	embedded, err := gen.GetSpec()
 	if err != nil {
 		t.Fatalf("gen.GetSwagger: %v", err)
 	}

@@ -39,7 +39,7 @@ func Classify(err error) Kind {
 		if !errors.As(e, &reqErr) || reqErr.RequestBody == nil {
 			continue
 		}
-		if strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value") {
+		if wrongContentType(reqErr) {
 			return WrongContentType
 		}
 		var parseErr *openapi3filter.ParseError
@@ -86,6 +86,12 @@ func Message(problems []Problem) string {
 // flatten expands MultiErrors, but only at the top of each error: errors.As
 // would reach through a RequestError into the MultiError it wraps and lose
 // which parameter or body the schema errors belong to.
+// wrongContentType reports kin-openapi's refusal of a body's media type,
+// which it gives only as a Reason.
+func wrongContentType(reqErr *openapi3filter.RequestError) bool {
+	return reqErr.RequestBody != nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value")
+}
+
 func flatten(err error) []error {
 	me, ok := err.(openapi3.MultiError)
 	if !ok {
@@ -120,7 +126,7 @@ func bodyProblems(reqErr *openapi3filter.RequestError) []Problem {
 	switch {
 	case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 		return []Problem{{"body", "is required"}}
-	case strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
+	case wrongContentType(reqErr):
 		return []Problem{{"Content-Type", "must be application/json"}}
 	}
 	var parseErr *openapi3filter.ParseError

@@ -20,7 +20,7 @@ import (
 )
 
 var load = sync.OnceValues(func() (*openapi3.T, error) {
-	doc, err := gen.GetSwagger()
+	doc, err := gen.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("contract: load embedded spec: %w", err)
 	}

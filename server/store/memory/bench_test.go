@@ -145,33 +145,3 @@ func BenchmarkStore(b *testing.B) {
 		}
 	}
 }
-
-// TestUserNameByTokenMatchesTx keeps the memory store's direct token
-// lookup (used by authentication on every request) answering as
-// Tx.UserByToken does.
-func TestUserNameByTokenMatchesTx(t *testing.T) {
-	ctx := context.Background()
-	s := memory.New()
-	if err := s.Update(ctx, func(tx store.Tx) error {
-		return tx.PutUser(store.User{Name: "u", Tokens: []string{"t1", "t2"}})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, token := range []string{"t1", "t2", "t3", ""} {
-		var want string
-		wantErr := s.View(ctx, func(tx store.Tx) error {
-			u, err := tx.UserByToken(token)
-			want = u.Name
-			return err
-		})
-		got, err := s.UserNameByToken(ctx, token)
-		if got != want || (err == nil) != (wantErr == nil) {
-			t.Errorf("%q: UserNameByToken = %q, %v; Tx.UserByToken = %q, %v", token, got, err, want, wantErr)
-		}
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := s.UserNameByToken(cancelled, "t1"); err == nil {
-		t.Error("UserNameByToken ignores a cancelled context")
-	}
-}

@@ -84,22 +84,6 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return fn(&s.read)
 }
 
-// UserNameByToken returns the name of the user a token belongs to, or
-// store.ErrNotFound, as a View calling UserByToken would, but without a
-// transaction or a copy of the user: authentication needs only the name.
-func (s *Store) UserNameByToken(ctx context.Context, token string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	name, ok := s.state.tokens[token]
-	if _, exists := s.state.users[name]; !ok || !exists {
-		return "", store.ErrNotFound
-	}
-	return name, nil
-}
-
 // Close does nothing; the state goes with the process.
 func (s *Store) Close() error { return nil }
 
