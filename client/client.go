@@ -30,7 +30,8 @@ type Relation struct {
 }
 
 // New returns a Client for endpoint, the service's base URL such as
-// https://osm.myhuaweicloud.com or the URL of a stub. It needs exactly one
+// Endpoint("ap-southeast-3") (https://osm.ap-southeast-3.myhuaweicloud.com)
+// or the URL of a stub. It needs exactly one
 // credential: WithToken, WithAKSK or WithCredentialsFromEnv.
 func New(endpoint string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(endpoint)
@@ -61,7 +62,8 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 
 // CreateRelations associates each of relatedIDs (1 to 3) with caseID.
 // groupID is the IAM user group through which the caller may act on
-// tickets of other members. Pairs already associated are accepted.
+// tickets of other members; "" sends none, which is enough when the caller
+// owns every ticket involved. Pairs already associated are accepted.
 func (c *Client) CreateRelations(ctx context.Context, caseID string, relatedIDs []string, groupID string) error {
 	if err := checkCreate(caseID, relatedIDs, groupID); err != nil {
 		return err
@@ -71,7 +73,8 @@ func (c *Client) CreateRelations(ctx context.Context, caseID string, relatedIDs 
 		s := gen.CreateRelationsParamsXSite(*c.cfg.site)
 		params.XSite = &s
 	}
-	resp, err := c.api.CreateRelations(ctx, caseID, params, gen.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: groupID})
+	body := gen.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: optional(groupID)}
+	resp, err := c.api.CreateRelations(ctx, caseID, params, body)
 	return c.result("CreateRelations", resp, err, nil)
 }
 
@@ -101,7 +104,8 @@ func (c *Client) ListRelations(ctx context.Context, caseID string) ([]Relation, 
 }
 
 // DeleteRelation removes the association between caseID and relatedID.
-// groupID may be empty. Removing a pair that is not associated succeeds.
+// groupID is optional as in CreateRelations ("" sends none). Removing a
+// pair that is not associated succeeds.
 func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID string) error {
 	if err := checkDelete(caseID, relatedID, groupID); err != nil {
 		return err
@@ -111,10 +115,7 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 		s := gen.DeleteRelationParamsXSite(*c.cfg.site)
 		params.XSite = &s
 	}
-	body := gen.DeleteRelationRequestBody{RelatedId: relatedID}
-	if groupID != "" {
-		body.GroupId = &groupID
-	}
+	body := gen.DeleteRelationRequestBody{RelatedId: relatedID, GroupId: optional(groupID)}
 	resp, err := c.api.DeleteRelation(ctx, caseID, params, body)
 	return c.result("DeleteRelation", resp, err, nil)
 }
@@ -148,11 +149,15 @@ func (c *Client) result(op string, resp *http.Response, err error, out any) erro
 		return fmt.Errorf("osm %s: read response: %w", op, err)
 	}
 	var e struct {
-		Code string `json:"error_code"`
-		Msg  string `json:"error_msg"`
+		Code      string `json:"error_code"`
+		Msg       string `json:"error_msg"`
+		RequestID string `json:"request_id"`
 	}
 	decodeErr := json.Unmarshal(data, &e)
-	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: resp.Header.Get("X-Request-Id")}
+	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: e.RequestID}
+	if apiErr.RequestID == "" {
+		apiErr.RequestID = resp.Header.Get("X-Request-Id")
+	}
 	switch {
 	case resp.StatusCode >= 300:
 		if decodeErr != nil {

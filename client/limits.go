@@ -53,6 +53,14 @@ func checkCreate(caseID string, related []string, groupID string) error {
 			return err
 		}
 	}
+	return checkGroup(groupID)
+}
+
+// checkGroup checks an optional group_id: empty means none is sent.
+func checkGroup(groupID string) error {
+	if groupID == "" {
+		return nil
+	}
 	return checkLen("groupID", groupID, MaxGroupIDLen)
 }
 
@@ -63,8 +71,5 @@ func checkDelete(caseID, relatedID, groupID string) error {
 	if err := checkLen("relatedID", relatedID, MaxDeleteIDLen); err != nil {
 		return err
 	}
-	if groupID == "" {
-		return nil // optional for DeleteRelation
-	}
-	return checkLen("groupID", groupID, MaxGroupIDLen)
+	return checkGroup(groupID)
 }

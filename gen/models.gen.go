@@ -90,8 +90,9 @@ type CaseRelation struct {
 // CreateRelationsRequestBody The tickets to associate with `case_id`.
 type CreateRelationsRequestBody struct {
 	// GroupId The IAM user group through which the caller may act on tickets owned by other
-	// members of the same group.
-	GroupId string `json:"group_id"`
+	// members of the same group. Optional: the owner of every ticket involved needs
+	// none.
+	GroupId *string `json:"group_id,omitempty"`
 
 	// RelatedIdList The IDs of the tickets to associate; at most three.
 	RelatedIdList []string `json:"related_id_list"`
@@ -109,12 +110,17 @@ type DeleteRelationRequestBody struct {
 
 // ErrorBody The body of every 4xx and 5xx response.
 type ErrorBody struct {
-	// ErrorCode The error code, such as `OSM.0001`.
+	// ErrorCode The error code: `APIGW.*` when the API gateway in front of the service refused
+	// the request, `OSM.*` when the service did.
 	ErrorCode *string `json:"error_code,omitempty"`
 
 	// ErrorMsg What went wrong. For a validation failure it names every offending field and the
 	// rule it broke.
 	ErrorMsg *string `json:"error_msg,omitempty"`
+
+	// RequestId Sent by the API gateway on the errors it answers itself (codes `APIGW.*`): the
+	// same value as the `X-Request-Id` header.
+	RequestId *string `json:"request_id,omitempty"`
 }
 
 // OperationResult The outcome of a change. Both fields are empty or absent on success; on a business
@@ -123,7 +129,9 @@ type OperationResult struct {
 	// ErrorCode The business error code, such as `OSM.01010001`; empty on success.
 	ErrorCode *string `json:"error_code,omitempty"`
 
-	// ErrorMsg A short explanation of the business error; empty on success.
+	// ErrorMsg A short explanation of the business error; empty on success. The vendor's table
+	// says 32 characters, but the service's own messages are longer (see the fidelity
+	// ledger), so the contract allows what the service sends.
 	ErrorMsg *string `json:"error_msg,omitempty"`
 }
 
@@ -135,7 +143,8 @@ type RelationList struct {
 	// ErrorCode The business error code, such as `OSM.01010002`; absent on success.
 	ErrorCode *string `json:"error_code,omitempty"`
 
-	// ErrorMsg A short explanation of the business error; absent on success.
+	// ErrorMsg A short explanation of the business error; absent on success. Longer than the
+	// vendor table's 32 characters where the service's own messages are.
 	ErrorMsg *string `json:"error_msg,omitempty"`
 }
 
@@ -162,6 +171,12 @@ type InternalError = ErrorBody
 
 // PayloadTooLarge The body of every 4xx and 5xx response.
 type PayloadTooLarge = ErrorBody
+
+// ServiceUnavailable The body of every 4xx and 5xx response.
+type ServiceUnavailable = ErrorBody
+
+// TooManyRequests The body of every 4xx and 5xx response.
+type TooManyRequests = ErrorBody
 
 // Unauthorized The body of every 4xx and 5xx response.
 type Unauthorized = ErrorBody

@@ -319,6 +319,26 @@ type PayloadTooLargeJSONResponse struct {
 	Headers PayloadTooLargeResponseHeaders
 }
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+type ServiceUnavailableJSONResponse struct {
+	Body ErrorBody
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+type TooManyRequestsJSONResponse struct {
+	Body ErrorBody
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	XRequestId *string
 }
@@ -458,6 +478,26 @@ func (response DeleteRelation415JSONResponse) VisitDeleteRelationResponse(w http
 	return err
 }
 
+type DeleteRelation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteRelation429JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRelation500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteRelation500JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
@@ -471,6 +511,26 @@ func (response DeleteRelation500JSONResponse) VisitDeleteRelationResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRelation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteRelation503JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -595,6 +655,26 @@ func (response ListRelation415JSONResponse) VisitListRelationResponse(w http.Res
 	return err
 }
 
+type ListRelation429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListRelation429JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRelation500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListRelation500JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
@@ -608,6 +688,26 @@ func (response ListRelation500JSONResponse) VisitListRelationResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRelation503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListRelation503JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -733,6 +833,26 @@ func (response CreateRelations415JSONResponse) VisitCreateRelationsResponse(w ht
 	return err
 }
 
+type CreateRelations429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateRelations429JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRelations500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateRelations500JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
@@ -746,6 +866,26 @@ func (response CreateRelations500JSONResponse) VisitCreateRelationsResponse(w ht
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelations503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateRelations503JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

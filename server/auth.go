@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,6 +33,10 @@ var errAbsent = errors.New("credential absent")
 
 // authenticator resolves the caller of a request from either credential:
 // an X-Auth-Token, or an SDK-HMAC-SHA256 signature by a known access key.
+// It works in two steps so that nobody without a credential makes the
+// stub read a body: resolve looks at the headers alone, before the body
+// is read; authenticate, kin-openapi's AuthenticationFunc, finishes the
+// job (a signature needs the body) during validation.
 type authenticator struct {
 	store store.Store
 	now   func() time.Time
@@ -41,29 +46,67 @@ type authenticator struct {
 // what was wrong with the credential the caller did send.
 type authAttempt struct {
 	token, signature error
+
+	tokenUser string             // the token's user, when token is nil
+	header    aksk.Authorization // the parsed signature header
+	keyUser   store.User         // the access key's user, when keyFound
+	key       store.AccessKey
+	keyFound  bool
+}
+
+// hopeful reports whether a credential may still succeed once the body
+// is read: a valid token, or a signature by a known access key.
+func (a *authAttempt) hopeful() bool { return a.token == nil || a.keyFound }
+
+// resolve checks what the headers alone can show: the token, and whether
+// the signature's access key exists.
+func (a *authenticator) resolve(ctx context.Context, req *http.Request, at *authAttempt) {
+	at.tokenUser, at.token = a.byToken(ctx, req)
+	at.header, at.signature = aksk.FromRequest(req)
+	switch {
+	case errors.Is(at.signature, aksk.ErrMissing):
+		at.signature = errAbsent
+		return
+	case at.signature != nil:
+		at.signature = unauthorized("%s", signingMessage(at.signature))
+		return
+	}
+	err := a.store.View(ctx, func(tx store.Tx) (err error) {
+		at.keyUser, at.key, err = tx.UserByAccessKey(at.header.Access)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		at.signature = unauthorized("Get secretKey failed, err: ak not exist: %s", at.header.Access)
+	case err != nil:
+		at.signature = err
+	default:
+		at.keyFound = true
+	}
 }
 
 // authenticate is kin-openapi's AuthenticationFunc: it is called once per
-// security scheme, in the contract's order, until one succeeds.
+// security scheme, in the contract's order, until one succeeds. It uses
+// what resolve found.
 func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	x := exchangeOf(ctx)
-	req := in.RequestValidationInput.Request
-	var user string
-	var err error
+	at := &x.auth
 	switch in.SecuritySchemeName {
 	case schemeToken:
-		user, err = a.byToken(ctx, req)
-		x.auth.token = err
+		if at.token == nil {
+			x.caller, x.authKind = at.tokenUser, schemeToken
+		}
+		return at.token
 	case schemeAKSK:
-		user, err = a.bySignature(ctx, req, x.body)
-		x.auth.signature = err
-	default:
-		err = errors.New("unknown security scheme " + in.SecuritySchemeName)
+		if at.keyFound {
+			at.signature = a.verify(in.RequestValidationInput.Request, x.body, at)
+		}
+		if at.signature == nil {
+			x.caller, x.authKind = at.keyUser.Name, schemeAKSK
+		}
+		return at.signature
 	}
-	if err == nil {
-		x.caller = user
-	}
-	return err
+	return errors.New("unknown security scheme " + in.SecuritySchemeName)
 }
 
 func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string, error) {
@@ -81,37 +124,21 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string,
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return "", unauthorized("X-Auth-Token is unknown or expired")
+		return "", unauthorized("decrypt token fail: X-Auth-Token is unknown or expired")
 	}
 	return name, err
 }
 
-func (a *authenticator) bySignature(ctx context.Context, req *http.Request, body []byte) (string, error) {
-	auth, err := aksk.FromRequest(req)
-	switch {
-	case errors.Is(err, aksk.ErrMissing):
-		return "", errAbsent
-	case err != nil:
-		return "", unauthorized("%s", signingMessage(err))
-	}
-	var u store.User
-	var key store.AccessKey
-	err = a.store.View(ctx, func(tx store.Tx) (err error) {
-		u, key, err = tx.UserByAccessKey(auth.Access)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", unauthorized("unknown access key %s", auth.Access)
-	} else if err != nil {
-		return "", err
-	}
+// verify checks a known access key's signature over the request and its
+// body, its date, and what it claims about the account.
+func (a *authenticator) verify(req *http.Request, body []byte, at *authAttempt) error {
 	if err := aksk.CheckDate(req, a.now(), aksk.DefaultMaxSkew); err != nil {
-		return "", unauthorized("%s", signingMessage(err))
+		return unauthorized("%s", signingMessage(err))
 	}
-	if err := auth.Verify(req, body, key.SK); err != nil {
-		return "", unauthorized("%s", signingMessage(err))
+	if err := at.header.Verify(req, body, at.key.SK); err != nil {
+		return unauthorized("%s", signingMessage(err))
 	}
-	return u.Name, checkSignedClaims(req, auth.SignedHeaders, u, key)
+	return checkSignedClaims(req, at.header.SignedHeaders, at.keyUser, at.key)
 }
 
 // checkSignedClaims checks what a verified request says about its account:
@@ -132,19 +159,22 @@ func checkSignedClaims(req *http.Request, signed []string, u store.User, key sto
 		return unauthorized("X-Security-Token sent with a permanent access key")
 	}
 	if d := req.Header.Get(headerDomainID); d != "" && d != u.DomainID {
-		return newAPIError(http.StatusForbidden, CodeForbidden, "X-Domain-Id does not match the account of the access key")
+		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+"X-Domain-Id does not match the account of the access key")
 	}
 	return nil
 }
 
-// signingMessage words an aksk error for the caller; the package's errors
-// say what is wrong without echoing secrets.
+// signingMessage words an aksk error for the caller after the gateway's
+// own phrase; the package's errors say what is wrong without echoing
+// secrets.
 func signingMessage(err error) string {
-	return "AK/SK signature: " + strings.TrimPrefix(err.Error(), "aksk: ")
+	return "verify aksk signature fail: " + strings.TrimPrefix(err.Error(), "aksk: ")
 }
 
+// unauthorized is the gateway's answer to a credential it cannot accept:
+// its fixed prefix, then the reason.
 func unauthorized(format string, args ...any) *apiError {
-	return newAPIError(http.StatusUnauthorized, CodeUnauthorized, format, args...)
+	return gatewayError(http.StatusUnauthorized, CodeUnauthorized, msgUnauthorized+fmt.Sprintf(format, args...))
 }
 
 // failure is the refusal for a request no scheme accepted: the error of
@@ -160,5 +190,5 @@ func (a authAttempt) failure() error {
 			return err // a store failure: a 500
 		}
 	}
-	return unauthorized("authentication required: send X-Auth-Token or an SDK-HMAC-SHA256 signature")
+	return unauthorized("no credential: send X-Auth-Token or an SDK-HMAC-SHA256 signature")
 }

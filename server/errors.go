@@ -11,29 +11,55 @@ import (
 	"github.com/osmstub/osmstub/server/store"
 )
 
-// Error codes of the contract's error table.
+// Error codes. The service's own (OSM.*) and those of the API gateway in
+// front of it (APIGW.*), which answers authentication failures, unknown
+// APIs, throttling and oversized bodies before the service sees the
+// request. docs/fidelity.md says where each one comes from.
 const (
-	CodeInvalid       = "OSM.0001"     // 400: parameter validation failed
-	CodeUnauthorized  = "OSM.0002"     // 401: not authenticated
-	CodeForbidden     = "OSM.0003"     // 403: operation not allowed
+	CodeInvalid       = "OSM.0001"     // 400, 415: the request broke the contract
 	CodeInternal      = "OSM.0004"     // 500: internal error
-	CodeRuleBroken    = "OSM.01010001" // 200: a business rule refused the request
+	CodeParamInvalid  = "OSM.01010001" // 200: business-level parameter validation
 	CodeNoPermission  = "OSM.01010002" // 200: no permission on a ticket
-	CodeNoSuchAPI     = "APIGW.0101"   // 404/405: what the API gateway answers for an unknown API
-	maxResultMessage  = 32             // error_msg limit in a 200 body
+	CodeUnknownTicket = "OSM.01010015" // 200: a ticket does not exist
+	CodeLimit         = "OSM.01010043" // 200: a ticket would hold more than three associations
+	CodeSelf          = "OSM.01010044" // 200: a ticket associated with itself
+	CodeNoSuchAPI     = "APIGW.0101"   // 404: unknown path, or a method the API lacks
+	CodeTooLarge      = "APIGW.0201"   // 413: body over the limit
+	CodeUnavailable   = "APIGW.0202"   // 503: the backend (the stub's store) is unreachable
+	CodeUnauthorized  = "APIGW.0301"   // 401: every authentication failure
+	CodeForbidden     = "APIGW.0302"   // 403: X-Domain-Id is not the key's account
+	CodeThrottled     = "APIGW.0308"   // 429: the caller's rate limit was reached
 	maxErrorMessage   = 1024           // error_msg limit in a 4xx/5xx body
 	headerRequestID   = "X-Request-Id"
 	contentTypeJSON   = "application/json"
 	defaultBodyLimit  = 1 << 20
-	bodyLimitReadable = "1 MiB"
+	defaultBodyMemory = 64 << 20
+)
+
+// The messages of the gateway and of the service, as the vendor words them.
+const (
+	msgNoSuchAPI    = "The API does not exist or has not been published in the environment."
+	msgTooLarge     = "Request entity too large."
+	msgUnavailable  = "Backend unavailable."
+	msgUnauthorized = "Incorrect IAM authentication information: "
+	msgForbidden    = "The IAM user is not authorized to access the API: "
+	msgThrottled    = "The throttling threshold has been reached: "
+	msgLimit        = "The same caseId relations should not be over 3."
+	msgSelf         = "The case can not bind itself."
+	msgUnknown      = "This case does not exist."
+	msgNoPermission = "No operation permission."
 )
 
 // apiError is a refusal with a status the contract declares and its
-// error body. Every 4xx/5xx the stub sends is one of these.
+// error body. Every 4xx/5xx the stub sends is one of these. Gateway
+// refusals carry the request id in the body too, as the gateway does.
 type apiError struct {
-	Status int
-	Code   string
-	Msg    string
+	Status  int
+	Code    string
+	Msg     string
+	Gateway bool // the body carries request_id
+	// RetryAfter, when positive, is sent as Retry-After in seconds.
+	RetryAfter int
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Msg) }
@@ -42,36 +68,30 @@ func newAPIError(status int, code, format string, args ...any) *apiError {
 	return &apiError{Status: status, Code: code, Msg: trim(fmt.Sprintf(format, args...), maxErrorMessage)}
 }
 
+// gatewayError is a refusal the API gateway would answer itself.
+func gatewayError(status int, code, msg string) *apiError {
+	return &apiError{Status: status, Code: code, Msg: trim(msg, maxErrorMessage), Gateway: true}
+}
+
 // ruleResult maps a refusal by the association rules to the 200 body the
-// service sends: an error code and a message of at most 32 characters.
-// It reports false for any other error.
-func ruleResult(err error, caseID string) (code, msg string, ok bool) {
+// service sends, in the service's words. It reports false for any other
+// error.
+func ruleResult(err error) (code, msg string, ok bool) {
 	var re *store.RuleError
 	if !errors.As(err, &re) {
 		return "", "", false
 	}
 	switch {
-	case errors.Is(err, store.ErrLimit) && re.Ticket == caseID:
-		code, msg = CodeRuleBroken, fmt.Sprintf("association limit is %d", store.MaxRelations)
 	case errors.Is(err, store.ErrLimit):
-		code, msg = CodeRuleBroken, fit(fmt.Sprintf("limit %d reached on ", store.MaxRelations), re.Ticket, "")
+		return CodeLimit, msgLimit, true
 	case errors.Is(err, store.ErrSelf):
-		code, msg = CodeRuleBroken, "cannot relate a ticket to itself"
+		return CodeSelf, msgSelf, true
 	case errors.Is(err, store.ErrUnknownTicket):
-		code, msg = CodeRuleBroken, fit("ticket ", re.Ticket, " not found")
+		return CodeUnknownTicket, msgUnknown, true
 	case errors.Is(err, store.ErrNoPermission):
-		code, msg = CodeNoPermission, fit("no permission on ", re.Ticket, "")
-	default:
-		return "", "", false
+		return CodeNoPermission, msgNoPermission, true
 	}
-	return code, msg, true
-}
-
-// fit builds a 200 body's error_msg around a ticket ID, shortening the ID
-// rather than the rule when the whole would exceed 32 characters.
-func fit(prefix, id, suffix string) string {
-	room := maxResultMessage - utf8.RuneCountInString(prefix) - utf8.RuneCountInString(suffix)
-	return prefix + trim(id, room) + suffix
+	return "", "", false
 }
 
 // toAPIError turns any error that reached Echo into the contract's error
@@ -82,15 +102,13 @@ func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 		return e, false
 	}
 	if errors.Is(err, store.ErrUnknownCaller) {
-		return newAPIError(http.StatusUnauthorized, CodeUnauthorized, "the authenticated user no longer exists"), false
+		return unauthorized("the authenticated user no longer exists"), false
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {
-		case http.StatusNotFound:
-			return newAPIError(http.StatusNotFound, CodeNoSuchAPI, "no such API"), false
-		case http.StatusMethodNotAllowed:
-			return newAPIError(http.StatusMethodNotAllowed, CodeNoSuchAPI, "method not allowed on this path"), false
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			return noSuchAPI(), false
 		case http.StatusRequestEntityTooLarge:
 			return tooLarge(), false
 		}
@@ -98,8 +116,12 @@ func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 	return newAPIError(http.StatusInternalServerError, CodeInternal, "internal error; request id %s", requestID), true
 }
 
+func noSuchAPI() *apiError {
+	return gatewayError(http.StatusNotFound, CodeNoSuchAPI, msgNoSuchAPI)
+}
+
 func tooLarge() *apiError {
-	return newAPIError(http.StatusRequestEntityTooLarge, CodeInvalid, "request body is larger than %s", bodyLimitReadable)
+	return gatewayError(http.StatusRequestEntityTooLarge, CodeTooLarge, msgTooLarge)
 }
 
 // trim shortens s to at most n characters, marking the cut with "...".

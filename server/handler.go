@@ -15,25 +15,21 @@ import (
 
 // CreateRelations implements gen.StrictServerInterface.
 func (s *Server) CreateRelations(ctx context.Context, req gen.CreateRelationsRequestObject) (gen.CreateRelationsResponseObject, error) {
-	err := store.Associate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedIdList, req.Body.GroupId)
+	err := store.Associate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedIdList, deref(req.Body.GroupId))
 	if err == nil {
 		return succeeded{}, nil
 	}
-	res, err := result(ctx, err, req.CaseId)
+	res, err := result(ctx, err)
 	return gen.CreateRelations200JSONResponse{Body: res}, err
 }
 
 // DeleteRelation implements gen.StrictServerInterface.
 func (s *Server) DeleteRelation(ctx context.Context, req gen.DeleteRelationRequestObject) (gen.DeleteRelationResponseObject, error) {
-	var group string
-	if req.Body.GroupId != nil {
-		group = *req.Body.GroupId
-	}
-	err := store.Dissociate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedId, group)
+	err := store.Dissociate(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Body.RelatedId, deref(req.Body.GroupId))
 	if err == nil {
 		return succeeded{}, nil
 	}
-	res, err := result(ctx, err, req.CaseId)
+	res, err := result(ctx, err)
 	return gen.DeleteRelation200JSONResponse{Body: res}, err
 }
 
@@ -41,7 +37,7 @@ func (s *Server) DeleteRelation(ctx context.Context, req gen.DeleteRelationReque
 func (s *Server) ListRelation(ctx context.Context, req gen.ListRelationRequestObject) (gen.ListRelationResponseObject, error) {
 	rels, err := store.List(ctx, s.store, exchangeOf(ctx).caller, req.CaseId)
 	if err != nil {
-		res, err := result(ctx, err, req.CaseId)
+		res, err := result(ctx, err)
 		return gen.ListRelation200JSONResponse{Body: gen.RelationList{ErrorCode: res.ErrorCode, ErrorMsg: res.ErrorMsg}}, err
 	}
 	return relationList(rels), nil
@@ -50,13 +46,22 @@ func (s *Server) ListRelation(ctx context.Context, req gen.ListRelationRequestOb
 // result turns a failed store call into the 200 body of a business
 // refusal. Any other error is returned for the error mapper (a 500 or, for
 // a vanished caller, a 401).
-func result(ctx context.Context, err error, caseID string) (gen.OperationResult, error) {
-	code, msg, ok := ruleResult(err, caseID)
+func result(ctx context.Context, err error) (gen.OperationResult, error) {
+	code, msg, ok := ruleResult(err)
 	if !ok {
 		return gen.OperationResult{}, err
 	}
 	exchangeOf(ctx).errorCode = code
 	return gen.OperationResult{ErrorCode: &code, ErrorMsg: &msg}, nil
+}
+
+// deref is an optional group_id: absent is "", which acts on the caller's
+// own tickets only.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // The two successful answers, written directly: byte for byte what the

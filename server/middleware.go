@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 type exchange struct {
 	id        string
 	caller    string // user name, set by authentication
+	authKind  string // schemeToken or schemeAKSK, once authenticated
 	body      []byte // the request body, read once
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
@@ -171,23 +173,13 @@ func routeOnEscapedPath(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// refuseOptions answers OPTIONS like any other method the API lacks; Echo
-// would otherwise answer it with a 204 that no contract declares.
-func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Request().Method == http.MethodOptions {
-			return echo.ErrMethodNotAllowed
-		}
-		return next(c)
-	}
-}
-
 // controlPrefix is where the control API lives (control.go).
 const controlPrefix = "/_stub/"
 
 // limitBody caps what validation may read; a longer body is a 413. It
 // applies to the routes that read a body (the contract's operations and
-// the control API), so an unknown path is still a 404.
+// the control API), so an unknown path is still a 404. The body's bytes
+// are reserved in the body budget until the request has been answered.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -197,9 +189,18 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.ContentLength > defaultBodyLimit {
 			return tooLarge()
 		}
-		if req.Body != http.NoBody { // which has nothing to limit
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
+		if req.Body == http.NoBody || req.Body == nil { // nothing to limit
+			return next(c)
 		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
+		n := req.ContentLength
+		if n < 0 { // chunked: as much as the limit allows
+			n = defaultBodyLimit
+		}
+		if !s.bodies.acquire(req.Context(), n) {
+			return busy()
+		}
+		defer s.bodies.release(n)
 		return next(c)
 	}
 }
@@ -234,6 +235,9 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 				return tooLarge()
 			}
 			return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
+		}
+		if err := checkJSON(req.Header.Get("Content-Type"), body); err != nil {
+			return err
 		}
 		x.body = body
 		if len(body) == 0 {
@@ -399,7 +403,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("unexpected failure", slog.String("request_id", x.id), slog.Any("error", err))
 	}
 	x.errorCode = e.Code
-	if err := c.JSON(e.Status, gen.ErrorBody{ErrorCode: &e.Code, ErrorMsg: &e.Msg}); err != nil {
+	h := c.Response().Header()
+	h.Del("Allow") // Echo's 405 sets it; the gateway answers 404 and no Allow
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	body := gen.ErrorBody{ErrorCode: &e.Code, ErrorMsg: &e.Msg}
+	if e.Gateway {
+		body.RequestId = &x.id
+	}
+	if err := c.JSON(e.Status, body); err != nil {
 		s.log.Error("write error response", slog.String("request_id", x.id), slog.Any("error", err))
 	}
 }

@@ -3,12 +3,15 @@
 // contract with kin-openapi, authenticates the caller, applies the service's
 // rules through a store.Store and answers in the contract's formats.
 //
-// One request goes: request id -> recover -> access log -> body limit ->
-// contract validation (which authenticates) -> strict handler -> store. Every
+// One request goes: request id -> recover -> access log -> control guard
+// (control API only) -> gate (credential headers, rate limit) -> body limit
+// and budget -> contract validation (reads the body, finishes
+// authentication) -> Prefer -> faults -> strict handler -> store. Every
 // failure on the way leaves through one error mapper (errors.go).
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -45,10 +48,28 @@ type Options struct {
 	Now func() time.Time
 	// DisableControl leaves out the control API under /_stub/ (reset,
 	// fixtures, users, tickets, relations, state, faults; described by
-	// control.openapi.yaml). It has no authentication, so set this wherever
-	// others can reach the stub; its paths then answer 404 like any other
+	// control.openapi.yaml); its paths then answer 404 like any other
 	// unknown path.
 	DisableControl bool
+	// ControlToken, when set, is the bearer token every control call must
+	// send (Authorization: Bearer TOKEN). Without one the control API
+	// serves loopback callers only: a Host that is not a loopback name or
+	// one of ControlHosts, a cross-site Origin or Sec-Fetch-Site, and a
+	// body that is not JSON are refused. The control API reads every
+	// secret and resets all state: give it a token wherever others can
+	// reach the stub (cmd/osm-stub refuses to start otherwise).
+	ControlToken string
+	// ControlHosts are more Host values the token-less control API
+	// accepts, such as the name the stub was started on.
+	ControlHosts []string
+	// RateLimit, when positive, throttles each credential to that many
+	// requests a second (burst the same), as the API gateway does: 429
+	// APIGW.0308 with Retry-After.
+	RateLimit int
+	// BodyMemory bounds the bytes that request bodies in flight may hold
+	// together; a request that does not fit waits up to 5 s, then gets a
+	// 503. 0 means 64 MiB.
+	BodyMemory int64
 }
 
 // Server is the stub. It is an http.Handler.
@@ -63,6 +84,9 @@ type Server struct {
 	fixturesMu sync.Mutex    // orders Reset and LoadFixtures
 	faults     faults
 	control    *control // the control API; nil with Options.DisableControl
+	limiter    *limiter // nil without Options.RateLimit
+	bodies     *bodyBudget
+	guard      controlGuard
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -81,6 +105,9 @@ func New(opts Options) (*Server, error) {
 		now = time.Now
 	}
 	s.auth = &authenticator{store: s.store, now: now}
+	s.limiter = newLimiter(opts.RateLimit)
+	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
+	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts}
 	if err := s.loadFixtures(opts); err != nil {
 		return nil, err
 	}
@@ -136,7 +163,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, s.validate, s.injectFaults)
+	e.Use(s.requestID, s.recoverPanics, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

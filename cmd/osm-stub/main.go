@@ -33,6 +33,9 @@ type config struct {
 	control   bool
 	logFormat string
 	store     string
+	// controlToken guards the control API; required off loopback.
+	controlToken string
+	rateLimit    int
 }
 
 func main() {
@@ -62,7 +65,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/, which has no authentication; -control=false where others can reach the stub (env OSM_STUB_CONTROL)")
+	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/ (env OSM_STUB_CONTROL)")
+	fs.StringVar(&c.controlToken, "control-token", env("OSM_STUB_CONTROL_TOKEN", ""), "bearer token every control API call must send; required when -addr is not a loopback address (env OSM_STUB_CONTROL_TOKEN)")
+	rate, err := envInt("OSM_STUB_RATE_LIMIT", 0)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.rateLimit, "rate-limit", rate, "requests a second each credential may send before 429 APIGW.0308; 0 is no limit (env OSM_STUB_RATE_LIMIT)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -73,7 +82,35 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	return c, nil
+	if c.rateLimit < 0 {
+		return c, fmt.Errorf("-rate-limit: want 0 or more requests a second, got %d", c.rateLimit)
+	}
+	return c, checkControlExposure(c)
+}
+
+// checkControlExposure refuses to serve the control API, which reads every
+// secret and resets all state, on an address others can reach without a
+// token.
+func checkControlExposure(c config) error {
+	if !c.control || c.controlToken != "" || isLoopback(c.addr) {
+		return nil
+	}
+	return fmt.Errorf("-addr %s is reachable from other hosts and the control API has no token: set -control-token (or OSM_STUB_CONTROL_TOKEN), or turn the control API off with -control=false", c.addr)
+}
+
+// isLoopback reports whether addr only listens on loopback: an empty host
+// or 0.0.0.0 listens everywhere; a name other than localhost may not
+// resolve to loopback.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func env(name, fallback string) string {
@@ -81,6 +118,18 @@ func env(name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+func envInt(name string, fallback int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want a whole number, got %q", name, v)
+	}
+	return n, nil
 }
 
 func envBool(name string, fallback bool) (bool, error) {
@@ -123,9 +172,15 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Logger: log, DisableControl: !c.control}
-	if c.control {
-		log.Info("control API enabled, without authentication", slog.String("path", "/_stub/"), slog.String("disable", "-control=false"))
+	opts := server.Options{Logger: log, DisableControl: !c.control, ControlToken: c.controlToken, RateLimit: c.rateLimit}
+	if host, _, err := net.SplitHostPort(c.addr); err == nil && host != "" {
+		opts.ControlHosts = []string{c.addr, host}
+	}
+	switch {
+	case c.control && c.controlToken != "":
+		log.Info("control API enabled, with a bearer token", slog.String("path", "/_stub/"))
+	case c.control:
+		log.Info("control API enabled for loopback callers, without a token", slog.String("path", "/_stub/"), slog.String("token", "-control-token"), slog.String("disable", "-control=false"))
 	}
 	if c.fixtures != "" {
 		d, err := fixtures.Load(c.fixtures)
