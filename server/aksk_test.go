@@ -53,7 +53,7 @@ func TestSignedRequests(t *testing.T) {
 	})
 	t.Run("escaped case ID", func(t *testing.T) {
 		req := signed(t, "GET", "DEMO%201", "")
-		expectRefusal(t, srv, req, refusal{status: http.StatusOK, code: codeRule, msg: "ticket DEMO 1 not found"})
+		expectRefusal(t, srv, req, refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."})
 	})
 	t.Run("signed by the outsider on demo's ticket", func(t *testing.T) {
 		req := signedWith(t, "OUTAK0000000000000001", "outsider-secret-key", clock, "POST", "DEMO-1", sdkBody(createBody("team", "OUT-1")))
@@ -71,7 +71,7 @@ func tampered(signed *http.Request, method, target, body string) *http.Request {
 func TestSignatureRefused(t *testing.T) {
 	srv := demoServer(t)
 	create := sdkBody(createBody("team", "DEMO-2"))
-	mismatch := []string{"AK/SK signature", "signature mismatch"}
+	mismatch := []string{"Incorrect IAM authentication information: verify aksk signature fail", "signature mismatch"}
 	tests := []struct {
 		name  string
 		req   func() *http.Request
@@ -113,7 +113,7 @@ func TestSignatureRefused(t *testing.T) {
 		}, mismatch},
 		{"unknown AK", func() *http.Request {
 			return signedWith(t, "NOSUCHAK00000000000001", demoSK, clock, "POST", "DEMO-1", create)
-		}, []string{"unknown access key NOSUCHAK00000000000001"}},
+		}, []string{"ak not exist: NOSUCHAK00000000000001"}},
 		{"Authorization without Signature", func() *http.Request {
 			req := signed(t, "POST", "DEMO-1", create)
 			req.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+demoAK+", SignedHeaders=x-sdk-date")
@@ -239,7 +239,7 @@ func TestTemporaryCredential(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			expectRefusal(t, srv, tt.req, refusal{status: http.StatusUnauthorized, code: codeUnauthorized,
-				msg: "X-Security-Token does not match the temporary access key"})
+				msg: "Incorrect IAM authentication information: X-Security-Token does not match the temporary access key"})
 		})
 	}
 	t.Run("a token added after signing still must match", func(t *testing.T) {

@@ -163,7 +163,7 @@ func withoutValidation(s *Server) http.Handler {
 			return next(c)
 		}
 	}
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, auth, s.injectFaults)
+	e.Use(s.requestID, s.recoverPanics, s.accessLog, s.limitBody, auth, s.preferExample, s.injectFaults)
 	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
 	return e
 }

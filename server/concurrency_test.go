@@ -56,8 +56,8 @@ func TestConcurrentAssociations(t *testing.T) {
 			continue
 		}
 		var e errorBody
-		if err := json.Unmarshal(r.body, &e); err != nil || e.Code == nil || *e.Code != codeRule || e.Msg == nil || *e.Msg != "association limit is 3" {
-			t.Errorf("T%02d: %s, want {} or %s association limit is 3", i, r.body, codeRule)
+		if err := json.Unmarshal(r.body, &e); err != nil || e.Code == nil || *e.Code != codeLimit || e.Msg == nil || *e.Msg != "The same caseId relations should not be over 3." {
+			t.Errorf("T%02d: %s, want {} or %s", i, r.body, codeLimit)
 			continue
 		}
 		refused++

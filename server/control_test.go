@@ -67,6 +67,7 @@ type ctlResponse struct {
 func ctlDo(t testing.TB, h http.Handler, method, path, body string, headers ...string) ctlResponse {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = "127.0.0.1:8080"
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -602,12 +603,13 @@ func TestControlRefusesLikeTheVendorAPI(t *testing.T) {
 	const path = "/_stub/relations"
 	body := `{"case_id":"DEMO-1","related_ids":["DEMO-2"]}`
 	ctlRefused(t, srv, http.MethodPost, path, body, http.StatusUnsupportedMediaType, "OSM.0001", "Content-Type must be application/json", "Content-Type", "text/plain")
-	ctlRefused(t, srv, http.MethodPost, path, `{"case_id":`, http.StatusBadRequest, "OSM.0001", "body: is not valid JSON")
+	ctlRefused(t, srv, http.MethodPost, path, `{"case_id":`, http.StatusBadRequest, "OSM.0001", "body: is not valid JSON (at byte 11)")
 	ctlRefused(t, srv, http.MethodPost, path, "", http.StatusBadRequest, "OSM.0001", "body: is required")
 	ctlRefused(t, srv, http.MethodPut, "/_stub/fixtures", `{"users":[],"tickets":[],"x":"`+strings.Repeat("x", 1<<20)+`"}`,
-		http.StatusRequestEntityTooLarge, "OSM.0001", "request body is larger than 1 MiB")
-	ctlRefused(t, srv, http.MethodGet, "/_stub/reset", "", http.StatusMethodNotAllowed, ctlNoSuch, "method not allowed on this path")
-	ctlRefused(t, srv, http.MethodGet, "/_stub/nothing", "", http.StatusNotFound, ctlNoSuch, "no such API")
+		http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large.")
+	const noSuch = "The API does not exist or has not been published in the environment."
+	ctlRefused(t, srv, http.MethodGet, "/_stub/reset", "", http.StatusNotFound, ctlNoSuch, noSuch)
+	ctlRefused(t, srv, http.MethodGet, "/_stub/nothing", "", http.StatusNotFound, ctlNoSuch, noSuch)
 
 	// The vendor API's credentials play no part: a bad token is ignored.
 	res := ctlDo(t, srv, http.MethodGet, "/_stub/state", "", "X-Auth-Token", "not-a-token")
@@ -635,7 +637,7 @@ func TestControlDisabled(t *testing.T) {
 			rec := httptest.NewRecorder()
 			srv.ServeHTTP(rec, req)
 			code, msg := ctlError(t, ctlResponse{rec.Code, rec.Result().Header, rec.Body.Bytes()})
-			if rec.Code != http.StatusNotFound || code != ctlNoSuch || msg != "no such API" {
+			if rec.Code != http.StatusNotFound || code != ctlNoSuch || msg != "The API does not exist or has not been published in the environment." {
 				t.Errorf("%s %s with the control API disabled: %d %s %q, want 404 %s", method, path, rec.Code, code, msg, ctlNoSuch)
 			}
 			n++

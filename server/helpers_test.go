@@ -21,10 +21,12 @@ import (
 // Shared vocabulary of the server tests.
 const (
 	codeInvalid      = "OSM.0001"
-	codeUnauthorized = "OSM.0002"
-	codeForbidden    = "OSM.0003"
+	codeUnauthorized = "APIGW.0301"
+	codeForbidden    = "APIGW.0302"
 	codeInternal     = "OSM.0004"
-	codeRule         = "OSM.01010001"
+	codeLimit        = "OSM.01010043"
+	codeSelf         = "OSM.01010044"
+	codeUnknown      = "OSM.01010015"
 	codeNoPermission = "OSM.01010002"
 
 	demoAK = "DEMOAK0000000000000001"
@@ -107,6 +109,7 @@ func newReq(method, target, body string, headers ...string) *http.Request {
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.Host = "127.0.0.1:8080" // the token-less control API serves loopback names only
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -224,8 +227,8 @@ func expectRefusal(t testing.TB, srv *server.Server, req *http.Request, want ref
 			t.Errorf("%s %s: error_msg %q does not mention %q", req.Method, req.URL.Path, msg, p)
 		}
 	}
-	if status == http.StatusOK && len(msg) > 32 {
-		t.Errorf("error_msg of a 200 is %d characters, at most 32: %q", len(msg), msg)
+	if status == http.StatusOK && len(msg) > 256 {
+		t.Errorf("error_msg of a 200 is %d characters, at most 256: %q", len(msg), msg)
 	}
 	if status == http.StatusOK && msg == "" {
 		t.Errorf("a business refusal has an empty error_msg")

@@ -173,6 +173,17 @@ func routeOnEscapedPath(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// refuseOptions answers OPTIONS like any other method the API lacks; Echo
+// would otherwise answer it with a 204 that no contract declares.
+func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodOptions {
+			return noSuchAPI()
+		}
+		return next(c)
+	}
+}
+
 // controlPrefix is where the control API lives (control.go).
 const controlPrefix = "/_stub/"
 

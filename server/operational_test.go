@@ -58,7 +58,7 @@ func TestRequestIDs(t *testing.T) {
 		func() *http.Request { return newReq("GET", relationsPath("DEMO-1"), "") },                        // 401
 		func() *http.Request { return signed(t, "GET", "DEMO-1", "", "X-Domain-Id", "other") },            // 403
 		func() *http.Request { return newReq("GET", "/nowhere", "") },                                     // 404
-		func() *http.Request { return tokenReq(demoTok, "PUT", "DEMO-1", "") },                            // 405
+		func() *http.Request { return tokenReq(demoTok, "PUT", "DEMO-1", "") },                            // 404
 		func() *http.Request {
 			return tokenReq(demoTok, "POST", "DEMO-1", strings.Repeat(" ", bodyLimit+1)) // 413
 		},
@@ -83,7 +83,7 @@ func TestRequestIDs(t *testing.T) {
 			seen[id] = i
 		}
 	}
-	for _, s := range []int{200, 400, 401, 403, 404, 405, 413, 415} {
+	for _, s := range []int{200, 400, 401, 403, 404, 413, 415} {
 		if !statuses[s] {
 			t.Errorf("no request was answered %d", s)
 		}
@@ -208,7 +208,7 @@ func TestAccessLog(t *testing.T) {
 			line = l
 		}
 	}
-	for _, want := range []string{"method=POST", "status=200", "error_code=" + codeRule, "path=" + relationsPath("DEMO-1")} {
+	for _, want := range []string{"method=POST", "status=200", "error_code=" + codeSelf, "path=" + relationsPath("DEMO-1")} {
 		if !strings.Contains(line, want) {
 			t.Errorf("access log line %q lacks %q", line, want)
 		}
@@ -257,9 +257,9 @@ func TestOverTheNetwork(t *testing.T) {
 			return r
 		}(), 403, codeForbidden},
 		{"unknown path", wire("GET", "/v2/servicerequest", ""), 404, "APIGW.0101"},
-		{"PATCH", wire("PATCH", relationsPath("DEMO-1"), "{}", "X-Auth-Token", demoTok), 405, "APIGW.0101"},
+		{"PATCH", wire("PATCH", relationsPath("DEMO-1"), "{}", "X-Auth-Token", demoTok), 404, "APIGW.0101"},
 		{"text/plain", wire("POST", relationsPath("DEMO-1"), "x", "X-Auth-Token", demoTok, "Content-Type", "text/plain"), 415, codeInvalid},
-		{"over 1 MiB", wire("POST", relationsPath("DEMO-1"), strings.Repeat(" ", bodyLimit+1), "X-Auth-Token", demoTok), 413, codeInvalid},
+		{"over 1 MiB", wire("POST", relationsPath("DEMO-1"), strings.Repeat(" ", bodyLimit+1), "X-Auth-Token", demoTok), 413, "APIGW.0201"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ const (
 )
 
 func noPermission(ticket string) refusal {
-	return refusal{status: http.StatusOK, code: codeNoPermission, msg: "no permission on " + ticket}
+	return refusal{status: http.StatusOK, code: codeNoPermission, msg: "No operation permission."}
 }
 
 func TestPermissions(t *testing.T) {

@@ -3,11 +3,9 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/server"
 )
 
@@ -16,45 +14,66 @@ func TestPreferCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const path = "/v2/servicerequest/cases/DEMO-1/relations"
+	bodies := map[string]string{"POST": `{"related_id_list":["DEMO-2"]}`, "DELETE": `{"related_id":"DEMO-2"}`}
 	tests := []struct {
 		method, prefer string
 		status         int
 		want           string // a substring of the body
 	}{
 		{"POST", "code=200", 200, `{}`},
-		{"POST", "code=200, example=limit-reached", 200, `"error_code":"OSM.01010001"`},
+		{"POST", "code=200, example=limit-reached", 200, `"error_code":"OSM.01010043"`},
 		{"POST", `code=200; example="no-permission"`, 200, `"error_code":"OSM.01010002"`},
+		{"POST", "code=200, example=self", 200, `"error_code":"OSM.01010044"`},
 		{"GET", "code=200", 200, `"case_id":"CS20261127000002"`}, // the first example listed
-		{"GET", "code=401", 401, `"error_code":"OSM.0002"`},
+		{"GET", "code=401", 401, `"error_code":"APIGW.0301"`},
+		{"GET", "code=429", 429, `"error_code":"APIGW.0308"`},
 		{"DELETE", "code=500", 500, `"error_code":"OSM.0004"`},
+		{"DELETE", "code=503", 503, `"error_code":"APIGW.0202"`},
 		{"POST", "code=404", 400, "code=404 is not a status CreateRelations declares"},
-		{"POST", "code=201", 400, "it declares 200, 400, 401, 403, 413, 415, 500"},
+		{"POST", "code=201", 400, "it declares 200, 400, 401, 403, 413, 415, 429, 500, 503"},
 		{"POST", "code=200, example=nope", 400, "example=nope is not an example"},
 		{"POST", "code=abc", 400, `not an HTTP status`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.prefer, func(t *testing.T) {
-			req := httptest.NewRequest(tt.method, path, nil) // no credential, no body: Prefer answers first
-			req.Header.Set("Prefer", tt.prefer)
-			rec := httptest.NewRecorder()
-			srv.ServeHTTP(rec, req)
-			body := rec.Body.String()
-			if rec.Code != tt.status || !strings.Contains(body, tt.want) {
-				t.Fatalf("got %d %s, want %d with %q", rec.Code, body, tt.status, tt.want)
+			req := tokenReq("demo-token", tt.method, "DEMO-1", bodies[tt.method], "Prefer", tt.prefer)
+			before := snapshot(t, srv.Store())
+			status, header, body := do(t, srv, req)
+			if status != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Fatalf("got %d %s, want %d with %q", status, body, tt.status, tt.want)
 			}
-			if !json.Valid(rec.Body.Bytes()) {
+			if !json.Valid(body) {
 				t.Errorf("body is not JSON: %s", body)
 			}
-			if err := contract.ValidateResponse(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
-				t.Errorf("answer breaks the contract: %v", err)
-			}
+			checkResponse(t, req, status, header, body)
+			checkUnchanged(t, before, snapshot(t, srv.Store()))
 		})
 	}
-	// Without Prefer the request is served (and refused: no credential).
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	if rec.Code != http.StatusUnauthorized {
-		t.Errorf("without Prefer: %d", rec.Code)
+}
+
+// TestPreferNeedsAValidRequest: Prefer only chooses the answer of a
+// request that passed authentication and validation; any other gets its
+// real error.
+func TestPreferNeedsAValidRequest(t *testing.T) {
+	srv := demoServer(t)
+	tests := []struct {
+		name   string
+		req    *http.Request
+		status int
+		code   string
+	}{
+		{"no credential, broken body", newReq("POST", relationsPath("DEMO-1"), "garbage{", "Prefer", "code=200"), 401, "APIGW.0301"},
+		{"unknown token", tokenReq("nope", "GET", "DEMO-1", "", "Prefer", "code=200"), 401, "APIGW.0301"},
+		{"broken body", tokenReq("demo-token", "POST", "DEMO-1", "garbage{", "Prefer", "code=200"), 400, "OSM.0001"},
+		{"contract broken", tokenReq("demo-token", "POST", "DEMO-1", `{"related_id_list":"x"}`, "Prefer", "code=200"), 400, "OSM.0001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, header, body := do(t, srv, tt.req)
+			if code, _ := decodeError(t, body); status != tt.status || code != tt.code {
+				t.Fatalf("got %d %s, want %d %s", status, body, tt.status, tt.code)
+			}
+			checkResponse(t, tt.req, status, header, body)
+		})
 	}
 }

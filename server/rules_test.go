@@ -48,9 +48,12 @@ func wantRelations(t *testing.T, srv *server.Server, caseID string, want ...stri
 	}
 }
 
-func ruleRefusal(parts ...string) refusal {
-	return refusal{status: http.StatusOK, code: codeRule, parts: parts}
-}
+// The service's business refusals, in its own words.
+var (
+	limitRefusal   = refusal{status: http.StatusOK, code: codeLimit, msg: "The same caseId relations should not be over 3."}
+	selfRefusal    = refusal{status: http.StatusOK, code: codeSelf, msg: "The case can not bind itself."}
+	unknownRefusal = refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}
+)
 
 func TestLimitCountsBothSides(t *testing.T) {
 	srv := rulesServer(t)
@@ -59,23 +62,23 @@ func TestLimitCountsBothSides(t *testing.T) {
 
 	// A1 is full as the ticket acted on...
 	expectRefusal(t, srv, tokenReq(alice, "POST", "A1", createBody("any", "A5")),
-		refusal{status: http.StatusOK, code: codeRule, msg: "association limit is 3"})
+		refusal{status: http.StatusOK, code: codeLimit, msg: "The same caseId relations should not be over 3."})
 	// ...and as a related ticket: A5 has room, A1 does not.
 	expectRefusal(t, srv, tokenReq(alice, "POST", "A5", createBody("any", "A1")),
-		refusal{status: http.StatusOK, code: codeRule, msg: "limit 3 reached on A1"})
+		limitRefusal)
 
 	// A2 holds A1; two more fill it, counted from the other side.
 	associate(t, srv, "A6", "A2")
 	associate(t, srv, "A7", "A2")
 	wantRelations(t, srv, "A2", "A1", "A6", "A7")
 	expectRefusal(t, srv, tokenReq(alice, "POST", "A8", createBody("any", "A2")),
-		refusal{status: http.StatusOK, code: codeRule, msg: "limit 3 reached on A2"})
+		limitRefusal)
 	expectRefusal(t, srv, tokenReq(alice, "POST", "A2", createBody("any", "A8")),
-		refusal{status: http.StatusOK, code: codeRule, msg: "association limit is 3"})
+		refusal{status: http.StatusOK, code: codeLimit, msg: "The same caseId relations should not be over 3."})
 
 	// Associations loaded from fixtures count too: P1 holds two.
 	expectRefusal(t, srv, tokenReq(alice, "POST", "P1", createBody("any", "A8", "A9")),
-		ruleRefusal("limit", "3"))
+		limitRefusal)
 	associate(t, srv, "P1", "A8")
 	wantRelations(t, srv, "P1", "P2", "P3", "A8")
 }
@@ -87,17 +90,17 @@ func TestAllOrNothing(t *testing.T) {
 		name    string
 		caseID  string
 		related []string
-		parts   []string
+		want    refusal
 	}{
-		{"last item full", "A5", []string{"A6", "A7", "A1"}, []string{"A1"}},
-		{"first item full", "A5", []string{"A1", "A6"}, []string{"A1"}},
-		{"last item unknown", "A5", []string{"A6", "NOPE"}, []string{"NOPE", "not found"}},
-		{"last item is the ticket itself", "A5", []string{"A6", "A5"}, []string{"itself"}},
-		{"would exceed on the ticket acted on", "P1", []string{"A5", "A6"}, []string{"limit"}},
+		{"last item full", "A5", []string{"A6", "A7", "A1"}, limitRefusal},
+		{"first item full", "A5", []string{"A1", "A6"}, limitRefusal},
+		{"last item unknown", "A5", []string{"A6", "NOPE"}, unknownRefusal},
+		{"last item is the ticket itself", "A5", []string{"A6", "A5"}, selfRefusal},
+		{"would exceed on the ticket acted on", "P1", []string{"A5", "A6"}, limitRefusal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectRefusal(t, srv, tokenReq(alice, "POST", tt.caseID, createBody("any", tt.related...)), ruleRefusal(tt.parts...))
+			expectRefusal(t, srv, tokenReq(alice, "POST", tt.caseID, createBody("any", tt.related...)), tt.want)
 		})
 	}
 	wantRelations(t, srv, "A5")
@@ -139,23 +142,23 @@ func TestRuleRefusals(t *testing.T) {
 		want refusal
 	}{
 		{"self", tokenReq(alice, "POST", "A1", createBody("any", "A1")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "cannot relate a ticket to itself"}},
+			selfRefusal},
 		{"self among others", tokenReq(alice, "POST", "A1", createBody("any", "A2", "A1")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "cannot relate a ticket to itself"}},
+			selfRefusal},
 		{"delete self", tokenReq(alice, "DELETE", "A1", deleteBody("", "A1")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "cannot relate a ticket to itself"}},
+			selfRefusal},
 		{"unknown case", tokenReq(alice, "POST", "NOPE", createBody("any", "A1")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket NOPE not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 		{"unknown related ticket", tokenReq(alice, "POST", "A1", createBody("any", "NOPE")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket NOPE not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 		{"unknown case on list", tokenReq(alice, "GET", "NOPE", ""),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket NOPE not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 		{"unknown case on delete", tokenReq(alice, "DELETE", "NOPE", deleteBody("", "A1")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket NOPE not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 		{"unknown related on delete", tokenReq(alice, "DELETE", "A1", deleteBody("", "NOPE")),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket NOPE not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 		{"escaped case ID", tokenReq(alice, "GET", "A%2F1", ""),
-			refusal{status: http.StatusOK, code: codeRule, msg: "ticket A/1 not found"}},
+			refusal{status: http.StatusOK, code: codeUnknown, msg: "This case does not exist."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +195,7 @@ func TestDelete(t *testing.T) {
 
 	t.Run("a freed slot can be used again", func(t *testing.T) {
 		associate(t, srv, "A6", "A7", "A8", "A9")
-		expectRefusal(t, srv, tokenReq(alice, "POST", "A6", createBody("any", "A1")), ruleRefusal("limit"))
+		expectRefusal(t, srv, tokenReq(alice, "POST", "A6", createBody("any", "A1")), limitRefusal)
 		expectOK(t, srv, tokenReq(alice, "DELETE", "A6", deleteBody("", "A8")))
 		associate(t, srv, "A6", "A1")
 		wantRelations(t, srv, "A6", "A7", "A9", "A1")
@@ -280,15 +283,15 @@ func TestRuleMessagesKeepTheRuleWhenCut(t *testing.T) {
 		want refusal
 	}{
 		{"unknown related ticket, realistic ID", tokenReq(alice, "POST", "A4", createBody("any", "CS20261127000003")),
-			ruleRefusal("not found")},
+			unknownRefusal},
 		{"unknown related ticket, 32 characters", tokenReq(alice, "POST", "A4", createBody("any", "N0000000000000000000000000000032")),
-			ruleRefusal("not found")},
+			unknownRefusal},
 		{"unknown case, 64 characters", tokenReq(alice, "GET", "N000000000000000000000000000000000000000000000000000000000000064", ""),
-			ruleRefusal("not found")},
+			unknownRefusal},
 		{"limit on a related ticket, realistic ID", tokenReq(alice, "POST", "A4", createBody("any", "CS20261127000001")),
-			ruleRefusal("limit 3")},
+			limitRefusal},
 		{"no permission, realistic ID", tokenReq(alice, "POST", "A4", createBody("any", "CS20261127000009")),
-			refusal{status: http.StatusOK, code: codeNoPermission, parts: []string{"no permission"}}},
+			refusal{status: http.StatusOK, code: codeNoPermission, msg: "No operation permission."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

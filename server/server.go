@@ -163,7 +163,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, s.recoverPanics, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults)
+	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -36,7 +36,8 @@ func checkJSON(contentType string, body []byte) error {
 	if errors.As(err, &syntax) {
 		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON (at byte %d)", syntax.Offset)
 	}
-	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON")
+	// io.ErrUnexpectedEOF: the value is cut short.
+	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON (at byte %d)", len(body))
 }
 
 func isJSON(contentType string) bool {

@@ -39,9 +39,9 @@ func TestValidation(t *testing.T) {
 		{"empty item", func() *http.Request {
 			return tokenReq(tok, "POST", "DEMO-1", createBody("team", ""))
 		}, "related_id_list[0]: minimum string length is 1"},
-		{"missing group_id", func() *http.Request {
-			return tokenReq(tok, "POST", "DEMO-1", `{"related_id_list":["DEMO-2"]}`)
-		}, "group_id: is required"},
+		{"missing related_id_list", func() *http.Request {
+			return tokenReq(tok, "POST", "DEMO-1", `{"group_id":"team"}`)
+		}, "related_id_list: is required"},
 		{"65-char group_id", func() *http.Request {
 			return tokenReq(tok, "POST", "DEMO-1", createBody(long(65), "DEMO-2"))
 		}, "group_id: maximum string length is 64"},
@@ -88,8 +88,8 @@ func TestValidation(t *testing.T) {
 			return tokenReq(tok, "GET", "DEMO-1", "", "X-Time-Zone", long(33))
 		}, "X-Time-Zone: maximum string length is 32"},
 		{"two body problems", func() *http.Request {
-			return tokenReq(tok, "POST", "DEMO-1", `{"related_id_list":"123456"}`)
-		}, "group_id: is required; related_id_list: must be an array"},
+			return tokenReq(tok, "POST", "DEMO-1", `{"related_id_list":"123456","group_id":""}`)
+		}, "group_id: minimum string length is 1; related_id_list: must be an array"},
 		{"problems in headers, path and body at once", func() *http.Request {
 			return tokenReq(tok, "POST", long(65), `{"related_id_list":["a","b","c","d"],"group_id":"","x":1}`,
 				"X-Site", "abc", "X-Language", long(33))
@@ -97,10 +97,10 @@ func TestValidation(t *testing.T) {
 			"group_id: minimum string length is 1; related_id_list: maximum number of items is 3; x: is not a known property"},
 		{"malformed JSON", func() *http.Request {
 			return tokenReq(tok, "POST", "DEMO-1", `{"related_id_list":`)
-		}, "body: is not valid JSON"},
+		}, "body: is not valid JSON (at byte 19)"},
 		{"malformed JSON on delete", func() *http.Request {
 			return tokenReq(tok, "DELETE", "DEMO-1", `related_id=DEMO-2`)
-		}, "body: is not valid JSON"},
+		}, "body: is not valid JSON (at byte 1)"},
 	}
 	srv := demoServer(t)
 	for _, tt := range tests {
@@ -164,15 +164,15 @@ func TestAuthenticationRequired(t *testing.T) {
 		parts []string
 	}{
 		{"no credential on list", newReq("GET", relationsPath("DEMO-1"), ""),
-			[]string{"authentication required", "X-Auth-Token", "SDK-HMAC-SHA256"}},
+			[]string{"Incorrect IAM authentication information: no credential", "X-Auth-Token", "SDK-HMAC-SHA256"}},
 		{"no credential on create", newReq("POST", relationsPath("DEMO-1"), createBody("team", "DEMO-2")),
-			[]string{"authentication required"}},
+			[]string{"Incorrect IAM authentication information: no credential"}},
 		{"no credential on delete", newReq("DELETE", relationsPath("DEMO-1"), deleteBody("", "DEMO-2")),
-			[]string{"authentication required"}},
+			[]string{"Incorrect IAM authentication information: no credential"}},
 		{"no credential and an invalid body", newReq("POST", relationsPath("DEMO-1"), broken),
-			[]string{"authentication required"}},
+			[]string{"Incorrect IAM authentication information: no credential"}},
 		{"empty X-Auth-Token", newReq("GET", relationsPath("DEMO-1"), "", "X-Auth-Token", ""),
-			[]string{"authentication required"}},
+			[]string{"Incorrect IAM authentication information: no credential"}},
 		{"unknown token", tokenReq("no-such-token", "GET", "DEMO-1", ""),
 			[]string{"X-Auth-Token is unknown or expired"}},
 		{"unknown token and an invalid body", tokenReq("no-such-token", "POST", "DEMO-1", broken),
@@ -242,7 +242,7 @@ func TestBodyLimit(t *testing.T) {
 		b := createBody("team", "DEMO-2")
 		return b + strings.Repeat(" ", n-len(b))
 	}
-	tooBig := refusal{status: http.StatusRequestEntityTooLarge, code: codeInvalid, msg: "request body is larger than 1 MiB"}
+	tooBig := refusal{status: http.StatusRequestEntityTooLarge, code: "APIGW.0201", msg: "Request entity too large."}
 	t.Run("over 1 MiB with Content-Length", func(t *testing.T) {
 		expectRefusal(t, srv, tokenReq("demo-token", "POST", "DEMO-1", padded(bodyLimit+1)), tooBig)
 	})
@@ -252,8 +252,9 @@ func TestBodyLimit(t *testing.T) {
 	t.Run("8 MiB, chunked, on delete", func(t *testing.T) {
 		expectRefusal(t, srv, hideLength(tokenReq("demo-token", "DELETE", "DEMO-1", padded(8*bodyLimit))), tooBig)
 	})
-	t.Run("over 1 MiB without credentials", func(t *testing.T) {
-		expectRefusal(t, srv, newReq("POST", relationsPath("DEMO-1"), padded(bodyLimit+1)), tooBig)
+	t.Run("over 1 MiB without credentials: the credential first", func(t *testing.T) {
+		expectRefusal(t, srv, newReq("POST", relationsPath("DEMO-1"), padded(bodyLimit+1)),
+			refusal{status: http.StatusUnauthorized, code: codeUnauthorized})
 	})
 	t.Run("a Content-Length over 1 MiB on a list", func(t *testing.T) {
 		req := tokenReq("demo-token", "GET", "DEMO-1", padded(bodyLimit+1))
@@ -267,7 +268,8 @@ func TestBodyLimit(t *testing.T) {
 	})
 }
 
-// Requests outside the contract get 404 or 405 in the error body format.
+// Requests outside the contract get the gateway's 404 APIGW.0101 in the
+// error body format, whatever the method: the gateway knows no 405.
 func TestOutsideContract(t *testing.T) {
 	srv := demoServer(t)
 	tests := []struct {
@@ -281,12 +283,12 @@ func TestOutsideContract(t *testing.T) {
 		{"trailing slash", newReq("GET", relationsPath("DEMO-1")+"/", "", "X-Auth-Token", "demo-token"), http.StatusNotFound},
 		{"a slash inside the case ID", tokenReq("demo-token", "GET", "DEMO/1", ""), http.StatusNotFound},
 		{"unknown path with a body", newReq("POST", "/v2/servicerequest/cases/DEMO-1", createBody("team", "DEMO-2"), "X-Auth-Token", "demo-token"), http.StatusNotFound},
-		{"PUT", tokenReq("demo-token", "PUT", "DEMO-1", createBody("team", "DEMO-2")), http.StatusMethodNotAllowed},
-		{"PATCH", tokenReq("demo-token", "PATCH", "DEMO-1", createBody("team", "DEMO-2")), http.StatusMethodNotAllowed},
-		{"HEAD", tokenReq("demo-token", "HEAD", "DEMO-1", ""), http.StatusMethodNotAllowed},
-		{"lowercase method", tokenReq("demo-token", "post", "DEMO-1", createBody("team", "DEMO-2")), http.StatusMethodNotAllowed},
-		{"PUT without credential", newReq("PUT", relationsPath("DEMO-1"), ""), http.StatusMethodNotAllowed},
-		{"POST on /healthz", newReq("POST", "/healthz", "{}"), http.StatusMethodNotAllowed},
+		{"PUT", tokenReq("demo-token", "PUT", "DEMO-1", createBody("team", "DEMO-2")), http.StatusNotFound},
+		{"PATCH", tokenReq("demo-token", "PATCH", "DEMO-1", createBody("team", "DEMO-2")), http.StatusNotFound},
+		{"HEAD", tokenReq("demo-token", "HEAD", "DEMO-1", ""), http.StatusNotFound},
+		{"lowercase method", tokenReq("demo-token", "post", "DEMO-1", createBody("team", "DEMO-2")), http.StatusNotFound},
+		{"PUT without credential", newReq("PUT", relationsPath("DEMO-1"), ""), http.StatusNotFound},
+		{"POST on /healthz", newReq("POST", "/healthz", "{}"), http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,20 +301,19 @@ func TestOutsideContract(t *testing.T) {
 }
 
 // OPTIONS is not an operation of the contract, so it must be refused like
-// any other method outside it (405), not answered with Echo's default 204.
+// any other method outside it (404), not answered with Echo's default 204.
 func TestOptionsIsRefused(t *testing.T) {
 	srv := demoServer(t)
 	for _, path := range []string{relationsPath("DEMO-1"), "/healthz"} {
 		t.Run(path, func(t *testing.T) {
 			expectRefusal(t, srv, newReq("OPTIONS", path, "", "X-Auth-Token", "demo-token"),
-				refusal{status: http.StatusMethodNotAllowed, code: "APIGW.0101"})
+				refusal{status: http.StatusNotFound, code: "APIGW.0101"})
 		})
 	}
 }
 
 // The body limit guards what the contract's operations read. A request
-// outside the contract is refused as such (404 or 405, the only answers
-// the contract allows there) whatever its body.
+// outside the contract is refused as such (404) whatever its body.
 func TestOutsideContractWithLargeBody(t *testing.T) {
 	srv := demoServer(t)
 	big := strings.Repeat(" ", bodyLimit+1)
@@ -323,7 +324,7 @@ func TestOutsideContractWithLargeBody(t *testing.T) {
 	}{
 		{"unknown path, Content-Length over 1 MiB", tokenReq(demoTok, "POST", "DEMO/1", big), http.StatusNotFound},
 		{"unknown path, chunked over 1 MiB", hideLength(tokenReq(demoTok, "POST", "DEMO/1", big)), http.StatusNotFound},
-		{"PUT, Content-Length over 1 MiB", tokenReq(demoTok, "PUT", "DEMO-1", big), http.StatusMethodNotAllowed},
+		{"PUT, Content-Length over 1 MiB", tokenReq(demoTok, "PUT", "DEMO-1", big), http.StatusNotFound},
 		{"GET /healthz, Content-Length over 1 MiB", newReq("GET", "/healthz/x", big), http.StatusNotFound},
 	}
 	for _, tt := range tests {
