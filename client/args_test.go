@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -34,7 +35,6 @@ func TestArgumentChecks(t *testing.T) {
 		{"create: 4 relatedIDs", "relatedIDs", func() error { return c.CreateRelations(ctx, "CS1", []string{"a", "b", "c", "d"}, "g") }},
 		{"create: 33-char related ID", "relatedIDs[1]", func() error { return c.CreateRelations(ctx, "CS1", []string{"CS2", long(33)}, "g") }},
 		{"create: empty related ID", "relatedIDs[0]", func() error { return c.CreateRelations(ctx, "CS1", []string{""}, "g") }},
-		{"create: empty groupID", "groupID", func() error { return c.CreateRelations(ctx, "CS1", []string{"CS2"}, "") }},
 		{"create: 65-char groupID", "groupID", func() error { return c.CreateRelations(ctx, "CS1", []string{"CS2"}, long(65)) }},
 		{"delete: empty caseID", "caseID", func() error { return c.DeleteRelation(ctx, "", "CS2", "") }},
 		{"delete: 65-char caseID", "caseID", func() error { return c.DeleteRelation(ctx, long(65), "CS2", "") }},
@@ -227,6 +227,34 @@ func TestNewRefusesControlCharactersInHeaders(t *testing.T) {
 		var argErr *client.ArgumentError
 		if !errors.As(err, &argErr) || argErr.Arg != name || !strings.Contains(argErr.Rule, "control character") {
 			t.Errorf("%s: err = %v, want an ArgumentError about a control character", name, err)
+		}
+	}
+}
+
+// groupID is optional on both changes: "" sends no group_id at all, as the
+// official SDK omits a nil GroupId.
+func TestGroupOptional(t *testing.T) {
+	s := newScripted(t)
+	c := s.newClient(t)
+	ctx := context.Background()
+	calls := []func(group string) error{
+		func(g string) error { return c.CreateRelations(ctx, "CS1", []string{"CS2"}, g) },
+		func(g string) error { return c.DeleteRelation(ctx, "CS1", "CS2", g) },
+	}
+	for i, call := range calls {
+		for _, group := range []string{"", "team"} {
+			if err := call(group); err != nil {
+				t.Fatalf("call %d with group %q: %v", i, group, err)
+			}
+			body := s.Requests()[s.Count()-1].Body
+			var fields map[string]any
+			if err := json.Unmarshal(body, &fields); err != nil {
+				t.Fatalf("body %s: %v", body, err)
+			}
+			got, sent := fields["group_id"]
+			if sent != (group != "") || (sent && got != group) {
+				t.Errorf("call %d with group %q sent %s", i, group, body)
+			}
 		}
 	}
 }

@@ -7,7 +7,11 @@
 // against the contract's limits before sending anything, retries what is
 // safe to retry, and turns every failure into an error you can test:
 //
-//	c, err := client.New("https://osm.myhuaweicloud.com", client.WithAKSK(ak, sk))
+//	endpoint, err := client.Endpoint("ap-southeast-3") // https://osm.ap-southeast-3.myhuaweicloud.com
+//	if err != nil {
+//		return err
+//	}
+//	c, err := client.New(endpoint, client.WithAKSK(ak, sk))
 //	if err != nil {
 //		return err
 //	}

@@ -42,7 +42,18 @@ func TestErrorClasses(t *testing.T) {
 		{502, `{"error_code":"","error_msg":""}`, "ErrServer", "", ""},
 		{503, `{}`, "ErrServer", "", ""},
 		{504, `{"error_code":"APIGW.0201","error_msg":"timeout"}`, "ErrServer", "APIGW.0201", "timeout"},
-		{200, `{"error_code":"OSM.01010001","error_msg":"association limit is 3"}`, "ErrRuleViolation", "OSM.01010001", "association limit is 3"},
+		{200, `{"error_code":"OSM.01010001","error_msg":"Param validation failed."}`, "ErrRuleViolation", "OSM.01010001", "Param validation failed."},
+		{200, `{"error_code":"OSM.01010043","error_msg":"The same caseId relations should not be over 3."}`, "ErrRuleViolation", "OSM.01010043", "The same caseId relations should not be over 3."},
+		{200, `{"error_code":"OSM.01010044","error_msg":"The case can not bind itself."}`, "ErrRuleViolation", "OSM.01010044", "The case can not bind itself."},
+		{200, `{"error_code":"OSM.01010015","error_msg":"This case does not exist."}`, "ErrRuleViolation", "OSM.01010015", "This case does not exist."},
+		// A code of the family the client has never seen is still a rule.
+		{200, `{"error_code":"OSM.01010099","error_msg":"new rule"}`, "ErrRuleViolation", "OSM.01010099", "new rule"},
+		// The gateway's codes, by family, whatever the status.
+		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: decrypt token fail"}`, "ErrUnauthenticated", "APIGW.0301", "Incorrect IAM authentication information: decrypt token fail"},
+		{429, `{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached: policy user over ratelimit,limit:2,time:1 second"}`, "ErrRateLimited", "APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit,limit:2,time:1 second"},
+		// An unknown code is classed by its status.
+		{401, `{"error_code":"XYZ.1","error_msg":"who"}`, "ErrUnauthenticated", "XYZ.1", "who"},
+		{409, `{"error_code":"XYZ.2","error_msg":"conflict"}`, "ErrValidation", "XYZ.2", "conflict"},
 		{200, `{"error_code":"OSM.01010002","error_msg":"no permission on DEMO-1"}`, "ErrForbidden", "OSM.01010002", "no permission on DEMO-1"},
 		// A 4xx with a business code is classed by the code.
 		{403, `{"error_code":"OSM.01010002","error_msg":"no permission"}`, "ErrForbidden", "OSM.01010002", "no permission"},
@@ -80,6 +91,18 @@ func TestErrorClasses(t *testing.T) {
 		if s.Count() != 3 {
 			t.Errorf("%d %s: %d requests, want 3 (no retries with NoRetry)", tc.status, tc.code, s.Count())
 		}
+	}
+}
+
+// The gateway's request_id in the body is the ID to quote; the header is
+// the fallback.
+func TestErrorRequestIDFromBody(t *testing.T) {
+	s := newScripted(t, respond(http.StatusUnauthorized, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: decrypt token fail","request_id":"body-id"}`))
+	c := s.newClient(t)
+	_, err := c.ListRelations(context.Background(), "CS1")
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.RequestID != "body-id" || !errors.Is(err, client.ErrUnauthenticated) {
+		t.Fatalf("err = %#v, want request id body-id in ErrUnauthenticated", err)
 	}
 }
 

@@ -68,7 +68,7 @@ func ExampleNew_aksk() {
 }
 
 // The fourth association of a ticket is refused with HTTP 200 and error
-// code OSM.01010001; the client returns it as an error in the
+// code OSM.01010043; the client returns it as an error in the
 // ErrRuleViolation class.
 func ExampleAPIError_associationLimit() {
 	url, stop := startStub()
@@ -85,6 +85,6 @@ func ExampleAPIError_associationLimit() {
 	}
 	fmt.Println(errors.Is(err, client.ErrUnauthenticated))
 	// Output:
-	// 200 OSM.01010001 association limit is 3
+	// 200 OSM.01010043 The same caseId relations should not be over 3.
 	// false
 }

@@ -147,8 +147,8 @@ func TestStubAKSKDomainID(t *testing.T) {
 	wrong := h.newClient(t, client.WithAKSK(demoAK, demoSK), client.WithDomainID("outsider-domain"))
 	_, err := wrong.ListRelations(ctx, "DEMO-1")
 	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || apiErr.Code != "OSM.0003" {
-		t.Fatalf("wrong domain: err = %#v, want a 403 OSM.0003 *APIError", err)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || apiErr.Code != "APIGW.0302" {
+		t.Fatalf("wrong domain: err = %#v, want a 403 APIGW.0302 *APIError", err)
 	}
 	if !errors.Is(err, client.ErrForbidden) || errors.Is(err, client.ErrUnauthenticated) {
 		t.Errorf("wrong domain: %v is not (only) ErrForbidden", err)
@@ -191,7 +191,7 @@ func TestStubWrongToken(t *testing.T) {
 			t.Errorf("%s: err = %v, want *APIError", op, err)
 			continue
 		}
-		if apiErr.StatusCode != http.StatusUnauthorized || apiErr.Code != "OSM.0002" || apiErr.RequestID == "" || apiErr.Operation != op || apiErr.Message == "" {
+		if apiErr.StatusCode != http.StatusUnauthorized || apiErr.Code != client.CodeUnauthorized || apiErr.RequestID == "" || apiErr.Operation != op || apiErr.Message == "" {
 			t.Errorf("%s: APIError = %+v", op, *apiErr)
 		}
 		if !errors.Is(err, client.ErrUnauthenticated) || errors.Is(err, client.ErrForbidden) || errors.Is(err, client.ErrValidation) {
@@ -220,7 +220,7 @@ func TestStubAssociationLimit(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("fourth association: err = %v, want *APIError", err)
 	}
-	if apiErr.StatusCode != http.StatusOK || apiErr.Code != client.CodeRuleBroken || apiErr.Operation != "CreateRelations" || apiErr.RequestID == "" {
+	if apiErr.StatusCode != http.StatusOK || apiErr.Code != client.CodeLimit || apiErr.Operation != "CreateRelations" || apiErr.RequestID == "" {
 		t.Errorf("fourth association: APIError = %+v", *apiErr)
 	}
 	if !errors.Is(err, client.ErrRuleViolation) || errors.Is(err, client.ErrForbidden) {

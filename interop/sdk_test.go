@@ -151,8 +151,8 @@ func TestSDKFourthAssociation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the SDK should return a business failure as a response, got %v", err)
 	}
-	if resp.ErrorCode == nil || *resp.ErrorCode != "OSM.01010001" {
-		t.Fatalf("ErrorCode = %v, want OSM.01010001", resp.ErrorCode)
+	if resp.ErrorCode == nil || *resp.ErrorCode != "OSM.01010043" {
+		t.Fatalf("ErrorCode = %v, want OSM.01010043", resp.ErrorCode)
 	}
 	if resp.ErrorMsg == nil || *resp.ErrorMsg == "" {
 		t.Error("no ErrorMsg")
@@ -167,8 +167,8 @@ func TestSDKWrongSecretKey(t *testing.T) {
 	if !errors.As(err, &sre) {
 		t.Fatalf("err = %v (%T), want *sdkerr.ServiceResponseError", err, err)
 	}
-	if sre.StatusCode != 401 || sre.ErrorCode != "OSM.0002" {
-		t.Errorf("got %d %s %q, want 401 OSM.0002", sre.StatusCode, sre.ErrorCode, sre.ErrorMessage)
+	if sre.StatusCode != 401 || sre.ErrorCode != "APIGW.0301" {
+		t.Errorf("got %d %s %q, want 401 APIGW.0301", sre.StatusCode, sre.ErrorCode, sre.ErrorMessage)
 	}
 	if sre.RequestId == "" || sre.RequestId != rec.last() {
 		t.Errorf("RequestId = %q, want the X-Request-Id %q", sre.RequestId, rec.last())
@@ -201,7 +201,7 @@ func TestSDKStaleSignature(t *testing.T) {
 	c := newSDK(t, ts.URL, demoAK, demoSK)
 	_, err = c.ListRelation(&model.ListRelationRequest{CaseId: "DEMO-1"})
 	var sre *sdkerr.ServiceResponseError
-	if !errors.As(err, &sre) || sre.StatusCode != 401 || sre.ErrorCode != "OSM.0002" || !strings.Contains(sre.ErrorMessage, "X-Sdk-Date") {
-		t.Fatalf("err = %v, want 401 OSM.0002 about X-Sdk-Date", err)
+	if !errors.As(err, &sre) || sre.StatusCode != 401 || sre.ErrorCode != "APIGW.0301" || !strings.Contains(sre.ErrorMessage, "X-Sdk-Date") {
+		t.Fatalf("err = %v, want 401 APIGW.0301 about X-Sdk-Date", err)
 	}
 }

@@ -67,7 +67,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatal("run did not return after its context ended")
 	}
 	out := logs.String()
-	for _, want := range []string{`"msg":"request"`, `"method":"GET"`, `"status":401`, `"error_code":"OSM.0002"`, `"request_id":"`, `"duration":`, `"msg":"shutting down"`} {
+	for _, want := range []string{`"msg":"request"`, `"method":"GET"`, `"status":401`, `"error_code":"APIGW.0301"`, `"request_id":"`, `"duration":`, `"msg":"shutting down"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}

@@ -180,7 +180,7 @@ func (w *worker) step(ctx context.Context, s *stub, acked *atomic.Int64) error {
 				w.present[p] = true
 			}
 			acked.Add(1)
-		case !allowed && out.code == "OSM.01010001":
+		case !allowed && out.code == "OSM.01010043":
 			// Refused by the limit, as predicted: nothing changed.
 		default:
 			return fmt.Errorf("create %s %q: answer %q, but the model says allowed=%v", caseID, related, out.code, allowed)

@@ -65,8 +65,8 @@ func TestReplicasPostgres(t *testing.T) {
 			t.Errorf("create %s-HUB: %v", spokes[i], err)
 		case outs[i].code == "":
 			won = append(won, spokes[i])
-		case outs[i].code != "OSM.01010001":
-			t.Errorf("create %s-HUB: refused with %q, want the limit (OSM.01010001)", spokes[i], outs[i].code)
+		case outs[i].code != "OSM.01010043":
+			t.Errorf("create %s-HUB: refused with %q, want the limit (OSM.01010043)", spokes[i], outs[i].code)
 		}
 	}
 	if len(won) != store.MaxRelations {
