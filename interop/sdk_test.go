@@ -81,6 +81,38 @@ func newSDK(t *testing.T, endpoint, ak, sk string) *osm.OsmClient {
 
 func ptr[T any](v T) *T { return &v }
 
+// GroupId is optional since SDK v0.1.141 and nil by default: the owner acts
+// on its own tickets without it, and another user's ticket still needs it.
+func TestSDKWithoutGroup(t *testing.T) {
+	ts, _ := newStub(t)
+	c := newSDK(t, ts.URL, demoAK, demoSK)
+	created, err := c.CreateRelations(&model.CreateRelationsRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.CreateRelationsReq{RelatedIdList: []string{"DEMO-2"}},
+	})
+	if err != nil || created.ErrorCode != nil && *created.ErrorCode != "" {
+		t.Fatalf("CreateRelations without GroupId = %v, %v", created, err)
+	}
+	foreign, err := c.CreateRelations(&model.CreateRelationsRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.CreateRelationsReq{RelatedIdList: []string{"TEAM-1"}},
+	})
+	if err != nil || foreign.ErrorCode == nil || *foreign.ErrorCode != "OSM.01010002" {
+		t.Fatalf("CreateRelations on a teammate's ticket without GroupId = %v, %v; want OSM.01010002", foreign, err)
+	}
+	deleted, err := c.DeleteRelation(&model.DeleteRelationRequest{
+		CaseId: "DEMO-1",
+		Body:   &model.DeleteRelationsReq{RelatedId: "DEMO-2"},
+	})
+	if err != nil || deleted.ErrorCode != nil && *deleted.ErrorCode != "" {
+		t.Fatalf("DeleteRelation without GroupId = %v, %v", deleted, err)
+	}
+	listed, err := c.ListRelation(&model.ListRelationRequest{CaseId: "DEMO-1"})
+	if err != nil || len(*listed.CaseRelationList) != 0 {
+		t.Fatalf("ListRelation after create and delete = %v, %v", listed, err)
+	}
+}
+
 func TestSDKCreateListDelete(t *testing.T) {
 	ts, rec := newStub(t)
 	c := newSDK(t, ts.URL, demoAK, demoSK)

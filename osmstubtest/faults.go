@@ -26,15 +26,17 @@ func (s *Stub) SetFault(operation string, f Fault) {
 }
 
 // FailNext answers the next n calls of operation with status and the
-// error body the status has in the contract (OSM.0001 for 400, OSM.0002
-// for 401, OSM.0003 for 403, OSM.0004 for 5xx).
+// error code the status has in the contract and docs/fidelity.md
+// (OSM.0001 for 400 and 415, APIGW.0301 for 401, APIGW.0302 for 403,
+// APIGW.0101 for 404, APIGW.0201 for 413, APIGW.0308 for 429, APIGW.0202
+// for 503, OSM.0004 for other 5xx).
 func (s *Stub) FailNext(operation string, n, status int) {
 	s.helper()
 	s.SetFault(operation, Fault{Status: status, Code: codeFor(status), Message: "injected fault", Times: n})
 }
 
 // RefuseNext answers the next n calls of operation as the service answers
-// a business failure: HTTP 200 with code (e.g. OSM.01010001) and msg.
+// a business failure: HTTP 200 with code (e.g. OSM.01010043) and msg.
 func (s *Stub) RefuseNext(operation string, n int, code, msg string) {
 	s.helper()
 	s.SetFault(operation, Fault{Status: 200, Code: code, Message: msg, Times: n})
@@ -57,14 +59,23 @@ func (s *Stub) DropNext(operation string, n int) {
 func (s *Stub) ClearFaults() { s.srv.ClearFaults() }
 
 func codeFor(status int) string {
-	switch {
-	case status == 400 || status == 413 || status == 415:
+	switch status {
+	case 400, 415:
 		return server.CodeInvalid
-	case status == 401:
+	case 401:
 		return server.CodeUnauthorized
-	case status == 403:
+	case 403:
 		return server.CodeForbidden
-	case status >= 500:
+	case 404:
+		return server.CodeNoSuchAPI
+	case 413:
+		return server.CodeTooLarge
+	case 429:
+		return server.CodeThrottled
+	case 503:
+		return server.CodeUnavailable
+	}
+	if status >= 500 {
 		return server.CodeInternal
 	}
 	return ""

@@ -59,6 +59,14 @@ type Options struct {
 	// NoListener serves only through HTTPClient and Client, without a
 	// socket: the fastest mode, and one that works without networking.
 	NoListener bool
+	// ControlToken, when set, guards the control API under /_stub/ with
+	// a bearer token, as the binary's -control-token does; without one
+	// it serves loopback callers only. Go tests rarely need it: the
+	// Stub's own methods are the control API.
+	ControlToken string
+	// RateLimit throttles each credential to that many requests a second
+	// (429 APIGW.0308 with Retry-After), as the binary's -rate-limit.
+	RateLimit int
 }
 
 // Stub is a running stub.
@@ -100,6 +108,7 @@ func Start(opts Options) (*Stub, error) {
 	srv, err := server.New(server.Options{
 		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
 		Logger: opts.Logger, Now: s.clock.Now,
+		ControlToken: opts.ControlToken, RateLimit: opts.RateLimit,
 	})
 	if err != nil {
 		return nil, err

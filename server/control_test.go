@@ -608,7 +608,7 @@ func TestControlRefusesLikeTheVendorAPI(t *testing.T) {
 	ctlRefused(t, srv, http.MethodPut, "/_stub/fixtures", `{"users":[],"tickets":[],"x":"`+strings.Repeat("x", 1<<20)+`"}`,
 		http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large.")
 	const noSuch = "The API does not exist or has not been published in the environment."
-	ctlRefused(t, srv, http.MethodGet, "/_stub/reset", "", http.StatusNotFound, ctlNoSuch, noSuch)
+	ctlRefused(t, srv, http.MethodGet, "/_stub/reset", "", http.StatusNotFound, ctlNoSuch, "The API does not exist.")
 	ctlRefused(t, srv, http.MethodGet, "/_stub/nothing", "", http.StatusNotFound, ctlNoSuch, noSuch)
 
 	// The vendor API's credentials play no part: a bad token is ignored.

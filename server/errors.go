@@ -36,9 +36,13 @@ const (
 	defaultBodyMemory = 64 << 20
 )
 
+// gatewayCodePrefix marks the codes the API gateway answers itself.
+const gatewayCodePrefix = "APIGW."
+
 // The messages of the gateway and of the service, as the vendor words them.
 const (
 	msgNoSuchAPI    = "The API does not exist or has not been published in the environment."
+	msgNoSuchMethod = "The API does not exist."
 	msgTooLarge     = "Request entity too large."
 	msgUnavailable  = "Backend unavailable."
 	msgUnauthorized = "Incorrect IAM authentication information: "
@@ -107,8 +111,10 @@ func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {
-		case http.StatusNotFound, http.StatusMethodNotAllowed:
+		case http.StatusNotFound:
 			return noSuchAPI(), false
+		case http.StatusMethodNotAllowed:
+			return noSuchMethod(), false
 		case http.StatusRequestEntityTooLarge:
 			return tooLarge(), false
 		}
@@ -118,6 +124,12 @@ func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 
 func noSuchAPI() *apiError {
 	return gatewayError(http.StatusNotFound, CodeNoSuchAPI, msgNoSuchAPI)
+}
+
+// noSuchMethod is the gateway's answer to a known path with a method the
+// API does not define: the same code, a message of its own, no 405.
+func noSuchMethod() *apiError {
+	return gatewayError(http.StatusNotFound, CodeNoSuchAPI, msgNoSuchMethod)
 }
 
 func tooLarge() *apiError {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,10 +150,15 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		case f.Status == 0:
 			return next(c)
 		}
-		exchangeOf(c.Request().Context()).errorCode = f.Code
+		x := exchangeOf(c.Request().Context())
+		x.errorCode = f.Code
 		if f.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 		}
-		return c.JSON(f.Status, gen.ErrorBody{ErrorCode: &f.Code, ErrorMsg: &f.Message})
+		body := gen.ErrorBody{ErrorCode: &f.Code, ErrorMsg: &f.Message}
+		if strings.HasPrefix(f.Code, gatewayCodePrefix) {
+			body.RequestId = &x.id // as the gateway's own refusals carry it
+		}
+		return c.JSON(f.Status, body)
 	}
 }

@@ -31,7 +31,7 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 			return x.auth.failure()
 		}
 		if s.limiter != nil {
-			if wait := s.limiter.take(x.auth.credential(), time.Now()); wait > 0 {
+			if wait := s.limiter.take(x.auth.credential(), s.auth.now()); wait > 0 {
 				return throttled(s.limiter.rate, wait)
 			}
 		}

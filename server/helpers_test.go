@@ -292,3 +292,15 @@ func signedWith(t testing.TB, ak, sk string, at time.Time, method, caseID, body 
 	}
 	return req
 }
+
+// requestIDOf is the request_id of an error body, "" without one.
+func requestIDOf(t testing.TB, body []byte) string {
+	t.Helper()
+	var e struct {
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Errorf("body is not JSON: %v: %s", err, body)
+	}
+	return e.RequestID
+}

@@ -178,6 +178,9 @@ func routeOnEscapedPath(next echo.HandlerFunc) echo.HandlerFunc {
 func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Request().Method == http.MethodOptions {
+			if p := c.Path(); p != "" && p != "/*" { // Echo matched the path
+				return noSuchMethod()
+			}
 			return noSuchAPI()
 		}
 		return next(c)

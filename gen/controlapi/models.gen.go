@@ -128,6 +128,12 @@ type BadRequest = ErrorBody
 // Conflict The vendor API's error body.
 type Conflict = ErrorBody
 
+// ControlForbidden The vendor API's error body.
+type ControlForbidden = ErrorBody
+
+// ControlUnauthorized The vendor API's error body.
+type ControlUnauthorized = ErrorBody
+
 // InternalError The vendor API's error body.
 type InternalError = ErrorBody
 

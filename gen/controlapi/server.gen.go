@@ -269,6 +269,24 @@ type ConflictJSONResponse struct {
 	Headers ConflictResponseHeaders
 }
 
+type ControlForbiddenResponseHeaders struct {
+	XRequestId *string
+}
+type ControlForbiddenJSONResponse struct {
+	Body ErrorBody
+
+	Headers ControlForbiddenResponseHeaders
+}
+
+type ControlUnauthorizedResponseHeaders struct {
+	XRequestId *string
+}
+type ControlUnauthorizedJSONResponse struct {
+	Body ErrorBody
+
+	Headers ControlUnauthorizedResponseHeaders
+}
+
 type DoneResponseHeaders struct {
 	XRequestId *string
 }
@@ -327,6 +345,42 @@ func (response ClearFaults204Response) VisitClearFaultsResponse(w http.ResponseW
 	}
 	w.WriteHeader(204)
 	return nil
+}
+
+type ClearFaults401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ClearFaults401JSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearFaults403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ClearFaults403JSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ClearFaults413JSONResponse struct{ PayloadTooLargeJSONResponse }
@@ -390,6 +444,42 @@ func (response ListFaults200JSONResponse) VisitListFaultsResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ListFaults401JSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ListFaults403JSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -463,6 +553,42 @@ func (response ClearFault400JSONResponse) VisitClearFaultResponse(w http.Respons
 	return err
 }
 
+type ClearFault401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ClearFault401JSONResponse) VisitClearFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearFault403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ClearFault403JSONResponse) VisitClearFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearFault413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearFault413JSONResponse) VisitClearFaultResponse(w http.ResponseWriter) error {
@@ -529,6 +655,42 @@ func (response SetFault400JSONResponse) VisitSetFaultResponse(w http.ResponseWri
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetFault401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response SetFault401JSONResponse) VisitSetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetFault403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response SetFault403JSONResponse) VisitSetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -621,6 +783,42 @@ func (response LoadFixtures400JSONResponse) VisitLoadFixturesResponse(w http.Res
 	return err
 }
 
+type LoadFixtures401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response LoadFixtures401JSONResponse) VisitLoadFixturesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoadFixtures403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response LoadFixtures403JSONResponse) VisitLoadFixturesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadFixtures413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response LoadFixtures413JSONResponse) VisitLoadFixturesResponse(w http.ResponseWriter) error {
@@ -709,6 +907,42 @@ func (response GetControlSpec200ApplicationyamlResponse) VisitGetControlSpecResp
 	return err
 }
 
+type GetControlSpec401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response GetControlSpec401JSONResponse) VisitGetControlSpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetControlSpec403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response GetControlSpec403JSONResponse) VisitGetControlSpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetControlSpec413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetControlSpec413JSONResponse) VisitGetControlSpecResponse(w http.ResponseWriter) error {
@@ -774,6 +1008,42 @@ func (response AddRelations400JSONResponse) VisitAddRelationsResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddRelations401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response AddRelations401JSONResponse) VisitAddRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddRelations403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response AddRelations403JSONResponse) VisitAddRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -865,6 +1135,42 @@ func (response ResetState204Response) VisitResetStateResponse(w http.ResponseWri
 	return nil
 }
 
+type ResetState401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ResetState401JSONResponse) VisitResetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetState403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ResetState403JSONResponse) VisitResetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetState413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ResetState413JSONResponse) VisitResetStateResponse(w http.ResponseWriter) error {
@@ -926,6 +1232,42 @@ func (response GetState200JSONResponse) VisitGetStateResponse(w http.ResponseWri
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetState401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response GetState401JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetState403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response GetState403JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -995,6 +1337,42 @@ func (response AddTicket400JSONResponse) VisitAddTicketResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddTicket401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response AddTicket401JSONResponse) VisitAddTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddTicket403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response AddTicket403JSONResponse) VisitAddTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1118,6 +1496,42 @@ func (response GetRelations400JSONResponse) VisitGetRelationsResponse(w http.Res
 	return err
 }
 
+type GetRelations401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response GetRelations401JSONResponse) VisitGetRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRelations403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response GetRelations403JSONResponse) VisitGetRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRelations404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetRelations404JSONResponse) VisitGetRelationsResponse(w http.ResponseWriter) error {
@@ -1200,6 +1614,42 @@ func (response PutUser400JSONResponse) VisitPutUserResponse(w http.ResponseWrite
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutUser401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response PutUser401JSONResponse) VisitPutUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutUser403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response PutUser403JSONResponse) VisitPutUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -258,7 +258,7 @@ func TestExampleNamesKeepDocumentOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ExampleNames = %q, want %q", got, want)
 	}
-	if got := contract.ExampleNames("POST", "/v2/servicerequest/cases/{case_id}/relations", "200"); len(got) != 3 || got[0] != "associated" {
+	if got := contract.ExampleNames("POST", "/v2/servicerequest/cases/{case_id}/relations", "200"); len(got) != 5 || got[0] != "associated" {
 		t.Errorf("CreateRelations 200 examples = %q", got)
 	}
 }

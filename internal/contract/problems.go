@@ -163,8 +163,27 @@ func schemaProblem(se *openapi3.SchemaError, base string) Problem {
 	if se.SchemaField == "nullable" {
 		return Problem{orBody(field), "must not be null"}
 	}
+	if strings.Contains(se.Reason, "json.Number") {
+		// kin-openapi failed to convert a number too large for a float64;
+		// its reason names Go types, which callers cannot act on.
+		return Problem{orBody(field), numberRule(se.Schema)}
+	}
 	rule := strings.TrimPrefix(se.Reason, "value ")
 	return Problem{orBody(field), rule}
+}
+
+func numberRule(schema *openapi3.Schema) string {
+	if schema != nil && schema.Type != nil && len(schema.Type.Slice()) == 1 && !schema.Type.Includes("number") && !schema.Type.Includes("integer") {
+		return "must be " + article(schema.Type.Slice()[0])
+	}
+	return "is a number out of range"
+}
+
+func article(typ string) string {
+	if typ == "array" || typ == "object" || typ == "integer" {
+		return "an " + typ
+	}
+	return "a " + typ
 }
 
 func orBody(field string) string {
