@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -101,5 +102,38 @@ func TestFlags(t *testing.T) {
 		if err := run(context.Background(), append(args, "-addr", "127.0.0.1:0"), &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: want an error", args)
 		}
+	}
+}
+
+// The control API reads every secret: off loopback it needs a token.
+func TestControlExposure(t *testing.T) {
+	tests := []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"-addr", "127.0.0.1:0"}, true},
+		{[]string{"-addr", "localhost:8080"}, true},
+		{[]string{"-addr", "[::1]:8080"}, true},
+		{[]string{"-addr", "0.0.0.0:8080"}, false},
+		{[]string{"-addr", ":8080"}, false},
+		{[]string{"-addr", "stub.example:8080"}, false},
+		{[]string{"-addr", "0.0.0.0:8080", "-control=false"}, true},
+		{[]string{"-addr", "0.0.0.0:8080", "-control-token", "s3cret"}, true},
+	}
+	for _, tt := range tests {
+		_, err := parseFlags(tt.args, io.Discard)
+		if (err == nil) != tt.ok {
+			t.Errorf("%v: err = %v, want ok=%v", tt.args, err, tt.ok)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "-control=false") || !strings.Contains(err.Error(), "-control-token")) {
+			t.Errorf("%v: %q does not name both ways out", tt.args, err)
+		}
+	}
+	t.Setenv("OSM_STUB_CONTROL_TOKEN", "from-env")
+	if c, err := parseFlags([]string{"-addr", "0.0.0.0:8080"}, io.Discard); err != nil || c.controlToken != "from-env" {
+		t.Errorf("token from the environment: %+v, %v", c, err)
+	}
+	if _, err := parseFlags([]string{"-rate-limit", "-1"}, io.Discard); err == nil {
+		t.Error("-rate-limit -1 accepted")
 	}
 }
