@@ -18,7 +18,6 @@ import (
 const (
 	CodeInvalid       = "OSM.0001"     // 400, 415: the request broke the contract
 	CodeInternal      = "OSM.0004"     // 500: internal error
-	CodeParamInvalid  = "OSM.01010001" // 200: business-level parameter validation
 	CodeNoPermission  = "OSM.01010002" // 200: no permission on a ticket
 	CodeUnknownTicket = "OSM.01010015" // 200: a ticket does not exist
 	CodeLimit         = "OSM.01010043" // 200: a ticket would hold more than three associations
