@@ -63,6 +63,8 @@ type Server struct {
 	fixturesMu sync.Mutex    // orders Reset and LoadFixtures
 	faults     faults
 	control    *control // the control API; nil with Options.DisableControl
+
+	web *webPages // the API page, /docs (webui.go)
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -96,6 +98,11 @@ func New(opts Options) (*Server, error) {
 		}
 		s.control = c
 	}
+	web, err := newWebPages(s.control != nil)
+	if err != nil {
+		return nil, err
+	}
+	s.web = web
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -144,6 +151,7 @@ func (s *Server) newEcho() *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", osmstub.OpenAPI)
 	})
 	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	s.web.mount(e)
 	if s.control != nil {
 		s.control.mount(e)
 	}
