@@ -188,3 +188,44 @@ test('the control API document opens on the API page', async (t) => {
   await shot(page, 'docs-control.png');
   assert.deepEqual(problems, []);
 });
+
+// The stub this test runs has no control credential, so the control API's
+// refusal is played by the browser: what is checked is the page's side,
+// that the token goes from the fragment or the input box into a bearer
+// header, never into the address bar or the page.
+test('the live view sends the control token from the fragment or its input box', async (t) => {
+  const stub = await startStub();
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+  const TOKEN = 'fragment-control-token-1';
+  const TYPED = 'typed-control-token-2';
+
+  const seen = [];
+  let refuse = false;
+  await page.route(`${stub.url}/_stub/state`, (route) => {
+    const auth = route.request().headers().authorization ?? '';
+    seen.push(auth);
+    if (refuse && auth !== `Bearer ${TYPED}`) {
+      return route.fulfill({ status: 401, contentType: 'application/json', body: '{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: control token"}' });
+    }
+    return route.continue();
+  });
+
+  await page.goto(`${stub.url}/_stub/ui#token=${TOKEN}`);
+  await page.locator('#graph g.ticket[data-id="DEMO-1"]').waitFor();
+  assert.equal(seen[0], `Bearer ${TOKEN}`);
+  assert.equal(await page.evaluate(() => location.hash), '', 'the token stays in the address bar');
+  assert.ok(!(await page.content()).includes(TOKEN), 'the page shows the token');
+
+  // Refused (from now on, unless with the typed token): the page asks for
+  // the token, and uses the one typed.
+  refuse = true;
+  await page.locator('#auth:not([hidden])').waitFor();
+  await shot(page, 'live-token-refused.png');
+  await page.locator('#token').fill(TYPED);
+  await page.locator('#auth button').click();
+  await page.locator('#auth[hidden]').waitFor({ state: 'attached' });
+  assert.equal(seen.at(-1), `Bearer ${TYPED}`);
+  assert.ok(!(await page.content()).includes(TYPED), 'the page shows the typed token');
+  assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+});
