@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -44,8 +44,8 @@ const (
 
 // docsSpec is one document the API page offers.
 type docsSpec struct {
-	Name string
-	URL  string
+	name string
+	url  string
 	body []byte // served at URL: the document with servers pointing at the stub
 }
 
@@ -77,23 +77,37 @@ func newWebPages(control bool) (*webPages, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web pages: %s: %w", d.url, err)
 		}
-		w.specs = append(w.specs, docsSpec{Name: d.name, URL: d.url, body: body})
+		w.specs = append(w.specs, docsSpec{name: d.name, url: d.url, body: body})
 	}
-	tmpl, err := template.ParseFS(webUI, "webui/docs.html")
-	if err != nil {
+	if w.docs, err = w.renderDocs(); err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, w); err != nil {
-		return nil, fmt.Errorf("web pages: %w", err)
-	}
-	w.docs = buf.Bytes()
 	return w, nil
 }
 
-// Specs and Live are what docs.html shows.
-func (w *webPages) Specs() []docsSpec { return w.specs }
-func (w *webPages) Live() bool        { return w.live }
+// renderDocs fills docs.html's two placeholders: the documents to pick
+// from and the link to the live view. (Not html/template: the reflection
+// of text/template makes the linker keep every exported method of the
+// binary: 5 MB more.)
+func (w *webPages) renderDocs() ([]byte, error) {
+	page, err := fs.ReadFile(w.assets, "docs.html")
+	if err != nil {
+		return nil, err
+	}
+	var options strings.Builder
+	for _, s := range w.specs {
+		fmt.Fprintf(&options, "\n      <option value=\"%s\">%s</option>", html.EscapeString(s.url), html.EscapeString(s.name))
+	}
+	live := ""
+	if w.live {
+		live = `<a href="/_stub/ui">Live view</a>`
+	}
+	out := strings.NewReplacer("{{options}}", options.String(), "{{live}}", live).Replace(string(page))
+	if strings.Contains(out, "{{") {
+		return nil, fmt.Errorf("docs.html: a placeholder is left")
+	}
+	return []byte(out), nil
+}
 
 // withStubServer returns the OpenAPI document doc with its servers replaced
 // by the stub itself ("/", which Swagger UI resolves against the page), so
@@ -139,7 +153,7 @@ func (w *webPages) mount(e *echo.Echo) {
 		return c.HTMLBlob(http.StatusOK, w.docs)
 	})
 	for _, s := range w.specs {
-		e.GET(s.URL, func(c echo.Context) error {
+		e.GET(s.url, func(c echo.Context) error {
 			return c.Blob(http.StatusOK, "application/yaml", s.body)
 		})
 	}
