@@ -182,9 +182,11 @@ test('the control API document opens on the API page', async (t) => {
 
   await page.goto(`${stub.url}/docs`);
   await page.locator('#operations-Relations-CreateRelations').waitFor();
+  assert.ok(await page.locator('#hint').isVisible());
   await page.locator('#spec').selectOption('/docs/control.openapi.yaml');
+  assert.ok(await page.locator('#hint').isHidden(), 'the contract\'s demo token hint stays');
   await page.locator('#operations-State-GetState').waitFor();
-  await page.locator('#operations-Document-GetLiveView').waitFor();
+  await page.locator('#operations-Views-GetLiveView').waitFor();
   await shot(page, 'docs-control.png');
   assert.deepEqual(problems, []);
 });

@@ -106,12 +106,12 @@ var swaggerSpec = []string{
 	"SVeg6KUuam9x6CatXTBkDDDyeRPei890cMKEGxV93tf7T38LUelaN9pJo6EtdGxKFyoc/KsbRRGy6AB7",
 	"ZoeqmiCG5UyG7kVPDB7JGyWw//HiLUyMmPJ1/L1RSdM/MNz7U7fbHcW+7DxUfMvS6bIui2afAEI5l1SL",
 	"3MFYf+7Cpa5WDEdWiOna6QYghmps9JJClACV+aarb79ERUfVCyQ+8Fxboom38g7/InH5cEDBP4Azc2up",
-	"zGiY93rPk/+X6oRsGdAH/Agf+mnBTWvA2/z9gtkQMESD60/x2q8JZfIO4U7isrqowT9twiqyxDEf/aHE",
-	"Z1ms+jrgLZrtuZO0UQDkcJY3IHyLKOyR7IV0JUfS1TURbpSt8onWiZVHuvxLOwRuy587CbnF8gZEowm0",
-	"DfO2yeKH3IXW/O8At7Q3LuqtA1x/vSoYRvqKsQSfHDiEqznFrcFdIozOGtEdPynDu8d7Rv/TJ/8Fsv9c",
-	"IFvpAwiWiDbnyJpMBnobWjS5Uvy7F3zvArvTLsycWwwODvqHf+z2ur1uf/BT76det+xRPuDsQVhpfcqP",
-	"D92KKPr2q6o/cC6yKsRXeNSf4j7e+H2GB29IlJ0KMbsptLROkklUrryawI3PtdWKvs24tb5WL1CFAaVZ",
-	"u/90/78BAAD//w==",
+	"zGiY93rPk/+X6oRsGdAH/Agf+mnBTWvA2/z9gtkQMESD60/x2q8JZfIO4U7isrqowT9twiqyxDEfvaaq",
+	"xJFmibCsVH0d7Rad9txG2qj+cSzLqwvfHwp7JHghV8lhdHVHhLtkq2SidWLlYS7/zA4h2/K3TkJisbz+",
+	"0OgAbQO8bYL4IXehL/87kC3tjSt66+jW360KVpG+YiDBJweO32oecWtklwijs0Zox0/K2O7xbtH/7sl/",
+	"Uew/F8VW+gCCJaLNM7Iak3XeBhVNrhT/6AVfusDutAsz5xaDg4P+4R+7vW6v2x/81Pup1y0blA84dRBW",
+	"Wp/y40NXIoqm/arkD5yIrKrwFRj1p7iPN36c4cHrEWWbQsw+Ci2tk2QSlSvvJXDXc221omkzbi2u1atT",
+	"YUBZzNkc8tdgAf29ggXqhf+F0zDSW8P7T/f/GwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

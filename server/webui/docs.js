@@ -22,6 +22,11 @@
     });
   }
 
-  select.addEventListener('change', function () { show(select.value); });
+  const hint = document.getElementById('hint'); // about the contract's demo token
+
+  select.addEventListener('change', function () {
+    hint.hidden = select.selectedIndex !== 0;
+    show(select.value);
+  });
   show(select.value);
 })();

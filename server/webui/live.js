@@ -71,6 +71,7 @@
   function setStatus(text, bad) {
     statusEl.textContent = text;
     statusEl.classList.toggle('bad', !!bad);
+    document.body.classList.toggle('stale', !!bad); // what is drawn may be out of date
   }
 
   let timer = 0;
