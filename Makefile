@@ -89,4 +89,4 @@ check-web-assets: ## copy Swagger UI again and fail if server/webui/swagger-ui c
 	@test -z "$$(git ls-files --others --exclude-standard -- server/webui/swagger-ui/)" || { echo "untracked files in server/webui/swagger-ui/: run 'make web-assets' and commit"; exit 1; }
 
 test-browser: build $(WEB_STAMP) ## /docs and /_stub/ui in headless Chromium (CHROMIUM=/usr/bin/chromium); screenshots in web/test-output/
-	OSM_STUB_BIN=$(CURDIR)/$(BIN) node --test --test-timeout=120000 web/
+	OSM_STUB_BIN=$(CURDIR)/$(BIN) node --test --test-timeout=120000 web/browser.test.mjs
