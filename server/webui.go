@@ -46,11 +46,11 @@ const (
 type docsSpec struct {
 	name string
 	url  string
-	body []byte // served at URL: the document with servers pointing at the stub
+	body []byte // served at url: the document with servers pointing at the stub
 }
 
 // webPages serves /docs and its assets; the live view's HTML is served by
-// the control API (liveView) but its script and style are assets here.
+// the control API (control.GetLiveView) but its script and style are assets here.
 type webPages struct {
 	assets fs.FS
 	docs   []byte // the rendered API page
