@@ -22,7 +22,7 @@ build: ## build the stub binary into bin/
 run: ## run the stub on its built-in demo data (ADDR=127.0.0.1:8080)
 	$(GO) run ./cmd/osm-stub -addr $(ADDR)
 
-test: vet check-generated lint test-go fuzz-short test-interop ## everything CI runs
+test: vet check-generated check-web-assets lint test-go fuzz-short test-interop test-browser ## everything CI runs
 
 .PHONY: bench
 bench: ## Go benchmarks, then stub vs floor vs Prism under wrk on loopback -> bench/results.md (BENCHMARKS.md)
@@ -67,3 +67,26 @@ lint: ## Spectral and Redocly on openapi.yaml and server/control.openapi.yaml, z
 	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml server/control.openapi.yaml
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true \
 	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml server/control.openapi.yaml
+
+# The API page's Swagger UI and the browser tests (web/, server/webui/).
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE
+WEB_STAMP        := web/node_modules/.osmstub-installed
+.PHONY: web-assets check-web-assets test-browser
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "web/ needs Node.js (>= 20.19) and npm"; exit 1; }
+	SCARF_ANALYTICS=false npm ci --prefix web --ignore-scripts --no-audit --no-fund --no-update-notifier
+	@touch $@
+
+web-assets: $(WEB_STAMP) ## copy the pinned Swagger UI (web/package.json) into server/webui/swagger-ui
+	rm -rf server/webui/swagger-ui && mkdir -p server/webui/swagger-ui
+	cd web/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) ../../../server/webui/swagger-ui/
+	node -p 'require("./web/node_modules/swagger-ui-dist/package.json").version' > server/webui/swagger-ui/VERSION
+
+check-web-assets: ## copy Swagger UI again and fail if server/webui/swagger-ui changed
+	$(MAKE) --no-print-directory web-assets
+	@git diff --exit-code --stat -- server/webui/swagger-ui/ || { echo "server/webui/swagger-ui is out of date or was edited by hand: run 'make web-assets' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- server/webui/swagger-ui/)" || { echo "untracked files in server/webui/swagger-ui/: run 'make web-assets' and commit"; exit 1; }
+
+test-browser: build $(WEB_STAMP) ## /docs and /_stub/ui in headless Chromium (CHROMIUM=/usr/bin/chromium); screenshots in web/test-output/
+	OSM_STUB_BIN=$(CURDIR)/$(BIN) node --test --test-timeout=120000 web/browser.test.mjs

@@ -59,6 +59,7 @@ type control struct {
 	s       *Server
 	routes  map[string]*routers.Route // "METHOD echo-path" -> control route
 	options *openapi3filter.Options
+	live    []byte // the live view's page (webui.go)
 }
 
 var _ controlapi.StrictServerInterface = (*control)(nil)
@@ -79,6 +80,9 @@ func newControl(s *Server) (*control, error) {
 	}
 	c.options = contract.RequestOptions(openapi3filter.NoopAuthenticationFunc)
 	c.options.KeepValidatedValue = true
+	if c.live, err = webUI.ReadFile("webui/live.html"); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
 	return c, nil
 }
 
@@ -88,6 +92,7 @@ func (c *control) mount(e *echo.Echo) {
 	for _, r := range c.routes {
 		mw[r.Operation.OperationID] = []echo.MiddlewareFunc{c.validate}
 	}
+	mw["GetLiveView"] = append(mw["GetLiveView"], withPageHeaders)
 	controlapi.RegisterHandlersWithOptions(e, controlapi.NewStrictHandler(c, nil),
 		controlapi.RegisterHandlersOptions{OperationMiddlewares: mw})
 }
@@ -277,6 +282,13 @@ func (c *control) ClearFaults(context.Context, controlapi.ClearFaultsRequestObje
 func (c *control) GetControlSpec(context.Context, controlapi.GetControlSpecRequestObject) (controlapi.GetControlSpecResponseObject, error) {
 	return controlapi.GetControlSpec200ApplicationyamlResponse{
 		Body: bytes.NewReader(controlOpenAPI), ContentLength: int64(len(controlOpenAPI)),
+	}, nil
+}
+
+// GetLiveView implements controlapi.StrictServerInterface.
+func (c *control) GetLiveView(context.Context, controlapi.GetLiveViewRequestObject) (controlapi.GetLiveViewResponseObject, error) {
+	return controlapi.GetLiveView200TexthtmlResponse{
+		Body: bytes.NewReader(c.live), ContentLength: int64(len(c.live)),
 	}, nil
 }
 

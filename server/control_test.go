@@ -109,12 +109,15 @@ func ctlCheck(t testing.TB, req *http.Request, res ctlResponse) {
 			return
 		}
 	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	// kin-openapi decodes no HTML: the live view's page is checked by webui_test.go.
+	opts.ExcludeResponseBody = strings.HasPrefix(res.header.Get("Content-Type"), "text/html")
 	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
 		Status:                 res.status,
 		Header:                 res.header,
 		Body:                   io.NopCloser(bytes.NewReader(res.body)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options:                opts,
 	})
 	if err != nil {
 		t.Errorf("%s %s -> %d %s breaks control.openapi.yaml: %v", req.Method, req.URL.Path, res.status, res.body, err)
@@ -643,8 +646,8 @@ func TestControlDisabled(t *testing.T) {
 			n++
 		}
 	}
-	if n != 12 {
-		t.Errorf("tried %d control operations, want 12", n)
+	if n != 13 {
+		t.Errorf("tried %d control operations, want 13", n)
 	}
 	if status, _, _ := vendorList(t, srv, "demo-token", "DEMO-1", false); status != http.StatusOK {
 		t.Errorf("the vendor API with the control API disabled: %d", status)

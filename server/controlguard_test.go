@@ -42,6 +42,7 @@ func TestControlGuard(t *testing.T) {
 		{"token mode, the vendor API's token", guarded, ctl("GET", "/_stub/state", "", "X-Auth-Token", "demo-token"), 401, "STUB.0003"},
 		{"token mode, the token", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer s3cret"), 200, ""},
 		{"token mode, any host", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer s3cret", "Host", "10.1.2.3:8080"), 200, ""},
+		{"token mode, the live view's page opens without it", guarded, ctl("GET", "/_stub/ui", ""), 200, ""},
 		{"token mode, cross-site with the token", guarded, ctl("POST", "/_stub/reset", "", "Authorization", "Bearer s3cret", "Origin", "https://evil.example"), 403, "STUB.0004"},
 	}
 	for _, tt := range tests {

@@ -87,6 +87,7 @@ type Server struct {
 	limiter    *limiter // nil without Options.RateLimit
 	bodies     *bodyBudget
 	guard      controlGuard
+	web        *webPages // the API page, /docs (webui.go)
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -123,6 +124,11 @@ func New(opts Options) (*Server, error) {
 		}
 		s.control = c
 	}
+	web, err := newWebPages(s.control != nil)
+	if err != nil {
+		return nil, err
+	}
+	s.web = web
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -171,6 +177,7 @@ func (s *Server) newEcho() *echo.Echo {
 		return c.Blob(http.StatusOK, "application/yaml", osmstub.OpenAPI)
 	})
 	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	s.web.mount(e)
 	if s.control != nil {
 		s.control.mount(e)
 	}

@@ -50,6 +50,9 @@ type ServerInterface interface {
 	// GetRelations List the IDs associated with a ticket
 	// (GET /_stub/tickets/{case_id}/relations)
 	GetRelations(ctx echo.Context, caseId string) error
+	// GetLiveView The live view of the state, as a web page
+	// (GET /_stub/ui)
+	GetLiveView(ctx echo.Context) error
 	// PutUser Create or replace a user
 	// (POST /_stub/users)
 	PutUser(ctx echo.Context) error
@@ -180,6 +183,15 @@ func (w *ServerInterfaceWrapper) GetRelations(ctx echo.Context) error {
 	return err
 }
 
+// GetLiveView converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLiveView(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLiveView(ctx)
+	return err
+}
+
 // PutUser converts echo context to params.
 func (w *ServerInterfaceWrapper) PutUser(ctx echo.Context) error {
 	var err error
@@ -247,6 +259,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/_stub/faults", wrapper.ListFaults, options.OperationMiddlewares["ListFaults"]...)
 	router.DELETE(options.BaseURL+"/_stub/faults/:operation_id", wrapper.ClearFault, options.OperationMiddlewares["ClearFault"]...)
 	router.PUT(options.BaseURL+"/_stub/faults/:operation_id", wrapper.SetFault, options.OperationMiddlewares["SetFault"]...)
+	router.GET(options.BaseURL+"/_stub/ui", wrapper.GetLiveView, options.OperationMiddlewares["GetLiveView"]...)
 	router.GET(options.BaseURL+"/_stub/openapi.yaml", wrapper.GetControlSpec, options.OperationMiddlewares["GetControlSpec"]...)
 
 }
@@ -1583,6 +1596,75 @@ func (response GetRelations500JSONResponse) VisitGetRelationsResponse(w http.Res
 	return err
 }
 
+type GetLiveViewRequestObject struct {
+}
+
+type GetLiveViewResponseObject interface {
+	VisitGetLiveViewResponse(w http.ResponseWriter) error
+}
+
+type GetLiveView200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type GetLiveView200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetLiveView200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetLiveView200TexthtmlResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetLiveView413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetLiveView413JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLiveView500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetLiveView500JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutUserRequestObject struct {
 	Body *PutUserJSONRequestBody
 }
@@ -1759,6 +1841,9 @@ type StrictServerInterface interface {
 	// GetRelations List the IDs associated with a ticket
 	// (GET /_stub/tickets/{case_id}/relations)
 	GetRelations(ctx context.Context, request GetRelationsRequestObject) (GetRelationsResponseObject, error)
+	// GetLiveView The live view of the state, as a web page
+	// (GET /_stub/ui)
+	GetLiveView(ctx context.Context, request GetLiveViewRequestObject) (GetLiveViewResponseObject, error)
 	// PutUser Create or replace a user
 	// (POST /_stub/users)
 	PutUser(ctx context.Context, request PutUserRequestObject) (PutUserResponseObject, error)
@@ -2121,6 +2206,29 @@ func (sh *strictHandler) GetRelations(ctx echo.Context, caseId string) error {
 		return err
 	} else if validResponse, ok := response.(GetRelationsResponseObject); ok {
 		return validResponse.VisitGetRelationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLiveView operation middleware
+func (sh *strictHandler) GetLiveView(ctx echo.Context) error {
+	var request GetLiveViewRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLiveView(ctx.Request().Context(), request.(GetLiveViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLiveView")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLiveViewResponseObject); ok {
+		return validResponse.VisitGetLiveViewResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

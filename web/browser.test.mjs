@@ -1,0 +1,233 @@
+// Browser tests of the API page (/docs) and the live view (/_stub/ui):
+// the stub binary on 127.0.0.1, Debian's Chromium driven headless by
+// playwright-core. Run from the repository root with `make test-browser`
+// (which builds bin/osm-stub); screenshots go to web/test-output/.
+//
+// Every page must load only from the stub's own origin (any other request
+// is aborted and fails the test) and log no error to the console.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.join(here, 'test-output');
+const stubBin = process.env.OSM_STUB_BIN || path.join(here, '..', 'bin', 'osm-stub');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const DEMO_TOKEN = 'demo-token'; // internal/fixtures/demo.yaml
+// Credentials of the demo data that no page may show.
+const SECRETS = ['demo-token', 'teammate-token', 'outsider-token', 'demo-secret-key', 'outsider-secret-key'];
+
+// startStub runs the stub on a free port of 127.0.0.1 and resolves with its
+// URL once it logs that it listens.
+function startStub(...args) {
+  const proc = spawn(stubBin, ['-addr', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = [];
+  return new Promise((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('exit', (code) => reject(new Error(`osm-stub exited (${code}) before listening:\n${log.join('\n')}`)));
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      log.push(line);
+      const m = /msg="osm-stub listening".* url=(\S+)/.exec(line);
+      if (m) resolve({ url: m[1], stop: () => stopStub(proc) });
+    });
+  });
+}
+
+function stopStub(proc) {
+  if (proc.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.removeAllListeners('exit');
+    proc.on('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+}
+
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(stubBin), `${stubBin} is missing: run 'make build' (make test-browser does)`);
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install chromium, or set CHROMIUM`);
+  await mkdir(outDir, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// openPage returns a page of a fresh context that aborts and records any
+// request outside origin, and records console errors and page errors.
+async function openPage(t, origin) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const problems = [];
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin || url.startsWith('data:')) return route.continue();
+    problems.push(`request outside the stub: ${url}`);
+    return route.abort();
+  });
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return { page, problems };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(outDir, name), fullPage: true });
+}
+
+async function assertNoSecret(page) {
+  const html = await page.content();
+  for (const s of SECRETS) assert.ok(!html.includes(s), `the page shows the credential ${s}`);
+}
+
+test('the API page runs CreateRelations against the stub and the live view draws it', async (t) => {
+  const stub = await startStub();
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+
+  await t.test('/docs shows the three operations', async () => {
+    const res = await page.goto(`${stub.url}/docs`);
+    assert.equal(res.status(), 200);
+    for (const op of ['CreateRelations', 'ListRelation', 'DeleteRelation']) {
+      await page.locator(`#operations-Relations-${op}`).waitFor();
+    }
+    const servers = await page.locator('.servers select option').allTextContents();
+    assert.deepEqual(servers.map((s) => s.trim().split(' ')[0]), ['/'], 'Try it out must call the stub only');
+    await shot(page, 'docs.png');
+  });
+
+  await t.test('Authorize with the demo token', async () => {
+    await page.locator('.scheme-container button.authorize').click();
+    const token = page.locator('.modal-ux .auth-container', { hasText: 'X-Auth-Token' });
+    await token.locator('input').fill(DEMO_TOKEN);
+    await token.locator('button.authorize').click();
+    await token.locator('button', { hasText: 'Logout' }).waitFor();
+    await shot(page, 'docs-authorize.png');
+    await page.locator('.modal-ux button.close-modal').click();
+  });
+
+  await t.test('CreateRelations through Try it out answers {}', async () => {
+    const op = page.locator('#operations-Relations-CreateRelations');
+    await op.locator('.opblock-summary-control').click();
+    await op.locator('button.try-out__btn').click();
+    await op.locator('tr[data-param-name="case_id"] input').fill('DEMO-1');
+    await op.locator('textarea.body-param__text').fill(
+      JSON.stringify({ related_id_list: ['DEMO-3'], group_id: 'team' }, null, 2));
+    await op.locator('button.execute').click();
+    const live = op.locator('.live-responses-table');
+    await live.locator('.response-col_status', { hasText: '200' }).waitFor();
+    const body = (await live.locator('.response-col_description pre').first().textContent()).trim();
+    assert.equal(body, '{}');
+    await op.locator('.live-responses-table').scrollIntoViewIfNeeded();
+    await shot(page, 'docs-try-it-out.png');
+  });
+
+  await t.test('/_stub/ui draws the association, redraws on a change and shows no credential', async () => {
+    const res = await page.goto(`${stub.url}/_stub/ui`);
+    assert.equal(res.status(), 200);
+    await page.locator('#graph g.relation[data-a="DEMO-1"][data-b="DEMO-3"]').waitFor();
+    await page.locator('#graph g.ticket[data-id="TEAM-1"][data-owner="teammate"]').waitFor();
+    await page.locator('#graph g.owner[data-owner="outsider"]').waitFor();
+    assert.equal(await page.locator('#graph g.relation').count(), 1);
+    await shot(page, 'live.png');
+
+    // A change made elsewhere appears without reloading the page.
+    const made = await fetch(`${stub.url}/_stub/relations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ case_id: 'DEMO-2', related_ids: ['TEAM-1'] }),
+    });
+    assert.equal(made.status, 204);
+    await page.locator('#graph g.relation[data-a="DEMO-2"][data-b="TEAM-1"]').waitFor();
+    assert.match(await page.locator('#status').textContent(), /^updated /);
+    await assertNoSecret(page);
+    await shot(page, 'live-redrawn.png');
+  });
+
+  assert.deepEqual(problems, []);
+});
+
+test('with -control=false the API page shows only the contract and there is no live view', async (t) => {
+  const stub = await startStub('-control=false');
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+
+  await page.goto(`${stub.url}/docs`);
+  await page.locator('#operations-Relations-CreateRelations').waitFor();
+  assert.deepEqual(await page.locator('#spec option').allTextContents(), ['OSM ticket associations (the contract)']);
+  assert.equal(await page.locator('a[href="/_stub/ui"]').count(), 0);
+  assert.deepEqual(problems, []);
+
+  const res = await page.goto(`${stub.url}/_stub/ui`);
+  assert.equal(res.status(), 404); // which Chromium logs as a console error
+});
+
+test('the control API document opens on the API page', async (t) => {
+  const stub = await startStub();
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+
+  await page.goto(`${stub.url}/docs`);
+  await page.locator('#operations-Relations-CreateRelations').waitFor();
+  assert.ok(await page.locator('#hint').isVisible());
+  await page.locator('#spec').selectOption('/docs/control.openapi.yaml');
+  assert.ok(await page.locator('#hint').isHidden(), 'the contract\'s demo token hint stays');
+  await page.locator('#operations-State-GetState').waitFor();
+  await page.locator('#operations-Views-GetLiveView').waitFor();
+  await shot(page, 'docs-control.png');
+  assert.deepEqual(problems, []);
+});
+
+// The stub this test runs has no control credential, so the control API's
+// refusal is played by the browser: what is checked is the page's side,
+// that the token goes from the fragment or the input box into a bearer
+// header, never into the address bar or the page.
+test('the live view sends the control token from the fragment or its input box', async (t) => {
+  const stub = await startStub();
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+  const TOKEN = 'fragment-control-token-1';
+  const TYPED = 'typed-control-token-2';
+
+  const seen = [];
+  let refuse = false;
+  await page.route(`${stub.url}/_stub/state`, (route) => {
+    const auth = route.request().headers().authorization ?? '';
+    seen.push(auth);
+    if (refuse && auth !== `Bearer ${TYPED}`) {
+      return route.fulfill({ status: 401, contentType: 'application/json', body: '{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: control token"}' });
+    }
+    return route.continue();
+  });
+
+  await page.goto(`${stub.url}/_stub/ui#token=${TOKEN}`);
+  await page.locator('#graph g.ticket[data-id="DEMO-1"]').waitFor();
+  assert.equal(seen[0], `Bearer ${TOKEN}`);
+  assert.equal(await page.evaluate(() => location.hash), '', 'the token stays in the address bar');
+  assert.ok(!(await page.content()).includes(TOKEN), 'the page shows the token');
+
+  // Refused (from now on, unless with the typed token): the page asks for
+  // the token, and uses the one typed.
+  refuse = true;
+  await page.locator('#auth:not([hidden])').waitFor();
+  await shot(page, 'live-token-refused.png');
+  await page.locator('#token').fill(TYPED);
+  await page.locator('#auth button').click();
+  await page.locator('#auth[hidden]').waitFor({ state: 'attached' });
+  assert.equal(seen.at(-1), `Bearer ${TYPED}`);
+  assert.ok(!(await page.content()).includes(TYPED), 'the page shows the typed token');
+  assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+});
