@@ -12,8 +12,10 @@ import (
 // runs with a context of its own, so that an interrupted run still cleans
 // up, within CleanupTimeout.
 func (r *runner) cleanup() {
-	if r.before == nil {
-		return // nothing was read, so nothing was sent that changes anything
+	if len(r.created) == 0 {
+		r.rep.Restored = true
+		r.note("the run sent nothing that could change a ticket")
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CleanupTimeout)
 	defer cancel()

@@ -213,4 +213,3 @@ func newRequest(ctx context.Context, base string, c call, cred Credential, now t
 // bogusToken is the credential of the wrong-credential check: no IAM token
 // looks like it.
 const bogusToken = "osm-stub-conform-bogus-token"
-
