@@ -19,9 +19,9 @@ import (
 func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	done := make(chan struct{})
-	defer close(done)
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		select {
 		case <-ctx.Done():
 			stop() // the next Ctrl-C gets the default behaviour
@@ -30,6 +30,8 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}()
 	err := conform.Main(ctx, args, stdout, stderr)
+	close(done)
+	<-finished // its message is written before the caller reads stderr
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -5,13 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/osmstub/osmstub/client"
 	"github.com/osmstub/osmstub/internal/conform"
 	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/store"
 )
 
 func stubURL(t *testing.T) string {
@@ -85,5 +91,57 @@ func TestConformFlagErrors(t *testing.T) {
 		if err := runConform(context.Background(), args, &stdout, &stderr); err == nil || stdout.Len() != 0 {
 			t.Errorf("%q: err %v, stdout %q", args, err, stdout.String())
 		}
+	}
+}
+
+// Ctrl-C after the first create is acknowledged: the subcommand stops,
+// reports the interruption and leaves no association behind.
+func TestConformCtrlC(t *testing.T) {
+	srv, err := server.New(server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// The test hears SIGINT too, so that it knows the signal arrived, and
+	// so that a late one cannot end the test binary.
+	heard := make(chan os.Signal, 1)
+	signal.Notify(heard, os.Interrupt)
+	defer signal.Stop(heard)
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		if r.Method == http.MethodPost {
+			once.Do(func() {
+				if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+					t.Error(err)
+					return
+				}
+				<-heard
+			})
+		}
+	}))
+	defer ts.Close()
+	var stdout, stderr bytes.Buffer
+	err = runConform(context.Background(), []string{"-endpoint", ts.URL, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4"}, &stdout, &stderr)
+	if !errors.Is(err, conform.ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted; stdout:\n%s", err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "removed DEMO-1-DEMO-2") || !strings.Contains(stdout.String(), "; interrupted; every ticket is as it was") {
+		t.Errorf("report:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted; removing what the run created") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	var left []string
+	err = srv.Store().View(context.Background(), func(tx store.Tx) error {
+		left = nil
+		d, err := tx.Snapshot()
+		for _, tk := range d.Tickets {
+			left = append(left, tk.Relations...)
+		}
+		return err
+	})
+	if err != nil || len(left) != 0 {
+		t.Errorf("left behind: %v (%v)", left, err)
 	}
 }
