@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,5 +145,79 @@ func TestConformCtrlC(t *testing.T) {
 	})
 	if err != nil || len(left) != 0 {
 		t.Errorf("left behind: %v (%v)", left, err)
+	}
+}
+
+// The README's conform commands run as written: those against a local stub
+// print what the README shows (its "..." lines stand for lines left out),
+// and those against the live service are accepted as they stand (they are
+// pointed at a stub that lacks their tickets, so the run stops at once).
+func TestReadmeConformCommands(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(readme), "\n### The conformance run\n")
+	if !ok {
+		t.Fatal("README has no section The conformance run")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	t.Setenv(conform.EnvToken, "")
+	t.Setenv(client.EnvAK, "DEMOAK0000000000000001")
+	t.Setenv(client.EnvSK, "demo-secret-key")
+	t.Setenv(client.EnvDomainID, "demo-domain")
+	lines := strings.Split(sec, "\n")
+	ran := 0
+	for i, line := range lines {
+		cmd, ok := strings.CutPrefix(line, "$ osm-stub conform ")
+		if !ok {
+			continue
+		}
+		var doc []string
+		for _, l := range lines[i+1:] {
+			if strings.HasPrefix(l, "$ ") || l == "```" {
+				break
+			}
+			doc = append(doc, l)
+		}
+		cmd, _, _ = strings.Cut(cmd, " > ")
+		url := stubURL(t)
+		args := strings.Fields(strings.NewReplacer("http://127.0.0.1:8080", url, "https://osm.ap-southeast-3.myhuaweicloud.com", url).Replace(cmd))
+		var stdout, stderr bytes.Buffer
+		err := runConform(context.Background(), args, &stdout, &stderr)
+		ran++
+		if strings.Contains(cmd, "127.0.0.1:8080") {
+			if err != nil {
+				t.Errorf("%s: %v", cmd, err)
+			}
+			got := nosuch.ReplaceAllString(strings.ReplaceAll(stdout.String(), url, "http://127.0.0.1:8080"), "NOSUCH-ID")
+			checkInOrder(t, cmd, got, doc)
+		} else if !errors.Is(err, conform.ErrNotConforming) || !strings.Contains(stdout.String(), "list CS1 (the state before)") {
+			t.Errorf("%s: err %v, stderr %s", cmd, err, stderr.String())
+		}
+	}
+	if ran < 3 {
+		t.Errorf("ran %d commands from the README, want at least 3", ran)
+	}
+}
+
+var nosuch = regexp.MustCompile(`NOSUCH-[0-9A-F]{16}`)
+
+// checkInOrder checks that the documented lines, but "...", appear in got
+// as whole lines and in the same order.
+func checkInOrder(t *testing.T, cmd, got string, doc []string) {
+	t.Helper()
+	rest := strings.Split(got, "\n")
+	for _, want := range doc {
+		if want == "..." {
+			continue
+		}
+		want = nosuch.ReplaceAllString(want, "NOSUCH-ID")
+		i := slices.Index(rest, want)
+		if i < 0 {
+			t.Errorf("%s: the output lacks, or has out of order, the README's line\n%s\noutput:\n%s", cmd, want, got)
+			return
+		}
+		rest = rest[i+1:]
 	}
 }
