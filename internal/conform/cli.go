@@ -76,7 +76,9 @@ func parseArgs(args []string, stderr io.Writer) (Config, string, error) {
 		return cfg, "", fmt.Errorf("-format %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
 	if cases != "" {
-		cfg.Cases = strings.Split(cases, ",")
+		for _, id := range strings.Split(cases, ",") {
+			cfg.Cases = append(cfg.Cases, strings.TrimSpace(id))
+		}
 	}
 	if cfg.Credential.Token == "" {
 		cfg.Credential = Credential{

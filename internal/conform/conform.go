@@ -98,7 +98,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: cfg.Timeout}
+		// A redirect is reported, not followed: it could take the token
+		// to another host.
+		hc = &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	r := &runner{
 		cfg:  cfg,
@@ -108,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	err := r.scenario(ctx)
 	if r.closeRef != nil {
 		_ = r.closeRef()
+	}
+	if ctx.Err() != nil {
+		r.skipRest("interrupted")
 	}
 	r.cleanup()
 	if ctx.Err() != nil {

@@ -186,3 +186,62 @@ func TestDeadEndpoint(t *testing.T) {
 		t.Errorf("OK %v, restored %v", rep.OK(), rep.Restored)
 	}
 }
+
+// An endpoint that takes a text/plain body as JSON creates an association
+// from a bad input: the check and the lists after it say so, and the
+// cleanup removes the association.
+func TestAcceptedBadInputIsCleanedUp(t *testing.T) {
+	lax := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Content-Type") == "text/plain" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	st := memory.New()
+	_, url := upstream(t, st, lax)
+	rep, err := run(t, context.Background(), url, demoCases...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var differ []string
+	for _, c := range rep.Checks {
+		if c.Verdict != conform.Pass && c.Verdict != conform.Skipped {
+			differ = append(differ, c.Name)
+		}
+	}
+	want := []string{"bad input: Content-Type text/plain", "list DEMO-1 unchanged after the bad inputs", "list DEMO-2 unchanged after the bad inputs"}
+	if !slices.Equal(differ, want) {
+		t.Errorf("not passing: %q, want %q", differ, want)
+	}
+	if !slices.Contains(rep.Cleanup, "removed DEMO-1-DEMO-2") || !rep.Restored || len(relations(t, st)) != 0 {
+		t.Errorf("cleanup %q, restored %v, relations %v", rep.Cleanup, rep.Restored, relations(t, st))
+	}
+}
+
+// A redirect is reported, not followed: the credential stays with the
+// endpoint it was given for.
+func TestRedirectNotFollowed(t *testing.T) {
+	var mu sync.Mutex
+	elsewhere := 0
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere++
+		mu.Unlock()
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer redirect.Close()
+	rep, err := run(t, context.Background(), redirect.URL, "DEMO-1", "DEMO-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if elsewhere != 0 || rep.Checks[0].Verdict != conform.Violates || rep.Checks[0].Got.Status != http.StatusFound {
+		t.Errorf("requests elsewhere %d; report:\n%s", elsewhere, text(t, rep))
+	}
+}

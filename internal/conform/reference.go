@@ -37,14 +37,16 @@ func newReference(cred Credential, group string, cases []string, before map[stri
 		tickets[id] = true
 		t := store.Ticket{ID: id, Owner: conformUser, Description: placeholder}
 		for _, l := range before[id] {
-			t.Relations = append(t.Relations, l.CaseID)
+			if l.CaseID != "" && len(l.CaseID) <= 64 {
+				t.Relations = append(t.Relations, l.CaseID)
+			}
 		}
 		d.Tickets = append(d.Tickets, t)
 	}
 	for _, id := range cases {
 		for _, l := range before[id] {
-			if tickets[l.CaseID] {
-				continue
+			if tickets[l.CaseID] || l.CaseID == "" || len(l.CaseID) > 64 || len(l.Owner) > 256 {
+				continue // given, seen, or not a ticket the stub can hold (the check says why)
 			}
 			tickets[l.CaseID] = true
 			owner := l.Owner
