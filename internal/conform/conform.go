@@ -192,7 +192,7 @@ func (r *runner) recordState(ctx context.Context) error {
 		c := listCall(id)
 		resp, err := r.live.send(ctx, c)
 		if err != nil {
-			r.fail("list "+id+" (the state before)", c, err)
+			r.fail(ctx, "list "+id+" (the state before)", c, err)
 			r.skipRest("the state of " + id + " could not be read; nothing was changed")
 			return errStop
 		}
@@ -224,31 +224,28 @@ func (r *runner) recordState(ctx context.Context) error {
 }
 
 // step sends c to the endpoint and to the stub and records the check. It
-// returns the endpoint's answer, or an error when ctx ended.
-func (r *runner) step(ctx context.Context, name string, c call) (Response, error) {
+// returns an error only when the run must end (ctx ended).
+func (r *runner) step(ctx context.Context, name string, c call) error {
 	if err := ctx.Err(); err != nil {
-		return Response{}, err
+		return err
 	}
 	got, err := r.live.send(ctx, c)
-	if err != nil && ctx.Err() != nil {
-		r.skip(name, "interrupted while waiting for the answer")
-		return Response{}, ctx.Err()
-	} else if err != nil {
-		r.fail(name, c, err)
-		return Response{}, nil
+	if err != nil {
+		r.fail(ctx, name, c, err)
+		return ctx.Err()
 	}
 	stub, err := r.ref.send(context.WithoutCancel(ctx), c)
 	if err != nil {
-		return Response{}, err
+		return err
 	}
 	r.add(judge(name, c, got, stub))
-	return got, nil
+	return nil
 }
 
 // steps runs named calls in order.
 func (r *runner) steps(ctx context.Context, named ...namedCall) error {
 	for _, n := range named {
-		if _, err := r.step(ctx, n.name, n.call); err != nil {
+		if err := r.step(ctx, n.name, n.call); err != nil {
 			return err
 		}
 	}
@@ -262,7 +259,13 @@ type namedCall struct {
 
 func (r *runner) add(c Check) { r.rep.Checks = append(r.rep.Checks, c) }
 
-func (r *runner) fail(name string, c call, err error) {
+// fail records a request that got no answer: an interruption, or a
+// failure of the endpoint.
+func (r *runner) fail(ctx context.Context, name string, c call, err error) {
+	if ctx.Err() != nil {
+		r.skip(name, "interrupted while waiting for the answer")
+		return
+	}
 	r.add(Check{Name: name, Verdict: Failed, Request: c.describe(), Problems: []string{"no answer: " + err.Error()}})
 }
 
