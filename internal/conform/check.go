@@ -47,7 +47,9 @@ type Check struct {
 func judge(name string, c call, got, stub Response) Check {
 	ck := Check{Name: name, Request: c.describe(), Got: &got, Stub: &stub}
 	if err := validate(c, got); err != nil {
-		ck.Problems = append(ck.Problems, "contract: "+err.Error())
+		for _, v := range violations(err) {
+			ck.Problems = append(ck.Problems, "contract: "+v)
+		}
 	}
 	ck.Problems = append(ck.Problems, compare(got, stub)...)
 	ck.Verdict = Pass
