@@ -366,7 +366,7 @@ func (r *runner) limit(ctx context.Context) error {
 		r.skip("limit: three associations on "+a, fmt.Sprintf("needs %d more given tickets with room to fill %s up to %d associations; give four tickets with -cases", need-len(room), a, store.MaxRelations))
 		return nil
 	}
-	fill, rest := room[:need], append(room[need:], full...)
+	fill, rest := room[:need], slices.Concat(room[need:], full)
 	named := []namedCall{}
 	for _, c := range fill {
 		r.remember(a, c)
@@ -385,7 +385,7 @@ func (r *runner) limit(ctx context.Context) error {
 	} else {
 		r.remember(a, rest[0])
 		if err := r.steps(ctx,
-			namedCall{"limit: a fourth association " + a + "-" + rest[0] + " is refused", r.create(a, rest[0])},
+			namedCall{"limit: " + a + "-" + rest[0] + ", over the limit, is refused", r.create(a, rest[0])},
 			namedCall{"list " + a + " unchanged after the refusal", listCall(a)},
 		); err != nil {
 			return err

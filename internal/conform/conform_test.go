@@ -201,7 +201,7 @@ func TestPreExistingAssociations(t *testing.T) {
 	}
 	var refused *conform.Check
 	for i, c := range rep.Checks {
-		if c.Name == "limit: a fourth association DEMO-1-DEMO-4 is refused" {
+		if c.Name == "limit: DEMO-1-DEMO-4, over the limit, is refused" {
 			refused = &rep.Checks[i]
 		}
 	}
