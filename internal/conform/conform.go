@@ -342,9 +342,10 @@ func (r *runner) refusals(ctx context.Context) error {
 	)
 }
 
-// limit fills a up to three associations with given tickets, checks that a
-// repeat still succeeds at the limit and that a fourth is refused, then
-// removes the fillers.
+// limit fills a up to three associations with given tickets and checks
+// that a repeat still succeeds at the limit; then, when a given ticket is
+// left that a is not associated with, that associating it is refused (a
+// is full, or that ticket is); then it removes the fillers.
 func (r *runner) limit(ctx context.Context) error {
 	a, b := r.ab()
 	have := map[string]bool{b: true}
@@ -362,40 +363,51 @@ func (r *runner) limit(ctx context.Context) error {
 		}
 	}
 	need := store.MaxRelations - len(have)
-	if len(room) < need {
-		r.skip("limit: three associations on "+a, fmt.Sprintf("needs %d more given tickets with room to fill %s up to %d associations; give four tickets with -cases", need-len(room), a, store.MaxRelations))
-		return nil
-	}
-	fill, rest := room[:need], slices.Concat(room[need:], full)
-	named := []namedCall{}
-	for _, c := range fill {
-		r.remember(a, c)
-		named = append(named, namedCall{"limit: create " + a + "-" + c, r.create(a, c)})
-	}
-	mine := append([]string{b}, fill...)
-	named = append(named,
-		namedCall{"list " + a + " holds three associations", listCall(a)},
-		namedCall{"limit: repeat create at the limit (idempotent)", r.create(a, mine...)},
-	)
-	if err := r.steps(ctx, named...); err != nil {
-		return err
-	}
-	if len(rest) == 0 {
-		r.skip("limit: a fourth association is refused", "every given ticket is now associated with "+a+"; a fourth association needs a ticket not yet associated with it (give one that already holds associations elsewhere)")
+	var fill []string
+	filled := len(room) >= need
+	if filled {
+		fill, room = room[:need], room[need:]
+		if err := r.fillUp(ctx, a, b, fill); err != nil {
+			return err
+		}
 	} else {
-		r.remember(a, rest[0])
+		r.skip("limit: three associations on "+a, fmt.Sprintf("needs %d more given tickets with room to fill %s up to %d associations; give four tickets with -cases", need-len(room), a, store.MaxRelations))
+		room = nil // a has room: associating another ticket with room would succeed
+	}
+	if over := slices.Concat(room, full); len(over) == 0 {
+		reason := "every given ticket is now associated with " + a + ", so none is left to be one too many; give one that already holds an association elsewhere"
+		if !filled {
+			reason = a + " has room and no given ticket is full, so no association can be one too many; give four tickets, or one that already holds three associations"
+		}
+		r.skip("limit: an association over the limit is refused", reason)
+	} else {
+		r.remember(a, over[0])
 		if err := r.steps(ctx,
-			namedCall{"limit: " + a + "-" + rest[0] + ", over the limit, is refused", r.create(a, rest[0])},
+			namedCall{"limit: " + a + "-" + over[0] + ", over the limit, is refused", r.create(a, over[0])},
 			namedCall{"list " + a + " unchanged after the refusal", listCall(a)},
 		); err != nil {
 			return err
 		}
 	}
-	named = named[:0]
+	var named []namedCall
 	for _, c := range fill {
 		named = append(named, namedCall{"limit: delete " + a + "-" + c, r.del(a, c)})
 	}
 	return r.steps(ctx, named...)
+}
+
+// fillUp associates a with each of fill, which brings it to three
+// associations, and repeats the associations the run made at the limit.
+func (r *runner) fillUp(ctx context.Context, a, b string, fill []string) error {
+	var named []namedCall
+	for _, c := range fill {
+		r.remember(a, c)
+		named = append(named, namedCall{"limit: create " + a + "-" + c, r.create(a, c)})
+	}
+	return r.steps(ctx, append(named,
+		namedCall{"list " + a + " holds three associations", listCall(a)},
+		namedCall{"limit: repeat create at the limit (idempotent)", r.create(a, append([]string{b}, fill...)...)},
+	)...)
 }
 
 func (r *runner) deleteAndList(ctx context.Context) error {

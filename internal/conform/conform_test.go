@@ -125,7 +125,7 @@ func TestScenarioProvokesEachAnswer(t *testing.T) {
 		"list DEMO-1 holds three associations":               "200 ",
 		"list DEMO-2 shows DEMO-1 (mutual)":                  "200 ",
 		"list DEMO-1 unchanged after the bad inputs":         "200 ",
-		"limit: a fourth association is refused":             "skipped",
+		"limit: an association over the limit is refused":    "skipped",
 		"unknown ticket: create DEMO-1-" + unknownID(t, rep): "200 OSM.01010015",
 	}
 	got := map[string]string{}
@@ -219,9 +219,16 @@ func TestFewTickets(t *testing.T) {
 		cases   []string
 		link    [][2]string
 		skipped []string
+		refused string // the name of the over-the-limit check, which must get OSM.01010043
 	}{
-		{name: "two", cases: []string{"DEMO-1", "DEMO-2"}, skipped: []string{"limit: three associations on DEMO-1"}},
-		{name: "three", cases: []string{"DEMO-1", "DEMO-2", "DEMO-3"}, skipped: []string{"limit: three associations on DEMO-1"}},
+		{name: "two", cases: []string{"DEMO-1", "DEMO-2"}, skipped: []string{"limit: three associations on DEMO-1", "limit: an association over the limit is refused"}},
+		{name: "three", cases: []string{"DEMO-1", "DEMO-2", "DEMO-3"}, skipped: []string{"limit: three associations on DEMO-1", "limit: an association over the limit is refused"}},
+		{name: "four, one full", cases: demoCases, link: [][2]string{{"DEMO-4", "DEMO-5"}, {"DEMO-4", "DEMO-6"}, {"DEMO-4", "TEAM-1"}},
+			skipped: []string{"limit: three associations on DEMO-1"}, refused: "limit: DEMO-1-DEMO-4, over the limit, is refused"},
+		{name: "two, one full", cases: []string{"DEMO-1", "DEMO-4"}, link: [][2]string{{"DEMO-1", "DEMO-5"}, {"DEMO-1", "DEMO-6"}, {"DEMO-1", "TEAM-1"}},
+			skipped: []string{"the rest of the run"}},
+		{name: "three, one full", cases: []string{"DEMO-1", "DEMO-2", "DEMO-4"}, link: [][2]string{{"DEMO-4", "DEMO-5"}, {"DEMO-4", "DEMO-6"}, {"DEMO-4", "TEAM-1"}},
+			skipped: []string{"limit: three associations on DEMO-1"}, refused: "limit: DEMO-1-DEMO-4, over the limit, is refused"},
 		{name: "already associated", cases: []string{"DEMO-1", "DEMO-2"}, link: [][2]string{{"DEMO-1", "DEMO-2"}}, skipped: []string{"the rest of the run"}},
 	}
 	for _, tt := range tests {
@@ -249,6 +256,11 @@ func TestFewTickets(t *testing.T) {
 			}
 			if got := relations(t, st); !slices.Equal(got, before) {
 				t.Errorf("relations %v, before %v", got, before)
+			}
+			if tt.refused != "" && !slices.ContainsFunc(rep.Checks, func(c conform.Check) bool {
+				return c.Name == tt.refused && c.Verdict == conform.Pass && c.Got.Code == "OSM.01010043"
+			}) {
+				t.Errorf("no passing check %q with OSM.01010043:\n%s", tt.refused, text(t, rep))
 			}
 		})
 	}
