@@ -337,3 +337,23 @@ func text(t *testing.T, rep *conform.Report) string {
 	}
 	return sb.String()
 }
+
+// With -group, a teammate's ticket can take part: group_id goes with every
+// create and delete.
+func TestGroup(t *testing.T) {
+	st := memory.New()
+	_, url := upstream(t, st, nil)
+	rep, err := conform.Run(context.Background(), conform.Config{
+		Endpoint: url, Credential: conform.Credential{Token: "demo-token"}, Group: "team",
+		Cases: []string{"DEMO-1", "TEAM-1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Checks[2].Request != `POST /v2/servicerequest/cases/DEMO-1/relations {"related_id_list":["TEAM-1"],"group_id":"team"}` {
+		t.Fatalf("report:\n%s", text(t, rep))
+	}
+	if got := relations(t, st); len(got) != 0 {
+		t.Errorf("left behind: %v", got)
+	}
+}
