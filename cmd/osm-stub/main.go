@@ -46,6 +46,13 @@ func main() {
 		// (BENCHMARKS.md). Setting GOGC overrides this.
 		debug.SetGCPercent(400)
 	}
+	if args := os.Args[1:]; len(args) > 0 && args[0] == "conform" {
+		if err := runConform(context.Background(), args[1:], os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "osm-stub conform:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "osm-stub:", err)
 		os.Exit(1)

@@ -1,0 +1,154 @@
+package conform
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/osmstub/osmstub/internal/contract"
+)
+
+// Verdict is the outcome of one check.
+type Verdict string
+
+// Verdicts, from best to worst.
+const (
+	// Pass: the answer keeps the contract and the stub answers the same.
+	Pass Verdict = "pass"
+	// Skipped: the check could not run; Check.Reason says why.
+	Skipped Verdict = "skipped"
+	// Differs: the answer keeps the contract but the stub answers otherwise
+	// (status, error_code, or the shape of a success).
+	Differs Verdict = "differs"
+	// Violates: the answer breaks openapi.yaml.
+	Violates Verdict = "violates"
+	// Failed: no answer at all (a network error, a timeout).
+	Failed Verdict = "failed"
+)
+
+// Check is one request of the scenario and what became of it.
+type Check struct {
+	Name    string  `json:"name"`
+	Verdict Verdict `json:"verdict"`
+	Request string  `json:"request,omitempty"`
+	// Problems lists each contract violation ("contract: ...") and each
+	// difference from the stub, one a line.
+	Problems []string  `json:"problems,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Got      *Response `json:"got,omitempty"`
+	Stub     *Response `json:"stub,omitempty"`
+}
+
+// judge validates got against the contract and compares it with the
+// stub's answer to the same request.
+func judge(name string, c call, got, stub Response) Check {
+	ck := Check{Name: name, Request: c.describe(), Got: &got, Stub: &stub}
+	if err := validate(c, got); err != nil {
+		for _, v := range violations(err) {
+			ck.Problems = append(ck.Problems, "contract: "+v)
+		}
+	}
+	ck.Problems = append(ck.Problems, compare(got, stub)...)
+	ck.Verdict = Pass
+	switch {
+	case len(ck.Problems) == 0:
+	case strings.HasPrefix(ck.Problems[0], "contract: "):
+		ck.Verdict = Violates
+	default:
+		ck.Verdict = Differs
+	}
+	return ck
+}
+
+// validate checks an answer against openapi.yaml, as the stub's own tests
+// check the stub's.
+func validate(c call, got Response) error {
+	req, err := http.NewRequest(c.method, "http://endpoint"+c.path(), nil)
+	if err != nil {
+		return err
+	}
+	header := got.header
+	if header == nil {
+		header = http.Header{}
+	}
+	return contract.ValidateResponse(req, got.Status, header, got.raw)
+}
+
+// compare lists how got differs from the stub's answer: status and
+// error_code always, and for a success the shape of the body and, for a
+// list, the associated tickets.
+func compare(got, stub Response) []string {
+	var out []string
+	if got.Status != stub.Status {
+		out = append(out, fmt.Sprintf("status %d, the stub answers %d", got.Status, stub.Status))
+	}
+	if got.Code != stub.Code {
+		out = append(out, fmt.Sprintf("error_code %q, the stub answers %q", got.Code, stub.Code))
+	}
+	if len(out) > 0 || !got.succeeded() {
+		return out
+	}
+	if g, s := shape(got.raw), shape(stub.raw); g != s {
+		out = append(out, fmt.Sprintf("body shape %s, the stub's is %s", g, s))
+	}
+	if g, s := sortedIDs(got), sortedIDs(stub); !slices.Equal(g, s) {
+		out = append(out, fmt.Sprintf("associated tickets %v, the stub has %v", g, s))
+	}
+	return out
+}
+
+func sortedIDs(r Response) []string {
+	ids := r.relatedIDs()
+	slices.Sort(ids)
+	return ids
+}
+
+// shape renders a JSON body as its structure without its values: object
+// keys sorted, each array as the distinct shapes of its elements, leaves
+// as their JSON types. An empty body is "(empty)".
+func shape(raw []byte) string {
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return "(empty)"
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "(not JSON)"
+	}
+	return shapeOf(v)
+}
+
+func shapeOf(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ":" + shapeOf(v[k])
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case []any:
+		var elems []string
+		for _, e := range v {
+			if s := shapeOf(e); !slices.Contains(elems, s) {
+				elems = append(elems, s)
+			}
+		}
+		return "[" + strings.Join(elems, "|") + "]"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return "?"
+}

@@ -1,0 +1,51 @@
+package conform
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+func TestJudge(t *testing.T) {
+	ok := func(status int, body string) Response {
+		return newResponse(status, http.Header{"X-Request-Id": {"r"}, "Content-Type": {"application/json"}}, []byte(body))
+	}
+	list := call{method: http.MethodGet, caseID: "A"}
+	create := call{method: http.MethodPost, caseID: "A", body: `{"related_id_list":["B"]}`}
+	put := call{method: http.MethodPut, caseID: "A", body: `{}`}
+	tests := []struct {
+		name     string
+		c        call
+		got      Response
+		stub     Response
+		verdict  Verdict
+		problems []string
+	}{
+		{"same", list, ok(200, `{"case_relation_list":[]}`), ok(200, `{"case_relation_list":[]}`), Pass, nil},
+		{"wrong type", list, ok(200, `{"case_relation_list":"B"}`), ok(200, `{"case_relation_list":[]}`), Violates,
+			[]string{"contract: body /case_relation_list: value must be an array", "body shape {case_relation_list:string}, the stub's is {case_relation_list:[]}"}},
+		{"two rules", create, ok(200, `{"error_code":1,"error_msg":true}`), ok(200, `{}`), Violates,
+			[]string{"contract: body /error_code: value must be a string", "contract: body /error_msg: value must be a string", "body shape {error_code:number,error_msg:boolean}, the stub's is {}"}},
+		{"unknown status", create, ok(418, `{"error_code":"X","error_msg":"y"}`), ok(200, `{}`), Violates,
+			[]string{"contract: status is not supported", "status 418, the stub answers 200", `error_code "X", the stub answers ""`}},
+		{"no request id", list, newResponse(200, http.Header{}, []byte(`{"case_relation_list":[]}`)), ok(200, `{"case_relation_list":[]}`), Violates,
+			[]string{"contract: response has no X-Request-Id"}},
+		{"other associations", list, ok(200, `{"case_relation_list":[{"case_id":"C","simple_description":"d","user_name":"u"}]}`),
+			ok(200, `{"case_relation_list":[{"case_id":"B","simple_description":"e","user_name":"v"}]}`), Differs,
+			[]string{"associated tickets [C], the stub has [B]"}},
+		{"empty success", create, ok(200, ``), ok(200, `{}`), Violates,
+			[]string{"contract: failed to decode response body: EOF", "body shape (empty), the stub's is {}"}},
+		{"405 outside the contract", put, ok(405, `{"error_code":"APIGW.0101","error_msg":"no"}`), ok(404, `{"error_code":"APIGW.0101","error_msg":"no"}`), Differs,
+			[]string{"status 405, the stub answers 404"}},
+		{"business code", create, ok(200, `{"error_code":"OSM.01010001","error_msg":"x"}`), ok(200, `{"error_code":"OSM.01010044","error_msg":"y"}`), Differs,
+			[]string{`error_code "OSM.01010001", the stub answers "OSM.01010044"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ck := judge(tt.name, tt.c, tt.got, tt.stub)
+			if ck.Verdict != tt.verdict || (tt.problems != nil && !slices.Equal(ck.Problems, tt.problems)) {
+				t.Errorf("%s %q, want %s %q", ck.Verdict, ck.Problems, tt.verdict, tt.problems)
+			}
+		})
+	}
+}

@@ -1,0 +1,96 @@
+package conform
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// cleanup removes every pair the run may have created and that exists,
+// then checks that each given ticket holds what it held at the start. It
+// runs with a context of its own, so that an interrupted run still cleans
+// up, within CleanupTimeout.
+func (r *runner) cleanup() {
+	if len(r.created) == 0 {
+		r.rep.Restored = true
+		r.note("the run sent nothing that could change a ticket")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CleanupTimeout)
+	defer cancel()
+	var owners []string
+	for _, p := range r.created {
+		if !slices.Contains(owners, p[0]) {
+			owners = append(owners, p[0])
+		}
+	}
+	for _, a := range owners {
+		r.removeCreated(ctx, a)
+	}
+	r.rep.Restored = true
+	for _, id := range r.cfg.Cases {
+		r.verifyRestored(ctx, id)
+	}
+}
+
+// removeCreated deletes the pairs of a that the run may have created and
+// that a's list shows; when the list cannot be read it deletes them all
+// (deleting a pair that does not exist changes nothing).
+func (r *runner) removeCreated(ctx context.Context, a string) {
+	present, known := map[string]bool{}, false
+	if resp, err := r.live.send(ctx, listCall(a)); err == nil && resp.succeeded() {
+		known = true
+		for _, id := range resp.relatedIDs() {
+			present[id] = true
+		}
+	}
+	for _, p := range r.created {
+		if p[0] != a || (known && !present[p[1]]) {
+			continue
+		}
+		resp, err := r.live.send(ctx, r.del(a, p[1]))
+		switch {
+		case err != nil:
+			r.note("could not remove %s-%s: %v", a, p[1], err)
+		case !resp.succeeded():
+			r.note("could not remove %s-%s: %d %s %s", a, p[1], resp.Status, resp.Code, resp.Message)
+		default:
+			r.note("removed %s-%s", a, p[1])
+		}
+	}
+}
+
+// verifyRestored lists id and compares it with the list at the start.
+func (r *runner) verifyRestored(ctx context.Context, id string) {
+	var want []string
+	for _, l := range r.before[id] {
+		want = append(want, l.CaseID)
+	}
+	resp, err := r.live.send(ctx, listCall(id))
+	if err != nil || !resp.succeeded() {
+		r.rep.Restored = false
+		r.note("%s: could not read its associations to confirm them (%s)", id, describeFailure(resp, err))
+		return
+	}
+	got := resp.relatedIDs()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		r.rep.Restored = false
+		r.note("%s: holds [%s], held [%s] at the start: remove the difference by hand", id, strings.Join(got, " "), strings.Join(want, " "))
+		return
+	}
+	r.note("%s: as at the start ([%s])", id, strings.Join(want, " "))
+}
+
+func (r *runner) note(format string, args ...any) {
+	r.rep.Cleanup = append(r.rep.Cleanup, fmt.Sprintf(format, args...))
+}
+
+func describeFailure(resp Response, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%d %s %s", resp.Status, resp.Code, resp.Message)
+}

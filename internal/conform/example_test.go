@@ -1,0 +1,40 @@
+package conform_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/osmstub/osmstub/internal/conform"
+	"github.com/osmstub/osmstub/server"
+)
+
+// Run the scenario against a stub on 127.0.0.1 with the demo data; against
+// the live service the endpoint is https://osm.<region>.myhuaweicloud.com
+// and the tickets are your own.
+func ExampleRun() {
+	srv, _ := server.New(server.Options{})
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	rep, err := conform.Run(context.Background(), conform.Config{
+		Endpoint:   ts.URL,
+		Credential: conform.Credential{Token: "demo-token"},
+		Cases:      []string{"DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rep.Summary())
+	for _, c := range rep.Checks[4:8] {
+		fmt.Println(c.Verdict, c.Name)
+	}
+	// Output:
+	// 31 checks: 30 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was
+	// pass create DEMO-1-DEMO-2
+	// pass list DEMO-1 shows DEMO-2
+	// pass list DEMO-2 shows DEMO-1 (mutual)
+	// pass repeat create DEMO-1-DEMO-2 (idempotent)
+}

@@ -1,0 +1,127 @@
+package conform
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Formats a report can be written in.
+var Formats = []string{"text", "json", "markdown"}
+
+// Write writes the report in format: text (one line a check, the answers
+// under each that is not a pass), json (the Report as is) or markdown (for
+// a bug report).
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "text":
+		return r.writeText(w)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "markdown":
+		return r.writeMarkdown(w)
+	}
+	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// Summary is one line: the counts of each verdict and the cleanup's outcome.
+func (r *Report) Summary() string {
+	s := fmt.Sprintf("%d checks: %d pass, %d differ, %d violate the contract, %d failed, %d skipped",
+		len(r.Checks), r.Count(Pass), r.Count(Differs), r.Count(Violates), r.Count(Failed), r.Count(Skipped))
+	if r.Interrupted {
+		s += "; interrupted"
+	}
+	if r.Restored {
+		return s + "; every ticket is as it was"
+	}
+	return s + "; NOT every ticket is as it was, see the cleanup"
+}
+
+func (r *Report) writeText(w io.Writer) error {
+	p := &printer{w: w}
+	p.f("conformance run against %s with tickets %s\n", r.Endpoint, strings.Join(r.Cases, ", "))
+	for _, c := range r.Checks {
+		p.f("%-8s %s\n", strings.ToUpper(string(c.Verdict)), c.Name)
+		if c.Verdict == Skipped {
+			p.f("         %s\n", c.Reason)
+		}
+		if c.Verdict == Pass || c.Verdict == Skipped {
+			continue
+		}
+		p.f("         request: %s\n", c.Request)
+		for _, pr := range c.Problems {
+			p.f("         - %s\n", pr)
+		}
+		if c.Got != nil {
+			p.f("         got:  %s\n", oneLine(*c.Got))
+			p.f("         stub: %s\n", oneLine(*c.Stub))
+		}
+	}
+	p.f("cleanup:\n")
+	for _, line := range r.Cleanup {
+		p.f("  %s\n", line)
+	}
+	p.f("%s\n", r.Summary())
+	return p.err
+}
+
+func oneLine(r Response) string {
+	s := fmt.Sprintf("%d", r.Status)
+	if r.RequestID != "" {
+		s += " X-Request-Id " + r.RequestID
+	} else {
+		s += " (no X-Request-Id)"
+	}
+	return s + " " + strings.TrimSpace(r.Body)
+}
+
+func (r *Report) writeMarkdown(w io.Writer) error {
+	p := &printer{w: w}
+	p.f("# Conformance run against %s\n\n", r.Endpoint)
+	p.f("Tickets: %s. %s.\n\n", code(strings.Join(r.Cases, ", ")), r.Summary())
+	p.f("| # | check | verdict |\n|---|---|---|\n")
+	for i, c := range r.Checks {
+		p.f("| %d | %s | %s |\n", i+1, cell(c.Name), c.Verdict)
+	}
+	for i, c := range r.Checks {
+		if c.Verdict == Pass {
+			continue
+		}
+		p.f("\n## %d. %s: %s\n\n", i+1, c.Name, c.Verdict)
+		if c.Verdict == Skipped {
+			p.f("%s\n", c.Reason)
+			continue
+		}
+		p.f("Request: %s\n\n", code(c.Request))
+		for _, pr := range c.Problems {
+			p.f("- %s\n", pr)
+		}
+		if c.Got != nil {
+			p.f("\nThe endpoint answered:\n\n```\n%s\n```\n\nThe stub answers:\n\n```\n%s\n```\n", oneLine(*c.Got), oneLine(*c.Stub))
+		}
+	}
+	p.f("\n## Cleanup\n\n")
+	for _, line := range r.Cleanup {
+		p.f("- %s\n", line)
+	}
+	return p.err
+}
+
+func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// printer keeps the first write error, so that writers need not check each.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
