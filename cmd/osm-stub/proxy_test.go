@@ -46,7 +46,9 @@ func startRun(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...), logs) }()
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...), logs)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
