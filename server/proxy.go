@@ -273,11 +273,14 @@ func (s *Server) requestViolations(x *exchange, err error) {
 	s.violations.Add(vs...)
 }
 
+// Violation is one rule of the contract one exchange broke.
+type Violation = violation.Violation
+
 // Violations returns the contract violations seen (the newest
 // violation.MaxKept, oldest first) and how many there were in all: in
 // proxy mode those of requests and of the upstream's answers, with
 // Options.ValidateResponses those of the stub's own answers.
-func (s *Server) Violations() ([]violation.Violation, int) { return s.violations.List() }
+func (s *Server) Violations() ([]Violation, int) { return s.violations.List() }
 
 // ClearViolations forgets the violations seen.
 func (s *Server) ClearViolations() { s.violations.Clear() }

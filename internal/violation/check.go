@@ -310,8 +310,13 @@ func pointer(segments []string) string {
 }
 
 func escape(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return pointerEscaper.Replace(s)
 }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 func quotedName(reason string) (string, bool) {
 	start := strings.IndexByte(reason, '"')
