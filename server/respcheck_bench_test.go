@@ -60,4 +60,3 @@ func BenchmarkValidateResponses(b *testing.B) {
 		}
 	}
 }
-
