@@ -103,7 +103,7 @@ func TestRecordAndReplay(t *testing.T) {
 
 	status, _, body := do(t, r, tokenReq("demo-token", http.MethodGet, "DEMO-9", ""))
 	code, msg := decodeError(t, body)
-	if status != http.StatusBadGateway || code != codeBackend || !strings.Contains(msg, "closest is line 1, GET /v2/servicerequest/cases/DEMO-1/relations (path differ)") {
+	if status != http.StatusBadGateway || code != codeBackend || !strings.Contains(msg, "closest is line 1, GET /v2/servicerequest/cases/DEMO-1/relations (differs in path)") {
 		t.Errorf("unmatched replay: %d %s %q", status, code, msg)
 	}
 

@@ -104,7 +104,7 @@ func TestPlayer(t *testing.T) {
 
 	_, err := play(pl, "POST", p, `{"related_id_list":["C"]}`)
 	var nm *cassette.NoMatchError
-	if !errors.As(err, &nm) || nm.Index != 2 || !slices.Equal(nm.Differs, []string{"body"}) || !strings.Contains(err.Error(), `closest is line 2, POST `+p+` with body {"related_id_list":["B"]} (body differ)`) {
+	if !errors.As(err, &nm) || nm.Index != 2 || !slices.Equal(nm.Differs, []string{"body"}) || !strings.Contains(err.Error(), `closest is line 2, POST `+p+` with body {"related_id_list":["B"]} (differs in body)`) {
 		t.Errorf("unmatched: %v", err)
 	}
 	// Without body in the match, any body will do.

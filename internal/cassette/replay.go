@@ -88,7 +88,7 @@ func (e *NoMatchError) Error() string {
 		if len(e.Closest.Request.Body) > 0 {
 			msg += " with body " + string(e.Closest.Request.Body)
 		}
-		msg += " (" + strings.Join(e.Differs, ", ") + " differ)"
+		msg += " (differs in " + strings.Join(e.Differs, ", ") + ")"
 	}
 	return msg
 }
