@@ -99,6 +99,7 @@ func upstreamTransport(timeout time.Duration) *http.Transport {
 	t.DialContext = (&net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = min(timeout, 10*time.Second)
 	t.ResponseHeaderTimeout = timeout
+	t.MaxIdleConnsPerHost = 64 // one upstream takes all the traffic
 	return t
 }
 

@@ -247,7 +247,11 @@ func (c *checker) requestBody(re *openapi3filter.RequestError) {
 	ses := schemaErrors(re.Err)
 	if len(ses) == 0 {
 		for _, p := range contract.Problems(re) {
-			c.add(InBody, "", p.Rule, "")
+			if p.Field == "Content-Type" {
+				c.add(InHeader, "/Content-Type", p.Rule, "")
+			} else {
+				c.add(InBody, "", p.Rule, "")
+			}
 		}
 		return
 	}
