@@ -7,6 +7,7 @@
 package violation
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strconv"
@@ -131,12 +132,7 @@ func (l *Log) Add(vs ...Violation) {
 			vs[i].Time = now
 		}
 		if l.log != nil {
-			v := vs[i]
-			l.log.Warn("contract violation",
-				slog.String("operation", v.Operation), slog.String("direction", string(v.Direction)),
-				slog.String("in", v.In), slog.String("pointer", v.Pointer), slog.String("rule", v.Rule),
-				slog.String("value", v.Value), slog.String("request_id", v.RequestID),
-				slog.String("upstream_request_id", v.UpstreamRequestID))
+			l.write(vs[i])
 		}
 	}
 	l.mu.Lock()
@@ -146,6 +142,19 @@ func (l *Log) Add(vs ...Violation) {
 	if over := len(l.kept) - MaxKept; over > 0 {
 		l.kept = append(l.kept[:0:0], l.kept[over:]...)
 	}
+}
+
+// write logs v as one line; the upstream's request id only when there is one.
+func (l *Log) write(v Violation) {
+	attrs := []slog.Attr{
+		slog.String("operation", v.Operation), slog.String("direction", string(v.Direction)),
+		slog.String("in", v.In), slog.String("pointer", v.Pointer), slog.String("rule", v.Rule),
+		slog.String("value", v.Value), slog.String("request_id", v.RequestID),
+	}
+	if v.UpstreamRequestID != "" {
+		attrs = append(attrs, slog.String("upstream_request_id", v.UpstreamRequestID))
+	}
+	l.log.LogAttrs(context.Background(), slog.LevelWarn, "contract violation", attrs...)
 }
 
 // List returns the kept violations, oldest first, and how many were seen

@@ -1,7 +1,9 @@
 package violation_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,6 +86,25 @@ func TestCheckRequestError(t *testing.T) {
 	}
 	if len(want) > 0 || len(vs) != 3 {
 		t.Errorf("missing %v in %+v", want, vs)
+	}
+}
+
+func TestLogLines(t *testing.T) {
+	var buf bytes.Buffer
+	l := violation.NewLog(slog.New(slog.NewJSONHandler(&buf, nil)))
+	l.Add(violation.Violation{Operation: "ListRelation", Direction: violation.Response, In: "body", Pointer: "/a", Rule: "r", Value: `"v"`, RequestID: "id1", UpstreamRequestID: "up1"},
+		violation.Violation{Operation: "CreateRelations", Direction: violation.Request, In: "header", Pointer: "/X-Site", Rule: "r2", RequestID: "id2"})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %s", len(lines), buf.String())
+	}
+	for i, want := range []string{
+		`"msg":"contract violation","operation":"ListRelation","direction":"response","in":"body","pointer":"/a","rule":"r","value":"\"v\"","request_id":"id1","upstream_request_id":"up1"}`,
+		`"msg":"contract violation","operation":"CreateRelations","direction":"request","in":"header","pointer":"/X-Site","rule":"r2","value":"","request_id":"id2"}`,
+	} {
+		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], `"level":"WARN"`) {
+			t.Errorf("line %d = %s, want %s", i, lines[i], want)
+		}
 	}
 }
 
