@@ -7,7 +7,9 @@
 // (control API only) -> gate (credential headers, rate limit) -> body limit
 // and budget -> contract validation (reads the body, finishes
 // authentication) -> Prefer -> faults -> strict handler -> store. Every
-// failure on the way leaves through one error mapper (errors.go).
+// failure on the way leaves through one error mapper (errors.go). In proxy
+// mode (Options.Upstream) the upstream takes the strict handler's place
+// (proxy.go).
 package server
 
 import (
