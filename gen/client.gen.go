@@ -624,9 +624,19 @@ type DeleteRelationResponse500Headers struct {
 	XRequestId *string
 }
 
+// DeleteRelationResponse502Headers the declared response headers of an HTTP 502 response for DeleteRelation
+type DeleteRelationResponse502Headers struct {
+	XRequestId *string
+}
+
 // DeleteRelationResponse503Headers the declared response headers of an HTTP 503 response for DeleteRelation
 type DeleteRelationResponse503Headers struct {
 	RetryAfter *int
+	XRequestId *string
+}
+
+// DeleteRelationResponse504Headers the declared response headers of an HTTP 504 response for DeleteRelation
+type DeleteRelationResponse504Headers struct {
 	XRequestId *string
 }
 
@@ -649,8 +659,12 @@ type DeleteRelationResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteRelationResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -667,8 +681,12 @@ type DeleteRelationResponse struct {
 	Headers429 *DeleteRelationResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *DeleteRelationResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *DeleteRelationResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteRelationResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *DeleteRelationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -711,9 +729,19 @@ func (r DeleteRelationResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r DeleteRelationResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteRelationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r DeleteRelationResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -786,9 +814,19 @@ type ListRelationResponse500Headers struct {
 	XRequestId *string
 }
 
+// ListRelationResponse502Headers the declared response headers of an HTTP 502 response for ListRelation
+type ListRelationResponse502Headers struct {
+	XRequestId *string
+}
+
 // ListRelationResponse503Headers the declared response headers of an HTTP 503 response for ListRelation
 type ListRelationResponse503Headers struct {
 	RetryAfter *int
+	XRequestId *string
+}
+
+// ListRelationResponse504Headers the declared response headers of an HTTP 504 response for ListRelation
+type ListRelationResponse504Headers struct {
 	XRequestId *string
 }
 
@@ -811,8 +849,12 @@ type ListRelationResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRelationResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -829,8 +871,12 @@ type ListRelationResponse struct {
 	Headers429 *ListRelationResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListRelationResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ListRelationResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRelationResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListRelationResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -873,9 +919,19 @@ func (r ListRelationResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r ListRelationResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ListRelationResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ListRelationResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -948,9 +1004,19 @@ type CreateRelationsResponse500Headers struct {
 	XRequestId *string
 }
 
+// CreateRelationsResponse502Headers the declared response headers of an HTTP 502 response for CreateRelations
+type CreateRelationsResponse502Headers struct {
+	XRequestId *string
+}
+
 // CreateRelationsResponse503Headers the declared response headers of an HTTP 503 response for CreateRelations
 type CreateRelationsResponse503Headers struct {
 	RetryAfter *int
+	XRequestId *string
+}
+
+// CreateRelationsResponse504Headers the declared response headers of an HTTP 504 response for CreateRelations
+type CreateRelationsResponse504Headers struct {
 	XRequestId *string
 }
 
@@ -973,8 +1039,12 @@ type CreateRelationsResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *GatewayTimeout
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CreateRelationsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -991,8 +1061,12 @@ type CreateRelationsResponse struct {
 	Headers429 *CreateRelationsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *CreateRelationsResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *CreateRelationsResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateRelationsResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CreateRelationsResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1035,9 +1109,19 @@ func (r CreateRelationsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CreateRelationsResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateRelationsResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CreateRelationsResponse) GetJSON504() *GatewayTimeout {
+	return r.JSON504
 }
 
 // GetBody returns the raw response body bytes
@@ -1223,12 +1307,26 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -1320,6 +1418,16 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 			headers.XRequestId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers DeleteRelationResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteRelationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -1337,6 +1445,16 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 			headers.XRequestId = &value
 		}
 		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers DeleteRelationResponse504Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -1412,12 +1530,26 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -1509,6 +1641,16 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 			headers.XRequestId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ListRelationResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRelationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -1526,6 +1668,16 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 			headers.XRequestId = &value
 		}
 		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListRelationResponse504Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -1601,12 +1753,26 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
 
 	}
 
@@ -1698,6 +1864,16 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 			headers.XRequestId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers CreateRelationsResponse502Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateRelationsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -1715,6 +1891,16 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 			headers.XRequestId = &value
 		}
 		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers CreateRelationsResponse504Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil

@@ -160,11 +160,17 @@ type XSite int
 // XTimeZone defines model for XTimeZone.
 type XTimeZone = string
 
+// BadGateway The body of every 4xx and 5xx response.
+type BadGateway = ErrorBody
+
 // BadRequest The body of every 4xx and 5xx response.
 type BadRequest = ErrorBody
 
 // Forbidden The body of every 4xx and 5xx response.
 type Forbidden = ErrorBody
+
+// GatewayTimeout The body of every 4xx and 5xx response.
+type GatewayTimeout = ErrorBody
 
 // InternalError The body of every 4xx and 5xx response.
 type InternalError = ErrorBody

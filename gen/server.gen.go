@@ -283,6 +283,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type BadGatewayResponseHeaders struct {
+	XRequestId *string
+}
+type BadGatewayJSONResponse struct {
+	Body ErrorBody
+
+	Headers BadGatewayResponseHeaders
+}
+
 type BadRequestResponseHeaders struct {
 	XRequestId *string
 }
@@ -299,6 +308,15 @@ type ForbiddenJSONResponse struct {
 	Body ErrorBody
 
 	Headers ForbiddenResponseHeaders
+}
+
+type GatewayTimeoutResponseHeaders struct {
+	XRequestId *string
+}
+type GatewayTimeoutJSONResponse struct {
+	Body ErrorBody
+
+	Headers GatewayTimeoutResponseHeaders
 }
 
 type InternalErrorResponseHeaders struct {
@@ -515,6 +533,23 @@ func (response DeleteRelation500JSONResponse) VisitDeleteRelationResponse(w http
 	return err
 }
 
+type DeleteRelation502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response DeleteRelation502JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRelation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response DeleteRelation503JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
@@ -531,6 +566,23 @@ func (response DeleteRelation503JSONResponse) VisitDeleteRelationResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRelation504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response DeleteRelation504JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -692,6 +744,23 @@ func (response ListRelation500JSONResponse) VisitListRelationResponse(w http.Res
 	return err
 }
 
+type ListRelation502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ListRelation502JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRelation503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListRelation503JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
@@ -708,6 +777,23 @@ func (response ListRelation503JSONResponse) VisitListRelationResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRelation504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ListRelation504JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -870,6 +956,23 @@ func (response CreateRelations500JSONResponse) VisitCreateRelationsResponse(w ht
 	return err
 }
 
+type CreateRelations502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response CreateRelations502JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRelations503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response CreateRelations503JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
@@ -886,6 +989,23 @@ func (response CreateRelations503JSONResponse) VisitCreateRelationsResponse(w ht
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelations504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response CreateRelations504JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -97,6 +97,7 @@ func RunWith(t T, opts Options) *Stub {
 	}
 	s.t = t
 	t.Cleanup(s.Close)
+	t.Cleanup(s.checkViolations) // runs before Close
 	return s
 }
 
@@ -109,6 +110,7 @@ func Start(opts Options) (*Stub, error) {
 		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
 		Logger: opts.Logger, Now: s.clock.Now,
 		ControlToken: opts.ControlToken, RateLimit: opts.RateLimit,
+		ValidateResponses: true, // a stub bug fails the test (Violations)
 	})
 	if err != nil {
 		return nil, err
@@ -275,4 +277,19 @@ func (s *Stub) Advance(d time.Duration) {
 	s.clock.mu.Lock()
 	defer s.clock.mu.Unlock()
 	s.clock.offset += d
+}
+
+// Violations returns every answer of the stub that broke the contract
+// (openapi.yaml): a bug of the stub, which a Run stub reports as a test
+// failure when the test ends. Injected faults are not checked.
+func (s *Stub) Violations() []server.Violation {
+	vs, _ := s.srv.Violations()
+	return vs
+}
+
+func (s *Stub) checkViolations() {
+	if vs := s.Violations(); len(vs) > 0 {
+		s.t.Helper()
+		s.t.Fatalf("osmstubtest: the stub's answers broke the contract (a bug of the stub): %v", vs)
+	}
 }

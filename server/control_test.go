@@ -646,8 +646,8 @@ func TestControlDisabled(t *testing.T) {
 			n++
 		}
 	}
-	if n != 13 {
-		t.Errorf("tried %d control operations, want 13", n)
+	if n != 15 {
+		t.Errorf("tried %d control operations, want 15", n)
 	}
 	if status, _, _ := vendorList(t, srv, "demo-token", "DEMO-1", false); status != http.StatusOK {
 		t.Errorf("the vendor API with the control API disabled: %d", status)

@@ -35,6 +35,11 @@ const (
 	defaultBodyMemory = 64 << 20
 )
 
+// CodeBackend is the gateway's code for a backend that failed (502) or did
+// not answer in time (504), which its list files under the code of a body
+// too large: the proxy's answer when its upstream fails (proxy.go).
+const CodeBackend = CodeTooLarge
+
 // gatewayCodePrefix marks the codes the API gateway answers itself.
 const gatewayCodePrefix = "APIGW."
 

@@ -152,6 +152,7 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		x := exchangeOf(c.Request().Context())
 		x.errorCode = f.Code
+		x.injected = true
 		if f.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 		}

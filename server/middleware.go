@@ -34,6 +34,8 @@ type exchange struct {
 	body      []byte // the request body, read once
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
+	forwarded bool // proxy mode: the answer came from the upstream (proxy.go)
+	injected  bool // a fault answered (faults.go)
 
 	// The rest saves allocations on the request path: the header value,
 	// the route looked up once, the body kin-openapi replays.
@@ -392,6 +394,7 @@ func (s *Server) refuse(x *exchange, err error) error {
 	if errors.As(err, &secErr) {
 		return x.auth.failure()
 	}
+	s.requestViolations(x, err)
 	switch contract.Classify(err) {
 	case contract.WrongContentType:
 		return newAPIError(http.StatusUnsupportedMediaType, CodeInvalid, "Content-Type must be %s", contentTypeJSON)

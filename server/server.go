@@ -7,7 +7,9 @@
 // (control API only) -> gate (credential headers, rate limit) -> body limit
 // and budget -> contract validation (reads the body, finishes
 // authentication) -> Prefer -> faults -> strict handler -> store. Every
-// failure on the way leaves through one error mapper (errors.go).
+// failure on the way leaves through one error mapper (errors.go). In proxy
+// mode (Options.Upstream) the upstream takes the strict handler's place
+// (proxy.go).
 package server
 
 import (
@@ -17,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +32,7 @@ import (
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
 )
@@ -70,6 +74,27 @@ type Options struct {
 	// together; a request that does not fit waits up to 5 s, then gets a
 	// 503. 0 means 64 MiB.
 	BodyMemory int64
+
+	// Proxy mode (proxy.go). Upstream, when set, forwards every contract
+	// request that passes authentication and validation to that base URL
+	// instead of serving it, checks the answer against the contract and
+	// passes it on unchanged. Tokens pass unverified (the upstream checks
+	// them); signed requests are checked against the stub's keys and
+	// signed again with UpstreamKey. Replay answers from a cassette
+	// instead of an upstream. UpstreamTimeout bounds each exchange
+	// (DefaultUpstreamTimeout when 0); Strict answers an upstream answer
+	// that breaks the contract with 502 APIGW.0201; Record, when set,
+	// receives every exchange as a cassette line, secrets redacted.
+	Upstream        *url.URL
+	UpstreamKey     *UpstreamKey
+	UpstreamTimeout time.Duration
+	Strict          bool
+	Record          io.Writer
+	Replay          http.RoundTripper
+	// ValidateResponses checks every answer the stub itself gives to a
+	// contract request against the contract (respcheck.go); a broken
+	// rule is logged and listed at GET /_stub/violations.
+	ValidateResponses bool
 }
 
 // Server is the stub. It is an http.Handler.
@@ -88,6 +113,10 @@ type Server struct {
 	bodies     *bodyBudget
 	guard      controlGuard
 	web        *webPages // the API page, /docs (webui.go)
+
+	proxy             *proxy // nil unless Options.Upstream or Replay
+	violations        *violation.Log
+	validateResponses bool
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -109,6 +138,12 @@ func New(opts Options) (*Server, error) {
 	s.limiter = newLimiter(opts.RateLimit)
 	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
 	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts}
+	s.violations, s.validateResponses = violation.NewLog(s.log), opts.ValidateResponses
+	var err error
+	if s.proxy, err = newProxy(opts, now); err != nil {
+		return nil, err
+	}
+	s.auth.passTokens = s.proxy != nil
 	if err := s.loadFixtures(opts); err != nil {
 		return nil, err
 	}
@@ -169,7 +204,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults)
+	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.checkResponses, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults, s.forward)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

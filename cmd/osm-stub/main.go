@@ -36,6 +36,7 @@ type config struct {
 	// controlToken guards the control API; required off loopback.
 	controlToken string
 	rateLimit    int
+	proxy        proxyConfig // proxy.go
 }
 
 func main() {
@@ -79,6 +80,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	fs.IntVar(&c.rateLimit, "rate-limit", rate, "requests a second each credential may send before 429 APIGW.0308; 0 is no limit (env OSM_STUB_RATE_LIMIT)")
+	if err := addProxyFlags(fs, &c.proxy); err != nil {
+		return c, err
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -91,6 +95,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.rateLimit < 0 {
 		return c, fmt.Errorf("-rate-limit: want 0 or more requests a second, got %d", c.rateLimit)
+	}
+	if err := c.proxy.check(); err != nil {
+		return c, err
 	}
 	return c, checkControlExposure(c)
 }
@@ -167,6 +174,9 @@ func newLogger(c config, out io.Writer) (*slog.Logger, error) {
 }
 
 func run(ctx context.Context, args []string, logOut io.Writer) error {
+	if len(args) > 0 && args[0] == "cassette-fixtures" {
+		return cassetteFixtures(args[1:], logOut)
+	}
 	c, err := parseFlags(args, logOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -189,6 +199,11 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	case c.control:
 		log.Info("control API enabled for loopback callers, without a token", slog.String("path", "/_stub/"), slog.String("token", "-control-token"), slog.String("disable", "-control=false"))
 	}
+	closeRecord, err := c.proxy.apply(&opts, log)
+	if err != nil {
+		return err
+	}
+	defer closeRecord()
 	if c.fixtures != "" {
 		d, err := fixtures.Load(c.fixtures)
 		if err != nil {

@@ -4,6 +4,7 @@
 package controlapi
 
 import (
+	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -121,6 +122,18 @@ type Ticket = store.Ticket
 
 // User An account of the stubbed service, and the credentials that identify it.
 type User = store.User
+
+// Violation One rule of the vendor contract that one exchange broke.
+type Violation = violation.Violation
+
+// ViolationList The violations kept, oldest first, and how many were seen in all.
+type ViolationList struct {
+	// Total Every violation seen since the start or the last clear.
+	Total int `json:"total"`
+
+	// Violations The newest 1000 violations, oldest first.
+	Violations []Violation `json:"violations"`
+}
 
 // BadRequest The vendor API's error body.
 type BadRequest = ErrorBody

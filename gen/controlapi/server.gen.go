@@ -56,6 +56,12 @@ type ServerInterface interface {
 	// PutUser Create or replace a user
 	// (POST /_stub/users)
 	PutUser(ctx echo.Context) error
+	// ClearViolations Forget the violations seen
+	// (DELETE /_stub/violations)
+	ClearViolations(ctx echo.Context) error
+	// ListViolations List the contract violations seen
+	// (GET /_stub/violations)
+	ListViolations(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -201,6 +207,24 @@ func (w *ServerInterfaceWrapper) PutUser(ctx echo.Context) error {
 	return err
 }
 
+// ClearViolations converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearViolations(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearViolations(ctx)
+	return err
+}
+
+// ListViolations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListViolations(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListViolations(ctx)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -259,6 +283,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/_stub/faults", wrapper.ListFaults, options.OperationMiddlewares["ListFaults"]...)
 	router.DELETE(options.BaseURL+"/_stub/faults/:operation_id", wrapper.ClearFault, options.OperationMiddlewares["ClearFault"]...)
 	router.PUT(options.BaseURL+"/_stub/faults/:operation_id", wrapper.SetFault, options.OperationMiddlewares["SetFault"]...)
+	router.DELETE(options.BaseURL+"/_stub/violations", wrapper.ClearViolations, options.OperationMiddlewares["ClearViolations"]...)
+	router.GET(options.BaseURL+"/_stub/violations", wrapper.ListViolations, options.OperationMiddlewares["ListViolations"]...)
 	router.GET(options.BaseURL+"/_stub/ui", wrapper.GetLiveView, options.OperationMiddlewares["GetLiveView"]...)
 	router.GET(options.BaseURL+"/_stub/openapi.yaml", wrapper.GetControlSpec, options.OperationMiddlewares["GetControlSpec"]...)
 
@@ -1806,6 +1832,194 @@ func (response PutUser500JSONResponse) VisitPutUserResponse(w http.ResponseWrite
 	return err
 }
 
+type ClearViolationsRequestObject struct {
+}
+
+type ClearViolationsResponseObject interface {
+	VisitClearViolationsResponse(w http.ResponseWriter) error
+}
+
+type ClearViolations204Response = DoneResponse
+
+func (response ClearViolations204Response) VisitClearViolationsResponse(w http.ResponseWriter) error {
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearViolations401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ClearViolations401JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearViolations403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ClearViolations403JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearViolations413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ClearViolations413JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearViolations500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ClearViolations500JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolationsRequestObject struct {
+}
+
+type ListViolationsResponseObject interface {
+	VisitListViolationsResponse(w http.ResponseWriter) error
+}
+
+type ListViolations200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListViolations200JSONResponse struct {
+	Body    ViolationList
+	Headers ListViolations200ResponseHeaders
+}
+
+func (response ListViolations200JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolations401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ListViolations401JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolations403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ListViolations403JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolations413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListViolations413JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolations500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListViolations500JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ClearFaults Clear every fault
@@ -1847,6 +2061,12 @@ type StrictServerInterface interface {
 	// PutUser Create or replace a user
 	// (POST /_stub/users)
 	PutUser(ctx context.Context, request PutUserRequestObject) (PutUserResponseObject, error)
+	// ClearViolations Forget the violations seen
+	// (DELETE /_stub/violations)
+	ClearViolations(ctx context.Context, request ClearViolationsRequestObject) (ClearViolationsResponseObject, error)
+	// ListViolations List the contract violations seen
+	// (GET /_stub/violations)
+	ListViolations(ctx context.Context, request ListViolationsRequestObject) (ListViolationsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -2275,6 +2495,52 @@ func (sh *strictHandler) PutUser(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(PutUserResponseObject); ok {
 		return validResponse.VisitPutUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ClearViolations operation middleware
+func (sh *strictHandler) ClearViolations(ctx echo.Context) error {
+	var request ClearViolationsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearViolations(ctx.Request().Context(), request.(ClearViolationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearViolations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearViolationsResponseObject); ok {
+		return validResponse.VisitClearViolationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListViolations operation middleware
+func (sh *strictHandler) ListViolations(ctx echo.Context) error {
+	var request ListViolationsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListViolations(ctx.Request().Context(), request.(ListViolationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListViolations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListViolationsResponseObject); ok {
+		return validResponse.VisitListViolationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

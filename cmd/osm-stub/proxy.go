@@ -1,0 +1,169 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/osmstub/osmstub/client"
+	"github.com/osmstub/osmstub/internal/cassette"
+	"github.com/osmstub/osmstub/server"
+)
+
+// proxyConfig is the flags of proxy mode, recording and replay, and
+// response checks (README: "Checking the contract against the live
+// service").
+type proxyConfig struct {
+	upstream          string
+	upstreamTimeout   time.Duration
+	strict            bool
+	record            string
+	replay            string
+	replayMatch       string
+	validateResponses bool
+}
+
+func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
+	timeout, err := envDuration("OSM_STUB_UPSTREAM_TIMEOUT", server.DefaultUpstreamTimeout)
+	if err != nil {
+		return err
+	}
+	strict, err := envBool("OSM_STUB_STRICT", false)
+	if err != nil {
+		return err
+	}
+	validate, err := envBool("OSM_STUB_VALIDATE_RESPONSES", false)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&c.upstream, "upstream", env("OSM_STUB_UPSTREAM", ""), "proxy mode: forward every valid contract request to this base URL, e.g. https://osm.cn-south-1.myhuaweicloud.com, and check its answers against the contract; signed requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_UPSTREAM)")
+	fs.DurationVar(&c.upstreamTimeout, "upstream-timeout", timeout, "proxy mode: how long one exchange with the upstream may take before a 504 (env OSM_STUB_UPSTREAM_TIMEOUT)")
+	fs.BoolVar(&c.strict, "strict", strict, "proxy mode: answer an upstream answer that breaks the contract with 502 and the violation (env OSM_STUB_STRICT)")
+	fs.StringVar(&c.record, "record", env("OSM_STUB_RECORD", ""), "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
+	fs.StringVar(&c.replay, "replay", env("OSM_STUB_REPLAY", ""), "serve the answers of this cassette file instead of an upstream (env OSM_STUB_REPLAY)")
+	fs.StringVar(&c.replayMatch, "replay-match", env("OSM_STUB_REPLAY_MATCH", cassette.DefaultMatch.String()), "replay: the parts of a request that must equal a recorded one: method, path, query, body (env OSM_STUB_REPLAY_MATCH)")
+	fs.BoolVar(&c.validateResponses, "validate-responses", validate, "check every answer the stub itself gives against the contract; violations at GET /_stub/violations (env OSM_STUB_VALIDATE_RESPONSES)")
+	return nil
+}
+
+func (c proxyConfig) check() error {
+	switch {
+	case c.upstream != "" && c.replay != "":
+		return errors.New("-upstream and -replay: choose one")
+	case c.record != "" && c.upstream == "":
+		return errors.New("-record needs -upstream")
+	case c.upstreamTimeout <= 0:
+		return fmt.Errorf("-upstream-timeout: want a positive duration, got %s", c.upstreamTimeout)
+	}
+	if _, err := cassette.ParseMatch(c.replayMatch); err != nil {
+		return fmt.Errorf("-replay-match: %w", err)
+	}
+	return nil
+}
+
+// apply sets the proxy's server options; the returned function closes the
+// cassette being recorded.
+func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), error) {
+	opts.ValidateResponses = c.validateResponses
+	opts.Strict, opts.UpstreamTimeout = c.strict, c.upstreamTimeout
+	switch {
+	case c.replay != "":
+		return func() {}, c.applyReplay(opts, log)
+	case c.upstream == "":
+		return func() {}, nil
+	}
+	u, err := url.Parse(c.upstream)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("-upstream %q: want an http(s) URL such as https://osm.cn-south-1.myhuaweicloud.com", c.upstream)
+	}
+	opts.Upstream = u
+	if ak, sk := os.Getenv(client.EnvAK), os.Getenv(client.EnvSK); ak != "" && sk != "" {
+		opts.UpstreamKey = &server.UpstreamKey{AK: ak, SK: sk, DomainID: os.Getenv(client.EnvDomainID), SecurityToken: os.Getenv(client.EnvSecurityToken)}
+	}
+	log.Info("proxy mode", slog.String("upstream", u.Redacted()), slog.Bool("signs", opts.UpstreamKey != nil),
+		slog.Duration("timeout", c.upstreamTimeout), slog.Bool("strict", c.strict))
+	if c.record == "" {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(c.record, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("-record: %w", err)
+	}
+	opts.Record = f
+	log.Info("recording", slog.String("cassette", c.record))
+	return func() { _ = f.Close() }, nil
+}
+
+func (c proxyConfig) applyReplay(opts *server.Options, log *slog.Logger) error {
+	f, err := os.Open(c.replay)
+	if err != nil {
+		return fmt.Errorf("-replay: %w", err)
+	}
+	defer f.Close()
+	xs, err := cassette.Read(f)
+	if err != nil {
+		return fmt.Errorf("-replay %s: %w", c.replay, err)
+	}
+	m, _ := cassette.ParseMatch(c.replayMatch) // checked by check
+	opts.Replay = cassette.NewPlayer(xs, m)
+	log.Info("replaying", slog.String("cassette", c.replay), slog.Int("exchanges", len(xs)), slog.String("match", m.String()))
+	return nil
+}
+
+func envDuration(name string, fallback time.Duration) (time.Duration, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want a duration such as 30s, got %q", name, v)
+	}
+	return d, nil
+}
+
+// cassetteFixtures is `osm-stub cassette-fixtures -in FILE -out FILE`: a
+// recorded session as a fixtures file.
+func cassetteFixtures(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("osm-stub cassette-fixtures", flag.ContinueOnError)
+	fs.SetOutput(out)
+	in := fs.String("in", "", "the cassette (-record's file)")
+	to := fs.String("out", "", "the fixtures file to write")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nTurns a recorded session into fixtures: the tickets it saw, their owners and descriptions\nwhere an answer named them, and the associations as they stood at the end.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *to == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("cassette-fixtures: want -in CASSETTE -out FIXTURES and no other argument")
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	xs, err := cassette.Read(f)
+	if err != nil {
+		return err
+	}
+	d, err := cassette.Fixtures(xs)
+	if err != nil {
+		return fmt.Errorf("cassette-fixtures: the session does not make valid fixtures: %w", err)
+	}
+	data, err := yaml.Marshal(d)
+	if err != nil {
+		return err
+	}
+	data = append([]byte("# Fixtures from the cassette "+*in+" (osm-stub cassette-fixtures).\n# Every user's token is <name>-token; tickets no answer gave an owner belong to "+cassette.CallerName+".\n"), data...)
+	return os.WriteFile(*to, data, 0o644)
+}

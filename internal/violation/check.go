@@ -1,0 +1,336 @@
+package violation
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/osmstub/osmstub/internal/contract"
+)
+
+// CheckResponse checks the answer to req against the contract and returns
+// one Violation per broken rule, none for a conforming answer or a request
+// outside the contract's operations.
+func CheckResponse(req *http.Request, status int, header http.Header, body []byte) []Violation {
+	route, _, err := contract.FindRoute(req)
+	if err != nil {
+		return nil
+	}
+	return CheckRouteResponse(route, status, header, body)
+}
+
+// CheckRouteResponse is CheckResponse for a request already routed.
+//
+// Besides what openapi.yaml's schemas say, it holds three rules the
+// contract states in prose and the stub keeps: every answer carries an
+// X-Request-Id; a body has no property the contract does not list; and
+// a 4xx or 5xx body has error_code and error_msg.
+func CheckRouteResponse(route *routers.Route, status int, header http.Header, body []byte) []Violation {
+	c := checker{op: route.Operation.OperationID, dir: Response}
+	ref := route.Operation.Responses.Status(status)
+	if ref == nil {
+		ref = route.Operation.Responses.Default()
+	}
+	if ref == nil || ref.Value == nil {
+		c.add(InStatus, "", fmt.Sprintf("%d is not a status the contract declares for %s", status, c.op), strconv.Itoa(status))
+		return c.out
+	}
+	resp := ref.Value
+	c.headers(resp, header)
+	c.body(resp, status, header, body)
+	return c.out
+}
+
+type checker struct {
+	op  string
+	dir Direction
+	out []Violation
+}
+
+func (c *checker) add(in, pointer, rule, value string) {
+	c.out = append(c.out, Violation{Operation: c.op, Direction: c.dir, In: in, Pointer: pointer, Rule: rule, Value: value})
+}
+
+const headerRequestID = "X-Request-Id"
+
+func (c *checker) headers(resp *openapi3.Response, header http.Header) {
+	names := make([]string, 0, len(resp.Headers)+1)
+	for name := range resp.Headers {
+		names = append(names, name)
+	}
+	if resp.Headers[headerRequestID] == nil {
+		names = append(names, headerRequestID)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		got, sent := header[http.CanonicalHeaderKey(name)]
+		var h *openapi3.Header
+		if ref := resp.Headers[name]; ref != nil {
+			h = ref.Value
+		}
+		switch {
+		case !sent || len(got) == 0:
+			if name == headerRequestID || (h != nil && h.Required) {
+				c.add(InHeader, "/"+name, "is required", "")
+			}
+		case h != nil && h.Schema != nil && h.Schema.Value != nil:
+			if rule := headerRule(h.Schema.Value, got[0]); rule != "" {
+				c.add(InHeader, "/"+name, rule, headerValue(name, got[0]))
+			}
+		}
+	}
+}
+
+// headerRule checks a header's value against its schema: an integer
+// header must parse, then both kinds obey the schema's bounds.
+func headerRule(schema *openapi3.Schema, v string) string {
+	var val any = v
+	if schema.Type.Is("integer") || schema.Type.Is("number") {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return "must be a number"
+		}
+		val = n
+	}
+	if err := schema.VisitJSON(val, openapi3.VisitAsResponse()); err != nil {
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			return rule(se)
+		}
+		return "is invalid"
+	}
+	return ""
+}
+
+func (c *checker) body(resp *openapi3.Response, status int, header http.Header, body []byte) {
+	mt := resp.Content.Get("application/json")
+	if mt == nil {
+		if len(body) > 0 {
+			c.add(InBody, "", fmt.Sprintf("the contract declares no body for %d", status), value(string(body)))
+		}
+		return
+	}
+	if ct := header.Get("Content-Type"); !isJSON(ct) {
+		c.add(InHeader, "/Content-Type", "must be application/json", headerValue("Content-Type", ct))
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		c.add(InBody, "", "is not valid JSON", value(string(body)))
+		return
+	}
+	if mt.Schema != nil && mt.Schema.Value != nil {
+		c.schema(mt.Schema.Value, v)
+		c.unknown(mt.Schema.Value, v, "")
+	}
+	if status >= 400 {
+		c.errorBody(v)
+	}
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+func (c *checker) schema(schema *openapi3.Schema, v any) {
+	err := schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.VisitAsResponse())
+	for _, e := range flatten(err) {
+		var se *openapi3.SchemaError
+		if !errors.As(e, &se) {
+			continue
+		}
+		if se.SchemaField == "additionalProperties" || se.SchemaField == "properties" && strings.Contains(se.Reason, "unsupported") {
+			continue // reported once, by unknown
+		}
+		c.add(InBody, pointer(se.JSONPointer()), rule(se), value(se.Value))
+	}
+}
+
+// unknown reports the properties a body has and its schema does not list,
+// where the schema lists its properties and does not allow more.
+func (c *checker) unknown(schema *openapi3.Schema, v any, at string) {
+	switch v := v.(type) {
+	case map[string]any:
+		if !schema.Type.Is("object") && len(schema.Properties) == 0 {
+			return
+		}
+		allowed := schema.AdditionalProperties.Schema != nil ||
+			(schema.AdditionalProperties.Has != nil && *schema.AdditionalProperties.Has && len(schema.Properties) == 0)
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			p := schema.Properties[k]
+			switch {
+			case p != nil && p.Value != nil:
+				c.unknown(p.Value, v[k], at+"/"+escape(k))
+			case !allowed:
+				c.add(InBody, at+"/"+escape(k), "is not a property the contract lists", value(v[k]))
+			}
+		}
+	case []any:
+		if schema.Items == nil || schema.Items.Value == nil {
+			return
+		}
+		for i, item := range v {
+			c.unknown(schema.Items.Value, item, at+"/"+strconv.Itoa(i))
+		}
+	}
+}
+
+// errorBody holds the contract's word that every 4xx and 5xx body is an
+// error body: error_code and error_msg, both present.
+func (c *checker) errorBody(v any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return // the schema check has said it is not an object
+	}
+	for _, k := range []string{"error_code", "error_msg"} {
+		if _, ok := m[k]; !ok {
+			c.add(InBody, "/"+k, "is required in an error body", "")
+		}
+	}
+}
+
+// CheckRequestError turns a kin-openapi request validation error into
+// violations: one per parameter or body rule broken.
+func CheckRequestError(route *routers.Route, err error) []Violation {
+	c := checker{op: route.Operation.OperationID, dir: Request}
+	for _, e := range flatten(err) {
+		var re *openapi3filter.RequestError
+		if !errors.As(e, &re) {
+			continue
+		}
+		switch {
+		case re.Parameter != nil:
+			c.parameter(re)
+		case re.RequestBody != nil:
+			c.requestBody(re)
+		}
+	}
+	return c.out
+}
+
+func (c *checker) parameter(re *openapi3filter.RequestError) {
+	in, name := re.Parameter.In, re.Parameter.Name
+	ses := schemaErrors(re.Err)
+	if len(ses) == 0 {
+		problems := contract.Problems(re)
+		r := "is invalid"
+		if len(problems) > 0 {
+			r = problems[0].Rule
+		}
+		c.add(in, "/"+name, r, "")
+		return
+	}
+	for _, se := range ses {
+		v := value(se.Value)
+		if in == InHeader {
+			v = headerValue(name, fmt.Sprint(se.Value))
+		}
+		c.add(in, "/"+name, rule(se), v)
+	}
+}
+
+func (c *checker) requestBody(re *openapi3filter.RequestError) {
+	ses := schemaErrors(re.Err)
+	if len(ses) == 0 {
+		for _, p := range contract.Problems(re) {
+			if p.Field == "Content-Type" {
+				c.add(InHeader, "/Content-Type", p.Rule, "")
+			} else {
+				c.add(InBody, "", p.Rule, "")
+			}
+		}
+		return
+	}
+	for _, se := range ses {
+		p := pointer(se.JSONPointer())
+		if se.SchemaField == "properties" || se.SchemaField == "additionalProperties" {
+			if name, ok := quotedName(se.Reason); ok {
+				c.add(InBody, p+"/"+escape(name), "is not a property the contract lists", "")
+				continue
+			}
+		}
+		c.add(InBody, p, rule(se), value(se.Value))
+	}
+}
+
+func schemaErrors(err error) []*openapi3.SchemaError {
+	var out []*openapi3.SchemaError
+	for _, e := range flatten(err) {
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) {
+			out = append(out, se)
+		}
+	}
+	return out
+}
+
+// flatten expands MultiErrors, but only at the top of each error: errors.As
+// would reach through a RequestError into the MultiError it wraps and lose
+// which parameter or body its schema errors belong to.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	me, ok := err.(openapi3.MultiError)
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range me {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
+
+// rule is a schema error's reason in a few words, without the value.
+func rule(se *openapi3.SchemaError) string {
+	if se.SchemaField == "required" {
+		return "is required"
+	}
+	return strings.TrimPrefix(se.Reason, "value ")
+}
+
+// pointer renders path segments as a JSON pointer (RFC 6901).
+func pointer(segments []string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteString("/" + escape(s))
+	}
+	return b.String()
+}
+
+func escape(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return pointerEscaper.Replace(s)
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func quotedName(reason string) (string, bool) {
+	start := strings.IndexByte(reason, '"')
+	if start < 0 {
+		return "", false
+	}
+	q, err := strconv.QuotedPrefix(reason[start:])
+	if err != nil {
+		return "", false
+	}
+	name, err := strconv.Unquote(q)
+	return name, err == nil
+}

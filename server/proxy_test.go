@@ -1,0 +1,352 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/internal/violation"
+	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/store"
+)
+
+const (
+	codeBackend = "APIGW.0201"
+	proxyAK     = "PROXYAK00000000000001"
+	proxySK     = "proxy-secret-key"
+)
+
+// upstreamServer serves h on 127.0.0.1 for the test and counts the
+// requests it gets.
+func upstreamServer(t *testing.T, h http.Handler) (*url.URL, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, &n
+}
+
+// upstreamStub is a stub upstream whose demo user signs only with the
+// proxy's key and knows one more token, upstream-token.
+func upstreamStub(t *testing.T) (*server.Server, *url.URL, *atomic.Int64) {
+	t.Helper()
+	d := fixtures.Demo()
+	for i := range d.Users {
+		if d.Users[i].Name == "demo" {
+			d.Users[i].Keys = []store.AccessKey{{AK: proxyAK, SK: proxySK}}
+			d.Users[i].Tokens = append(d.Users[i].Tokens, "upstream-token")
+		}
+	}
+	up := newServer(t, server.Options{Fixtures: &d, Now: fixedNow})
+	u, n := upstreamServer(t, up)
+	return up, u, n
+}
+
+func proxyServer(t *testing.T, opts server.Options) *server.Server {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = fixedNow
+	}
+	return newServer(t, opts)
+}
+
+func violations(t *testing.T, srv *server.Server) []violation.Violation {
+	t.Helper()
+	vs, total := srv.Violations()
+	if total != len(vs) {
+		t.Errorf("total %d, kept %d", total, len(vs))
+	}
+	return vs
+}
+
+// TestProxyForwardsToAStub: a proxy in front of a stub answers as the
+// stub does, changes the upstream's state and not its own, and sees no
+// violation.
+func TestProxyForwardsToAStub(t *testing.T) {
+	up, u, calls := upstreamStub(t)
+	p := proxyServer(t, server.Options{Upstream: u, UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK}})
+
+	expectOK(t, p, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2"]}`))
+	status, header, body := do(t, p, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+	if status != http.StatusOK || !strings.Contains(string(body), `"case_id":"DEMO-2"`) {
+		t.Fatalf("list through the proxy: %d %s", status, body)
+	}
+	if header.Get("X-Request-Id") == "" {
+		t.Error("the upstream's X-Request-Id was not passed on")
+	}
+	if got, _ := up.Relations(t.Context(), "DEMO-1"); !slices.Equal(got, []string{"DEMO-2"}) {
+		t.Errorf("upstream relations of DEMO-1 = %v, want [DEMO-2]", got)
+	}
+	if got, _ := p.Relations(t.Context(), "DEMO-1"); len(got) != 0 {
+		t.Errorf("the proxy's own store changed: %v", got)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("upstream calls = %d, want 2", n)
+	}
+	if vs := violations(t, p); len(vs) != 0 {
+		t.Errorf("violations against a stub: %v", vs)
+	}
+
+	// An invalid request is refused by the proxy, never forwarded, and
+	// listed as a request violation.
+	status, _, body = do(t, p, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2","DEMO-3","DEMO-4","DEMO-5"]}`))
+	if status != http.StatusBadRequest {
+		t.Fatalf("invalid request: %d %s", status, body)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("an invalid request reached the upstream (%d calls)", n)
+	}
+	vs := violations(t, p)
+	if len(vs) != 1 || vs[0].Direction != violation.Request || vs[0].In != violation.InBody || vs[0].Pointer != "/related_id_list" || vs[0].Operation != "CreateRelations" {
+		t.Errorf("request violations = %+v, want one at body /related_id_list", vs)
+	}
+}
+
+// TestProxyCredentials: tokens pass through unverified; a signature by a
+// key the proxy knows is verified and replaced by the proxy's own, which
+// is the only key the upstream accepts.
+func TestProxyCredentials(t *testing.T) {
+	_, u, calls := upstreamStub(t)
+	withKey := proxyServer(t, server.Options{Upstream: u, UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK}})
+	noKey := proxyServer(t, server.Options{Upstream: u})
+
+	// The caller's own signature means nothing upstream.
+	direct := signed(t, http.MethodGet, "DEMO-1", "")
+	if res, err := http.DefaultClient.Do(withURL(t, direct, u)); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the upstream accepted the caller's key: %d", res.StatusCode)
+	}
+
+	tests := []struct {
+		name     string
+		srv      *server.Server
+		req      *http.Request
+		status   int
+		code     string
+		upstream bool // reaches the upstream
+	}{
+		{"signed by a key the proxy knows", withKey, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"signed create, body signed again", withKey, signed(t, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`, "X-Domain-Id", "demo-domain"), http.StatusOK, "", true},
+		{"signed by a key the proxy does not know", withKey, signedWith(t, "NOPEAK", "nope", clock, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"signed, proxy without a key", noKey, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"token only the upstream knows", noKey, tokenReq("upstream-token", http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"token nobody knows: the upstream's 401", noKey, tokenReq("nobody-token", http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, true},
+		{"no credential", noKey, newReq(http.MethodGet, relationsPath("DEMO-1"), ""), http.StatusUnauthorized, codeUnauthorized, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := calls.Load()
+			status, _, body := do(t, tt.srv, tt.req)
+			if status != tt.status {
+				t.Fatalf("%d %s, want %d", status, body, tt.status)
+			}
+			if tt.code != "" {
+				if code, _ := decodeError(t, body); code != tt.code {
+					t.Errorf("code %s, want %s", code, tt.code)
+				}
+			} else if bytes.Contains(body, []byte("error_code")) {
+				t.Errorf("refused: %s", body)
+			}
+			if reached := calls.Load() > before; reached != tt.upstream {
+				t.Errorf("reached the upstream: %v, want %v", reached, tt.upstream)
+			}
+		})
+	}
+}
+
+// withURL points req at u, keeping its path.
+func withURL(t *testing.T, req *http.Request, u *url.URL) *http.Request {
+	t.Helper()
+	out := req.Clone(t.Context())
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host, out.Host = u.Scheme, u.Host, u.Host
+	return out
+}
+
+// TestProxyReportsViolations: a deliberately non-conforming upstream;
+// each broken rule is reported exactly once with its pointer, and the
+// answer is passed on unchanged (or, with Strict, refused with 502).
+func TestProxyReportsViolations(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	tests := []struct {
+		name    string
+		method  string
+		status  int
+		header  map[string]string // X-Request-Id and Content-Type are set unless named with ""
+		body    string
+		in, ptr string
+		rule    string
+	}{
+		{"extra field", http.MethodGet, 200, nil, `{"case_relation_list":[],"extra":1}`, "body", "/extra", "is not a property the contract lists"},
+		{"extra nested field", http.MethodGet, 200, nil, `{"case_relation_list":[{"case_id":"A","simple_description":"d","user_name":"u","color":"red"}]}`, "body", "/case_relation_list/0/color", "is not a property the contract lists"},
+		{"missing error_msg", http.MethodGet, 400, nil, `{"error_code":"OSM.0001"}`, "body", "/error_msg", "is required in an error body"},
+		{"wrong type", http.MethodGet, 200, nil, `{"case_relation_list":"DEMO-2"}`, "body", "/case_relation_list", "must be an array"},
+		{"too-long message", http.MethodPost, 200, nil, `{"error_code":"OSM.01010043","error_msg":"` + long + `"}`, "body", "/error_msg", "maximum string length is 256"},
+		{"no X-Request-Id", http.MethodGet, 200, map[string]string{"X-Request-Id": ""}, `{"case_relation_list":[]}`, "header", "/X-Request-Id", "is required"},
+		{"unknown status", http.MethodGet, 418, nil, `{"error_code":"X","error_msg":"teapot"}`, "status", "", "418 is not a status the contract declares for ListRelation"},
+		{"not JSON", http.MethodGet, 200, nil, `<html>`, "body", "", "is not valid JSON"},
+		{"wrong media type", http.MethodGet, 200, map[string]string{"Content-Type": "text/plain"}, `{}`, "header", "/Content-Type", "must be application/json"},
+		{"Retry-After not a number", http.MethodGet, 503, map[string]string{"Retry-After": "soon"}, `{"error_code":"APIGW.0202","error_msg":"Backend unavailable."}`, "header", "/Retry-After", "must be a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := upstreamServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := map[string]string{"X-Request-Id": "upstream-id-1", "Content-Type": "application/json"}
+				for k, v := range tt.header {
+					h[k] = v
+				}
+				for k, v := range h {
+					if v != "" {
+						w.Header().Set(k, v)
+					}
+				}
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			body := ""
+			if tt.method == http.MethodPost {
+				body = `{"related_id_list":["DEMO-2"]}`
+			}
+			for _, strict := range []bool{false, true} {
+				p := proxyServer(t, server.Options{Upstream: u, Strict: strict})
+				rec := httptest.NewRecorder()
+				p.ServeHTTP(rec, tokenReq("any-token", tt.method, "DEMO-1", body))
+				vs := violations(t, p)
+				if len(vs) != 1 {
+					t.Fatalf("strict=%v: %d violations, want 1: %+v", strict, len(vs), vs)
+				}
+				v := vs[0]
+				if v.In != tt.in || v.Pointer != tt.ptr || v.Rule != tt.rule || v.Direction != violation.Response || v.RequestID == "" {
+					t.Errorf("violation = %+v, want %s %q %q", v, tt.in, tt.ptr, tt.rule)
+				}
+				if id, named := tt.header["X-Request-Id"]; (!named || id != "") && v.UpstreamRequestID != "upstream-id-1" {
+					t.Errorf("upstream_request_id = %q, want upstream-id-1", v.UpstreamRequestID)
+				}
+				if !strict {
+					if rec.Code != tt.status || rec.Body.String() != tt.body {
+						t.Errorf("passed on %d %s, want the upstream's %d %s", rec.Code, rec.Body, tt.status, tt.body)
+					}
+					continue
+				}
+				code, msg := decodeError(t, rec.Body.Bytes())
+				if rec.Code != http.StatusBadGateway || code != codeBackend || !strings.Contains(msg, tt.rule) {
+					t.Errorf("strict: %d %s %q, want 502 %s naming the rule", rec.Code, code, msg, codeBackend)
+				}
+				checkResponse(t, tokenReq("any-token", tt.method, "DEMO-1", body), rec.Code, rec.Result().Header, rec.Body.Bytes())
+			}
+		})
+	}
+}
+
+// TestProxyUpstreamFailures: a slow upstream is a 504 once the timeout
+// passes, a dead one or one whose TLS certificate is not trusted a 502,
+// and a redirect is passed on, not followed.
+func TestProxyUpstreamFailures(t *testing.T) {
+	release := make(chan struct{})
+	slow, _ := upstreamServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // until the proxy gives up (or the test ends)
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release) })
+
+	deadTS := httptest.NewServer(http.NotFoundHandler())
+	dead, _ := url.Parse(deadTS.URL)
+	deadTS.Close()
+
+	tlsTS := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsTS.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	tlsTS.StartTLS()
+	t.Cleanup(tlsTS.Close)
+	tlsURL, _ := url.Parse(tlsTS.URL)
+
+	other, otherCalls := upstreamServer(t, http.NotFoundHandler())
+	redirect, _ := upstreamServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "r1")
+		http.Redirect(w, r, other.String()+r.URL.Path, http.StatusFound)
+	}))
+
+	tests := []struct {
+		name    string
+		u       *url.URL
+		timeout time.Duration
+		status  int
+		msg     string
+	}{
+		{"slow", slow, 50 * time.Millisecond, http.StatusGatewayTimeout, "Backend timeout."},
+		{"dead", dead, time.Minute, http.StatusBadGateway, "Backend unavailable."},
+		{"untrusted TLS certificate", tlsURL, time.Minute, http.StatusBadGateway, "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := proxyServer(t, server.Options{Upstream: tt.u, UpstreamTimeout: tt.timeout})
+			status, header, body := do(t, p, tokenReq("any-token", http.MethodGet, "DEMO-1", ""))
+			code, msg := decodeError(t, body)
+			if status != tt.status || code != codeBackend || !strings.Contains(msg, tt.msg) {
+				t.Errorf("%d %s %q, want %d %s containing %q", status, code, msg, tt.status, codeBackend, tt.msg)
+			}
+			if id := requestIDOf(t, body); id == "" || id != header.Get("X-Request-Id") {
+				t.Errorf("request_id %q, X-Request-Id %q", id, header.Get("X-Request-Id"))
+			}
+		})
+	}
+	t.Run("redirect", func(t *testing.T) {
+		p := proxyServer(t, server.Options{Upstream: redirect})
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, tokenReq("any-token", http.MethodGet, "DEMO-1", ""))
+		if rec.Code != http.StatusFound || otherCalls.Load() != 0 {
+			t.Errorf("%d, %d calls to the other host: want the 302 passed on and no call", rec.Code, otherCalls.Load())
+		}
+		if vs := violations(t, p); len(vs) != 1 || vs[0].In != violation.InStatus {
+			t.Errorf("violations = %+v, want the undeclared status", vs)
+		}
+	})
+}
+
+// TestViolationsControlAPI lists and clears the violations over HTTP.
+func TestViolationsControlAPI(t *testing.T) {
+	u, _ := upstreamServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", "u1")
+		_, _ = w.Write([]byte(`{"case_relation_list":[],"token":"not-listed"}`))
+	}))
+	p := proxyServer(t, server.Options{Upstream: u})
+	do(t, p, tokenReq("secret-token-value", http.MethodGet, "DEMO-1", ""))
+	res := ctlDo(t, p, http.MethodGet, "/_stub/violations", "")
+	var got struct {
+		Total      int                   `json:"total"`
+		Violations []violation.Violation `json:"violations"`
+	}
+	if err := json.Unmarshal(res.body, &got); err != nil || res.status != http.StatusOK {
+		t.Fatalf("%d %s: %v", res.status, res.body, err)
+	}
+	if got.Total != 1 || len(got.Violations) != 1 || got.Violations[0].Pointer != "/token" || got.Violations[0].Value != `"not-listed"` {
+		t.Errorf("GET /_stub/violations = %s", res.body)
+	}
+	if strings.Contains(string(res.body), "secret-token-value") {
+		t.Error("a token reached the violations")
+	}
+	ctlOK(t, p, http.MethodDelete, "/_stub/violations", "")
+	if vs, total := p.Violations(); len(vs) != 0 || total != 0 {
+		t.Errorf("after DELETE: %d kept, total %d", len(vs), total)
+	}
+}
