@@ -56,16 +56,4 @@ func (s *Stub) DropNext(operation string, n int) {
 // ClearFaults removes every fault.
 func (s *Stub) ClearFaults() { s.srv.ClearFaults() }
 
-func codeFor(status int) string {
-	switch {
-	case status == 400 || status == 413 || status == 415:
-		return server.CodeInvalid
-	case status == 401:
-		return server.CodeUnauthorized
-	case status == 403:
-		return server.CodeForbidden
-	case status >= 500:
-		return server.CodeInternal
-	}
-	return ""
-}
+func codeFor(status int) string { return server.FaultCode(status) }

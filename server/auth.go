@@ -61,7 +61,7 @@ func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.Aut
 		err = errors.New("unknown security scheme " + in.SecuritySchemeName)
 	}
 	if err == nil {
-		x.caller = user
+		x.caller, x.authKind = user, in.SecuritySchemeName
 	}
 	return err
 }

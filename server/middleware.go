@@ -32,6 +32,9 @@ type exchange struct {
 	body      []byte // the request body, read once
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
+	authKind  string // "token" or "aksk", once authenticated (journal)
+	fault     string // the injected fault that applied (journal)
+	prefer    string // the Prefer header that chose the answer (journal)
 
 	// The rest saves allocations on the request path: the header value,
 	// the route looked up once, the body kin-openapi replays.

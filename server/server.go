@@ -26,6 +26,7 @@ import (
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
 )
@@ -49,6 +50,11 @@ type Options struct {
 	// others can reach the stub; its paths then answer 404 like any other
 	// unknown path.
 	DisableControl bool
+	// JournalSize is how many requests the request journal keeps (the
+	// oldest go first); 0 means journal.DefaultSize. DisableJournal turns
+	// the journal off, and with it its small cost per request.
+	JournalSize    int
+	DisableJournal bool
 }
 
 // Server is the stub. It is an http.Handler.
@@ -62,7 +68,8 @@ type Server struct {
 	fixtures   store.Dataset // what Reset restores
 	fixturesMu sync.Mutex    // orders Reset and LoadFixtures
 	faults     faults
-	control    *control // the control API; nil with Options.DisableControl
+	control    *control         // the control API; nil with Options.DisableControl
+	journal    *journal.Journal // nil with Options.DisableJournal
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -81,6 +88,9 @@ func New(opts Options) (*Server, error) {
 		now = time.Now
 	}
 	s.auth = &authenticator{store: s.store, now: now}
+	if !opts.DisableJournal {
+		s.journal = journal.New(opts.JournalSize)
+	}
 	if err := s.loadFixtures(opts); err != nil {
 		return nil, err
 	}
@@ -136,7 +146,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, s.validate, s.injectFaults)
+	e.Use(s.requestID, s.recordRequests, refuseOptions, s.recoverPanics, s.accessLog, s.limitBody, s.preferExample, s.validate, s.injectFaults)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

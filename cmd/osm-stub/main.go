@@ -23,6 +23,7 @@ import (
 
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store/storeopen"
 )
 
@@ -33,6 +34,7 @@ type config struct {
 	control   bool
 	logFormat string
 	store     string
+	journal   int
 }
 
 func main() {
@@ -62,6 +64,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err != nil {
 		return c, err
 	}
+	journalSize, err := envInt("OSM_STUB_JOURNAL", journal.DefaultSize)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
 	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/, which has no authentication; -control=false where others can reach the stub (env OSM_STUB_CONTROL)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
@@ -95,6 +102,18 @@ func envBool(name string, fallback bool) (bool, error) {
 	return b, nil
 }
 
+func envInt(name string, fallback int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: want a number, got %q", name, v)
+	}
+	return n, nil
+}
+
 func newLogger(c config, out io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -123,7 +142,10 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Logger: log, DisableControl: !c.control}
+	if c.journal < 0 {
+		return fmt.Errorf("-journal: want 0 (off) or more entries, got %d", c.journal)
+	}
+	opts := server.Options{Logger: log, DisableControl: !c.control, JournalSize: c.journal, DisableJournal: c.journal == 0}
 	if c.control {
 		log.Info("control API enabled, without authentication", slog.String("path", "/_stub/"), slog.String("disable", "-control=false"))
 	}
