@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"time"
 
 	"github.com/osmstub/osmstub/client"
@@ -59,14 +58,16 @@ type Options struct {
 	// NoListener serves only through HTTPClient and Client, without a
 	// socket: the fastest mode, and one that works without networking.
 	NoListener bool
+	// JournalSize is how many requests the request journal keeps
+	// (Requests, CheckCalls); 0 means 1000.
+	JournalSize int
 }
 
 // Stub is a running stub.
 type Stub struct {
-	srv   *server.Server
-	ts    *httptest.Server // nil with NoListener
-	clock *clock
-	t     T // nil for Start
+	srv *server.Server
+	ts  *httptest.Server // nil with NoListener
+	t   T                // nil for Start
 }
 
 // noListenerURL is the base URL of a stub without a socket; only its
@@ -95,11 +96,11 @@ func RunWith(t T, opts Options) *Stub {
 // Start starts a stub outside a test; call Close when done. Its helpers
 // panic where a Run stub's would fail the test.
 func Start(opts Options) (*Stub, error) {
-	s := &Stub{clock: &clock{now: opts.Now}}
+	s := &Stub{}
 	data := initialData(opts)
 	srv, err := server.New(server.Options{
 		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
-		Logger: opts.Logger, Now: s.clock.Now,
+		Logger: opts.Logger, Now: opts.Now, JournalSize: opts.JournalSize,
 	})
 	if err != nil {
 		return nil, err
@@ -231,39 +232,16 @@ func (s *Stub) fatalf(format string, args ...any) {
 	s.t.Fatalf("osmstubtest: "+format, args...)
 }
 
-// clock is the stub's settable clock.
-type clock struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	offset time.Duration
-	fixed  *time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fixed != nil {
-		return c.fixed.Add(c.offset)
-	}
-	if c.now != nil {
-		return c.now().Add(c.offset)
-	}
-	return time.Now().Add(c.offset)
-}
-
-// Now is the stub's current time.
-func (s *Stub) Now() time.Time { return s.clock.Now() }
+// Now is the stub's current time: its clock, which AK/SK date checks
+// read (the server's; PUT /_stub/clock moves the same one).
+func (s *Stub) Now() time.Time { return s.srv.Now() }
 
 // SetTime stops the stub's clock at t.
-func (s *Stub) SetTime(t time.Time) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	s.clock.fixed, s.clock.offset = &t, 0
-}
+func (s *Stub) SetTime(t time.Time) { s.srv.SetTime(t) }
 
 // Advance moves the stub's clock by d (which may be negative).
-func (s *Stub) Advance(d time.Duration) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	s.clock.offset += d
-}
+func (s *Stub) Advance(d time.Duration) { s.srv.Advance(d) }
+
+// FollowRealTime undoes SetTime and Advance: the clock follows
+// Options.Now, or the real time, again.
+func (s *Stub) FollowRealTime() { s.srv.FollowRealTime() }

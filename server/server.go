@@ -42,7 +42,8 @@ type Options struct {
 	ResetFixtures bool
 	// Logger receives the access log and unexpected errors; nil discards.
 	Logger *slog.Logger
-	// Now is the clock for AK/SK date checks; nil means time.Now.
+	// Now is the clock for AK/SK date checks; nil means time.Now. The
+	// server can stop and move it (SetTime, Advance; PUT /_stub/clock).
 	Now func() time.Time
 	// DisableControl leaves out the control API under /_stub/ (reset,
 	// fixtures, users, tickets, relations, state, faults; described by
@@ -70,6 +71,7 @@ type Server struct {
 	faults     faults
 	control    *control         // the control API; nil with Options.DisableControl
 	journal    *journal.Journal // nil with Options.DisableJournal
+	clock      *clock
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -83,11 +85,8 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	s.auth = &authenticator{store: s.store, now: now}
+	s.clock = newClock(opts.Now)
+	s.auth = &authenticator{store: s.store, now: s.clock.now}
 	if !opts.DisableJournal {
 		s.journal = journal.New(opts.JournalSize)
 	}
