@@ -28,6 +28,7 @@ import (
 	"github.com/osmstub/osmstub/aksk"
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -400,6 +401,46 @@ func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
 			if got != want || fmt.Sprint(gotValue) != fmt.Sprint(wantValue) {
 				t.Errorf("multi=%v case %d:\n got %s (%v)\nwant %s (%v)", multi, i, got, gotValue, want, wantValue)
 			}
+		}
+	}
+}
+
+// BenchmarkJournal is what the request journal costs per request: the
+// token cases of BenchmarkHandler with the journal on (the default, 1000
+// entries, so the ring wraps during the run) and off.
+func BenchmarkJournal(b *testing.B) {
+	token := []string{"X-Auth-Token", "demo-token"}
+	for _, op := range []string{"create+delete", "list"} {
+		for _, mode := range []string{"on", "off"} {
+			b.Run(op+"/"+mode, func(b *testing.B) {
+				s, err := New(Options{Logger: benchLogger(), Now: func() time.Time { return benchClock }, DisableJournal: mode == "off"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = s.Close() })
+				if err := s.Associate(context.Background(), "DEMO-1", "DEMO-3", "TEAM-1"); err != nil {
+					b.Fatal(err)
+				}
+				reqs := []*benchRequest{newBenchRequest(b, http.MethodGet, "", token...)}
+				if op == "create+delete" {
+					reqs = []*benchRequest{
+						newBenchRequest(b, http.MethodPost, benchCreateBody, token...),
+						newBenchRequest(b, http.MethodDelete, benchDeleteBody, token...),
+					}
+				}
+				w := &benchWriter{h: http.Header{}}
+				b.ReportAllocs()
+				cpu := startCPU()
+				for b.Loop() {
+					for _, r := range reqs {
+						r.serve(b, s, w)
+					}
+				}
+				cpu.report(b)
+				if got := len(s.Requests(journal.Filter{Limit: 1})); (mode == "on") != (got == 1) {
+					b.Fatalf("journal %s kept %d entries", mode, got)
+				}
+			})
 		}
 	}
 }
