@@ -444,3 +444,44 @@ func BenchmarkJournal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJournalParallel is BenchmarkJournal on every core, where the
+// journal's one lock is shared by all requests: what it costs under load.
+func BenchmarkJournalParallel(b *testing.B) {
+	for _, op := range []string{"create+delete", "list"} {
+		for _, mode := range []string{"on", "off"} {
+			b.Run(op+"/"+mode, func(b *testing.B) {
+				s, err := New(Options{Logger: benchLogger(), Now: func() time.Time { return benchClock }, DisableJournal: mode == "off"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = s.Close() })
+				b.ReportAllocs()
+				cpu := startCPU()
+				b.RunParallel(func(pb *testing.PB) {
+					// Creates and deletes of one pair from every goroutine:
+					// in any interleaving each is answered 200.
+					reqs := []*benchRequest{newBenchRequest(b, http.MethodGet, "", "X-Auth-Token", "demo-token")}
+					if op == "create+delete" {
+						reqs = []*benchRequest{
+							newBenchRequest(b, http.MethodPost, benchCreateBody, "X-Auth-Token", "demo-token"),
+							newBenchRequest(b, http.MethodDelete, benchDeleteBody, "X-Auth-Token", "demo-token"),
+						}
+					}
+					w := &benchWriter{h: http.Header{}}
+					for pb.Next() {
+						for _, r := range reqs {
+							r.rewind()
+							w.reset()
+							s.ServeHTTP(w, r.req)
+							if w.status != http.StatusOK {
+								panic(w.body.String())
+							}
+						}
+					}
+				})
+				cpu.report(b)
+			})
+		}
+	}
+}

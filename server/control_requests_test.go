@@ -211,3 +211,36 @@ func TestControlTargetedFaults(t *testing.T) {
 		t.Errorf("%d faults left, want DEMO-3's", n)
 	}
 }
+
+// TestFaultProbabilityIsSeeded: with a seed, the same calls fail on every
+// run; with probability 1 every call does.
+func TestFaultProbabilityIsSeeded(t *testing.T) {
+	pattern := func(f server.Fault) string {
+		srv := demoServer(t)
+		if err := srv.SetFault("ListRelation", f); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for range 32 {
+			status, _, _ := do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+			b.WriteString(map[int]string{200: ".", 500: "x"}[status])
+		}
+		return b.String()
+	}
+	a := pattern(server.Fault{Status: 500, Probability: 0.3, Seed: 42})
+	if b := pattern(server.Fault{Status: 500, Probability: 0.3, Seed: 42}); a != b {
+		t.Errorf("seed 42 twice:\n%s\n%s", a, b)
+	}
+	if n := strings.Count(a, "x"); n == 0 || n == 32 {
+		t.Errorf("probability 0.3 failed %d of 32 calls: %s", n, a)
+	}
+	if c := pattern(server.Fault{Status: 500, Probability: 1}); c != strings.Repeat("x", 32) {
+		t.Errorf("probability 1: %s", c)
+	}
+	if err := demoServer(t).SetFault("ListRelation", server.Fault{Status: 500, Probability: 1.5}); err == nil {
+		t.Error("probability 1.5 accepted")
+	}
+	if err := demoServer(t).SetFault("ListRelation", server.Fault{Sequence: []int{503}, Times: 2}); err == nil {
+		t.Error("a sequence with times accepted")
+	}
+}

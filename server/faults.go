@@ -324,6 +324,7 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		if f.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 		}
-		return c.JSON(f.Status, gen.ErrorBody{ErrorCode: &f.Code, ErrorMsg: &f.Message})
+		code, msg := f.Code, f.Message // copies, so that f stays off the heap when no fault applies
+		return c.JSON(f.Status, gen.ErrorBody{ErrorCode: &code, ErrorMsg: &msg})
 	}
 }

@@ -59,7 +59,7 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 	req := c.Request()
 	x := exchangeOf(req.Context())
 	e := journal.Entry{
-		Time:           start,
+		Time:           start.UTC(),
 		RequestID:      x.id,
 		Method:         req.Method,
 		Path:           req.URL.EscapedPath(),
