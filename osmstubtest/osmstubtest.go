@@ -1,6 +1,7 @@
 // Package osmstubtest runs the OSM association stub inside Go tests: one
 // line gives a private, fully controllable stand-in for the API, with
-// state helpers, assertions, a settable clock and fault injection.
+// state helpers, assertions, a settable clock, fault injection and a
+// journal of every request it received.
 //
 //	func TestMyCode(t *testing.T) {
 //		s := osmstubtest.Run(t)                        // demo data; closed by t.Cleanup
@@ -9,6 +10,7 @@
 //		s.FailNext("CreateRelations", 2, 503)           // make the API misbehave
 //		err := myCode(c)                                // ... your code under test
 //		s.CheckRelations(t, "DEMO-1", "DEMO-2", "DEMO-3")
+//		s.CheckCalls(t, osmstubtest.CreateRelations, 3) // what it sent: the journal
 //	}
 //
 // The stub validates every request against openapi.yaml, enforces the

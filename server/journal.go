@@ -43,7 +43,7 @@ func (s *Server) recordRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			// Also when a fault drops the connection (a panic on its way
 			// to net/http).
 			res.Writer = w.ResponseWriter
-			s.journal.Add(s.entry(c, start, w, !completed))
+			s.journal.Record(s.entry(c, start, w, !completed), req.Header)
 			w.release()
 		}()
 		if err := next(c); err != nil {
@@ -59,20 +59,19 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 	req := c.Request()
 	x := exchangeOf(req.Context())
 	e := journal.Entry{
-		Time:           start.UTC(),
-		RequestID:      x.id,
-		Method:         req.Method,
-		Path:           req.URL.EscapedPath(),
-		Query:          req.URL.RawQuery,
-		User:           x.caller,
-		Auth:           x.authKind,
-		RequestHeaders: journal.RedactHeaders(req.Header),
-		Status:         c.Response().Status,
-		ErrorCode:      x.errorCode,
-		Duration:       time.Since(start),
-		Fault:          x.fault,
-		Prefer:         x.prefer,
-		Dropped:        dropped,
+		Time:      start.UTC(),
+		RequestID: x.id,
+		Method:    req.Method,
+		Path:      req.URL.EscapedPath(),
+		Query:     req.URL.RawQuery,
+		User:      x.caller,
+		Auth:      x.authKind,
+		Status:    c.Response().Status,
+		ErrorCode: x.errorCode,
+		Duration:  time.Since(start),
+		Fault:     x.fault,
+		Prefer:    x.prefer,
+		Dropped:   dropped,
 	}
 	if route := s.contractRoute(c); route != nil {
 		e.Operation = route.Operation.OperationID

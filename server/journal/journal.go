@@ -98,12 +98,19 @@ func (f *Filter) match(e *Entry, after uint64) bool {
 // Journal is a ring of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	ring    []Entry // grows to size, then wraps
-	next    int     // where the next entry goes once the ring is full
+	ring    []record // grows to size, then wraps
+	next    int      // where the next entry goes once the ring is full
 	size    int
 	seq     uint64
 	changed chan struct{} // closed on the next Add; nil while nobody waits
 	waiters int
+}
+
+// record is an entry as the ring keeps it: its request headers as
+// redacted name, value pairs rather than a map, when recorded by Record.
+type record struct {
+	Entry
+	headers []string
 }
 
 // New returns a journal of size entries (DefaultSize if size <= 0).
@@ -120,15 +127,25 @@ func (j *Journal) Size() int { return j.size }
 // Add records e, replacing the oldest entry once the ring is full, and
 // wakes whoever waits. e must not share mutable memory with anything the
 // caller keeps using.
-func (j *Journal) Add(e Entry) {
+func (j *Journal) Add(e Entry) { j.add(record{Entry: e}) }
+
+// Record is Add for a request's entry and headers: it keeps the headers
+// redacted (RedactHeaders), in a form cheaper than a map, and ignores
+// e.RequestHeaders.
+func (j *Journal) Record(e Entry, h http.Header) {
+	e.RequestHeaders = nil
+	j.add(record{Entry: e, headers: redactedPairs(h)})
+}
+
+func (j *Journal) add(r record) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
-	e.Seq = j.seq
+	r.Seq = j.seq
 	if len(j.ring) < j.size {
-		j.ring = append(j.ring, e)
+		j.ring = append(j.ring, r)
 	} else {
-		j.ring[j.next] = e
+		j.ring[j.next] = r
 		j.next = (j.next + 1) % j.size
 	}
 	if j.changed != nil {
@@ -155,19 +172,23 @@ func (j *Journal) Query(f Filter) []Entry {
 func (j *Journal) query(f *Filter) []Entry {
 	var after uint64
 	if f.After != "" {
-		j.each(func(e *Entry) bool {
-			if e.RequestID == f.After {
-				after = e.Seq
+		j.each(func(r *record) bool {
+			if r.RequestID == f.After {
+				after = r.Seq
 				return false
 			}
 			return true
 		})
 	}
 	out := []Entry{}
-	j.each(func(e *Entry) bool {
-		if f.match(e, after) {
-			c := *e
-			c.RequestHeaders = e.RequestHeaders.Clone() // the caller may change it
+	j.each(func(r *record) bool {
+		if f.match(&r.Entry, after) {
+			c := r.Entry
+			if r.headers != nil {
+				c.RequestHeaders = toHeader(r.headers)
+			} else {
+				c.RequestHeaders = r.RequestHeaders.Clone() // the caller may change it
+			}
 			out = append(out, c)
 		}
 		return f.Limit <= 0 || len(out) < f.Limit
@@ -176,7 +197,7 @@ func (j *Journal) query(f *Filter) []Entry {
 }
 
 // each calls fn on the entries oldest first until it returns false.
-func (j *Journal) each(fn func(*Entry) bool) {
+func (j *Journal) each(fn func(*record) bool) {
 	n := len(j.ring)
 	start := 0
 	if n == j.size {
