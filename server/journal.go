@@ -62,7 +62,7 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 		Time:      start.UTC(),
 		RequestID: x.id,
 		Method:    req.Method,
-		Path:      req.URL.EscapedPath(),
+		Path:      escapedPath(req.URL),
 		Query:     req.URL.RawQuery,
 		User:      x.caller,
 		Auth:      x.authKind,
@@ -93,6 +93,15 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 		e.ErrorCode = body.ErrorCode
 	}
 	return e
+}
+
+// escapedPath is the path as sent: routeOnEscapedPath has set RawPath,
+// which URL.EscapedPath would check again.
+func escapedPath(u *url.URL) string {
+	if u.RawPath != "" {
+		return u.RawPath
+	}
+	return u.EscapedPath()
 }
 
 // capped copies at most n bytes of b, and tells whether it cut.

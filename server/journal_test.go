@@ -206,3 +206,15 @@ func TestJournalConcurrently(t *testing.T) {
 		}
 	}
 }
+
+func TestJournalKeepsTheEscapedPath(t *testing.T) {
+	srv := demoServer(t)
+	do(t, srv, tokenReq("demo-token", http.MethodGet, "a%2Fb%20c", "", "X-Other", "kept"))
+	e := srv.Requests(journal.Filter{})[0]
+	if e.Path != relationsPath("a%2Fb%20c") || e.CaseID != "a/b c" || e.RequestHeaders.Get("X-Other") != "kept" {
+		t.Errorf("path %q, case_id %q, headers %v", e.Path, e.CaseID, e.RequestHeaders)
+	}
+	if got := srv.Requests(journal.Filter{CaseID: "a/b c"}); len(got) != 1 {
+		t.Errorf("filter on the unescaped case_id: %d entries", len(got))
+	}
+}
