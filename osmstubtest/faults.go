@@ -16,6 +16,74 @@ const (
 // Fault is how an operation misbehaves; see server.Fault.
 type Fault = server.Fault
 
+// Faults are the fault helpers for the calls on one ticket and/or by one
+// user (ForCase, ForUser), so that parallel tests sharing a stub each
+// break only their own calls. Stub's own fault helpers target every call.
+type Faults struct {
+	s            *Stub
+	caseID, user string
+}
+
+// ForCase returns the fault helpers for the calls on caseID only.
+func (s *Stub) ForCase(caseID string) *Faults { return &Faults{s: s, caseID: caseID} }
+
+// ForUser returns the fault helpers for the calls by user only.
+func (s *Stub) ForUser(user string) *Faults { return &Faults{s: s, user: user} }
+
+// ForUser narrows the helpers to the calls by user too.
+func (f *Faults) ForUser(user string) *Faults { return &Faults{s: f.s, caseID: f.caseID, user: user} }
+
+// SetFault makes operation misbehave as fault says for the helpers'
+// target, until the fault is used up or cleared; it replaces the fault the
+// target had.
+func (f *Faults) SetFault(operation string, fault Fault) {
+	f.s.helper()
+	fault.CaseID, fault.User = f.caseID, f.user
+	if err := f.s.srv.SetFault(operation, fault); err != nil {
+		f.s.fatalf("SetFault: %v", err)
+	}
+}
+
+// FailNext answers the next n calls of operation with status and the
+// error body the status has in the contract (server.FaultCode).
+func (f *Faults) FailNext(operation string, n, status int) {
+	f.s.helper()
+	f.SetFault(operation, Fault{Status: status, Code: codeFor(status), Message: "injected fault", Times: n})
+}
+
+// FailSequence answers the next calls of operation with statuses in turn,
+// 0 meaning "serve this one": FailSequence(op, 503, 503) fails two calls
+// and then serves every one.
+func (f *Faults) FailSequence(operation string, statuses ...int) {
+	f.s.helper()
+	f.SetFault(operation, Fault{Sequence: statuses})
+}
+
+// RefuseNext answers the next n calls of operation as the service answers
+// a business failure: HTTP 200 with code (e.g. OSM.01010001) and msg.
+func (f *Faults) RefuseNext(operation string, n int, code, msg string) {
+	f.s.helper()
+	f.SetFault(operation, Fault{Status: 200, Code: code, Message: msg, Times: n})
+}
+
+// Delay makes every call of operation wait d before being served.
+func (f *Faults) Delay(operation string, d time.Duration) {
+	f.s.helper()
+	f.SetFault(operation, Fault{Latency: d})
+}
+
+// DropNext closes the connection of the next n calls of operation
+// without answering.
+func (f *Faults) DropNext(operation string, n int) {
+	f.s.helper()
+	f.SetFault(operation, Fault{Drop: true, Times: n})
+}
+
+// Clear removes the target's fault of operation.
+func (f *Faults) Clear(operation string) { f.s.srv.ClearTargetedFault(operation, f.caseID, f.user) }
+
+func (s *Stub) all() *Faults { return &Faults{s: s} }
+
 // SetFault makes operation misbehave as f says until the fault is used
 // up (f.Times calls) or cleared.
 func (s *Stub) SetFault(operation string, f Fault) {
@@ -32,51 +100,37 @@ func (s *Stub) SetFault(operation string, f Fault) {
 // for 503, OSM.0004 for other 5xx).
 func (s *Stub) FailNext(operation string, n, status int) {
 	s.helper()
-	s.SetFault(operation, Fault{Status: status, Code: codeFor(status), Message: "injected fault", Times: n})
+	s.all().FailNext(operation, n, status)
+}
+
+// FailSequence answers the next calls of operation with statuses in turn,
+// 0 meaning "serve this one"; see Faults.FailSequence.
+func (s *Stub) FailSequence(operation string, statuses ...int) {
+	s.helper()
+	s.all().FailSequence(operation, statuses...)
 }
 
 // RefuseNext answers the next n calls of operation as the service answers
 // a business failure: HTTP 200 with code (e.g. OSM.01010043) and msg.
 func (s *Stub) RefuseNext(operation string, n int, code, msg string) {
 	s.helper()
-	s.SetFault(operation, Fault{Status: 200, Code: code, Message: msg, Times: n})
+	s.all().RefuseNext(operation, n, code, msg)
 }
 
 // Delay makes every call of operation wait d before being served.
 func (s *Stub) Delay(operation string, d time.Duration) {
 	s.helper()
-	s.SetFault(operation, Fault{Latency: d})
+	s.all().Delay(operation, d)
 }
 
 // DropNext closes the connection of the next n calls of operation
 // without answering.
 func (s *Stub) DropNext(operation string, n int) {
 	s.helper()
-	s.SetFault(operation, Fault{Drop: true, Times: n})
+	s.all().DropNext(operation, n)
 }
 
 // ClearFaults removes every fault.
 func (s *Stub) ClearFaults() { s.srv.ClearFaults() }
 
-func codeFor(status int) string {
-	switch status {
-	case 400, 415:
-		return server.CodeInvalid
-	case 401:
-		return server.CodeUnauthorized
-	case 403:
-		return server.CodeForbidden
-	case 404:
-		return server.CodeNoSuchAPI
-	case 413:
-		return server.CodeTooLarge
-	case 429:
-		return server.CodeThrottled
-	case 503:
-		return server.CodeUnavailable
-	}
-	if status >= 500 {
-		return server.CodeInternal
-	}
-	return ""
-}
+func codeFor(status int) string { return server.FaultCode(status) }

@@ -1,6 +1,7 @@
 // Package osmstubtest runs the OSM association stub inside Go tests: one
 // line gives a private, fully controllable stand-in for the API, with
-// state helpers, assertions, a settable clock and fault injection.
+// state helpers, assertions, a settable clock, fault injection and a
+// journal of every request it received.
 //
 //	func TestMyCode(t *testing.T) {
 //		s := osmstubtest.Run(t)                        // demo data; closed by t.Cleanup
@@ -9,6 +10,7 @@
 //		s.FailNext("CreateRelations", 2, 503)           // make the API misbehave
 //		err := myCode(c)                                // ... your code under test
 //		s.CheckRelations(t, "DEMO-1", "DEMO-2", "DEMO-3")
+//		s.CheckCalls(t, osmstubtest.CreateRelations, 3) // what it sent: the journal
 //	}
 //
 // The stub validates every request against openapi.yaml, enforces the
@@ -22,7 +24,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"time"
 
 	"github.com/osmstub/osmstub/client"
@@ -67,14 +68,16 @@ type Options struct {
 	// RateLimit throttles each credential to that many requests a second
 	// (429 APIGW.0308 with Retry-After), as the binary's -rate-limit.
 	RateLimit int
+	// JournalSize is how many requests the request journal keeps
+	// (Requests, CheckCalls); 0 means 1000.
+	JournalSize int
 }
 
 // Stub is a running stub.
 type Stub struct {
-	srv   *server.Server
-	ts    *httptest.Server // nil with NoListener
-	clock *clock
-	t     T // nil for Start
+	srv *server.Server
+	ts  *httptest.Server // nil with NoListener
+	t   T                // nil for Start
 }
 
 // noListenerURL is the base URL of a stub without a socket; only its
@@ -104,11 +107,11 @@ func RunWith(t T, opts Options) *Stub {
 // Start starts a stub outside a test; call Close when done. Its helpers
 // panic where a Run stub's would fail the test.
 func Start(opts Options) (*Stub, error) {
-	s := &Stub{clock: &clock{now: opts.Now}}
+	s := &Stub{}
 	data := initialData(opts)
 	srv, err := server.New(server.Options{
 		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
-		Logger: opts.Logger, Now: s.clock.Now,
+		Logger: opts.Logger, Now: opts.Now, JournalSize: opts.JournalSize,
 		ControlToken: opts.ControlToken, RateLimit: opts.RateLimit,
 		ValidateResponses: true, // a stub bug fails the test (Violations)
 	})
@@ -242,42 +245,19 @@ func (s *Stub) fatalf(format string, args ...any) {
 	s.t.Fatalf("osmstubtest: "+format, args...)
 }
 
-// clock is the stub's settable clock.
-type clock struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	offset time.Duration
-	fixed  *time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fixed != nil {
-		return c.fixed.Add(c.offset)
-	}
-	if c.now != nil {
-		return c.now().Add(c.offset)
-	}
-	return time.Now().Add(c.offset)
-}
-
-// Now is the stub's current time.
-func (s *Stub) Now() time.Time { return s.clock.Now() }
+// Now is the stub's current time: its clock, which AK/SK date checks
+// read (the server's; PUT /_stub/clock moves the same one).
+func (s *Stub) Now() time.Time { return s.srv.Now() }
 
 // SetTime stops the stub's clock at t.
-func (s *Stub) SetTime(t time.Time) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	s.clock.fixed, s.clock.offset = &t, 0
-}
+func (s *Stub) SetTime(t time.Time) { s.srv.SetTime(t) }
 
 // Advance moves the stub's clock by d (which may be negative).
-func (s *Stub) Advance(d time.Duration) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	s.clock.offset += d
-}
+func (s *Stub) Advance(d time.Duration) { s.srv.Advance(d) }
+
+// FollowRealTime undoes SetTime and Advance: the clock follows
+// Options.Now, or the real time, again.
+func (s *Stub) FollowRealTime() { s.srv.FollowRealTime() }
 
 // Violations returns every answer of the stub that broke the contract
 // (openapi.yaml): a bug of the stub, which a Run stub reports as a test

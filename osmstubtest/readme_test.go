@@ -62,3 +62,26 @@ func TestReadmeExampleIsCurrent(t *testing.T) {
 		t.Error("README.md's TestLinkTickets and TestReadmeExample differ: copy one to the other")
 	}
 }
+
+// TestReadmeJournalExamples keeps the README's copies of the journal
+// examples identical to the examples that run.
+func TestReadmeJournalExamples(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("journal_example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ExampleStub_CheckCalls", "ExampleStub_WaitForCalls", "ExampleStub_ForCase"} {
+		i := strings.Index(string(src), "func "+name+"(")
+		if i < 0 {
+			t.Fatalf("no func %s", name)
+		}
+		fn := string(src[i : i+strings.Index(string(src[i:]), "\n}\n")+3])
+		if !strings.Contains(string(readme), fn) {
+			t.Errorf("README.md lacks %s as in journal_example_test.go: copy it over", name)
+		}
+	}
+}

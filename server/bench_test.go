@@ -28,6 +28,7 @@ import (
 	"github.com/osmstub/osmstub/aksk"
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -400,6 +401,87 @@ func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
 			if got != want || fmt.Sprint(gotValue) != fmt.Sprint(wantValue) {
 				t.Errorf("multi=%v case %d:\n got %s (%v)\nwant %s (%v)", multi, i, got, gotValue, want, wantValue)
 			}
+		}
+	}
+}
+
+// BenchmarkJournal is what the request journal costs per request: the
+// token cases of BenchmarkHandler with the journal on (the default, 1000
+// entries, so the ring wraps during the run) and off.
+func BenchmarkJournal(b *testing.B) {
+	token := []string{"X-Auth-Token", "demo-token"}
+	for _, op := range []string{"create+delete", "list"} {
+		for _, mode := range []string{"on", "off"} {
+			b.Run(op+"/"+mode, func(b *testing.B) {
+				s, err := New(Options{Logger: benchLogger(), Now: func() time.Time { return benchClock }, DisableJournal: mode == "off"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = s.Close() })
+				if err := s.Associate(context.Background(), "DEMO-1", "DEMO-3", "TEAM-1"); err != nil {
+					b.Fatal(err)
+				}
+				reqs := []*benchRequest{newBenchRequest(b, http.MethodGet, "", token...)}
+				if op == "create+delete" {
+					reqs = []*benchRequest{
+						newBenchRequest(b, http.MethodPost, benchCreateBody, token...),
+						newBenchRequest(b, http.MethodDelete, benchDeleteBody, token...),
+					}
+				}
+				w := &benchWriter{h: http.Header{}}
+				b.ReportAllocs()
+				cpu := startCPU()
+				for b.Loop() {
+					for _, r := range reqs {
+						r.serve(b, s, w)
+					}
+				}
+				cpu.report(b)
+				if got := len(s.Requests(journal.Filter{Limit: 1})); (mode == "on") != (got == 1) {
+					b.Fatalf("journal %s kept %d entries", mode, got)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkJournalParallel is BenchmarkJournal on every core, where the
+// journal's one lock is shared by all requests: what it costs under load.
+func BenchmarkJournalParallel(b *testing.B) {
+	for _, op := range []string{"create+delete", "list"} {
+		for _, mode := range []string{"on", "off"} {
+			b.Run(op+"/"+mode, func(b *testing.B) {
+				s, err := New(Options{Logger: benchLogger(), Now: func() time.Time { return benchClock }, DisableJournal: mode == "off"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = s.Close() })
+				b.ReportAllocs()
+				cpu := startCPU()
+				b.RunParallel(func(pb *testing.PB) {
+					// Creates and deletes of one pair from every goroutine:
+					// in any interleaving each is answered 200.
+					reqs := []*benchRequest{newBenchRequest(b, http.MethodGet, "", "X-Auth-Token", "demo-token")}
+					if op == "create+delete" {
+						reqs = []*benchRequest{
+							newBenchRequest(b, http.MethodPost, benchCreateBody, "X-Auth-Token", "demo-token"),
+							newBenchRequest(b, http.MethodDelete, benchDeleteBody, "X-Auth-Token", "demo-token"),
+						}
+					}
+					w := &benchWriter{h: http.Header{}}
+					for pb.Next() {
+						for _, r := range reqs {
+							r.rewind()
+							w.reset()
+							s.ServeHTTP(w, r.req)
+							if w.status != http.StatusOK {
+								panic(w.body.String())
+							}
+						}
+					}
+				})
+				cpu.report(b)
+			})
 		}
 	}
 }

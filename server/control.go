@@ -240,8 +240,16 @@ func (c *control) GetRelations(ctx context.Context, req controlapi.GetRelationsR
 // ListFaults implements controlapi.StrictServerInterface.
 func (c *control) ListFaults(context.Context, controlapi.ListFaultsRequestObject) (controlapi.ListFaultsResponseObject, error) {
 	var out controlapi.Faults
-	for op, f := range c.s.Faults() {
+	for _, tf := range c.s.AllFaults() {
+		op, f := tf.Operation, tf.Fault
 		w := faultToWire(f)
+		if f.CaseID != "" || f.User != "" {
+			if out.Targeted == nil {
+				out.Targeted = &[]controlapi.TargetedFault{}
+			}
+			*out.Targeted = append(*out.Targeted, controlapi.TargetedFault{OperationId: controlapi.OperationId(op), Fault: w})
+			continue
+		}
 		switch controlapi.OperationId(op) {
 		case controlapi.CreateRelations:
 			out.CreateRelations = &w
@@ -257,8 +265,8 @@ func (c *control) ListFaults(context.Context, controlapi.ListFaultsRequestObject
 // SetFault implements controlapi.StrictServerInterface.
 func (c *control) SetFault(_ context.Context, req controlapi.SetFaultRequestObject) (controlapi.SetFaultResponseObject, error) {
 	f := faultFromWire(*req.Body)
-	if f.Status == 0 && f.Latency == 0 && !f.Drop {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "body: set status, latency_ms or drop")
+	if f.Status == 0 && f.Latency == 0 && !f.Drop && len(f.Sequence) == 0 {
+		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "body: set status, sequence, latency_ms or drop")
 	}
 	if err := c.s.SetFault(string(req.OperationId), f); err != nil {
 		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "%v", err)
@@ -268,6 +276,13 @@ func (c *control) SetFault(_ context.Context, req controlapi.SetFaultRequestObje
 
 // ClearFault implements controlapi.StrictServerInterface.
 func (c *control) ClearFault(_ context.Context, req controlapi.ClearFaultRequestObject) (controlapi.ClearFaultResponseObject, error) {
+	if p := req.Params; p.CaseId != nil || p.User != nil {
+		var caseID, user string
+		set(&caseID, p.CaseId)
+		set(&user, p.User)
+		c.s.ClearTargetedFault(string(req.OperationId), caseID, user)
+		return controlapi.ClearFault204Response{}, nil
+	}
 	c.s.ClearFault(string(req.OperationId))
 	return controlapi.ClearFault204Response{}, nil
 }
@@ -317,6 +332,15 @@ func faultFromWire(w controlapi.Fault) Fault {
 	if w.Times != nil {
 		f.Times = *w.Times
 	}
+	set(&f.CaseID, w.CaseId)
+	set(&f.User, w.User)
+	set(&f.Probability, w.Probability)
+	if w.Seed != nil {
+		f.Seed = uint64(*w.Seed)
+	}
+	if w.Sequence != nil {
+		f.Sequence = *w.Sequence
+	}
 	return f
 }
 
@@ -342,6 +366,22 @@ func faultToWire(f Fault) controlapi.Fault {
 	}
 	if f.Drop {
 		w.Drop = &f.Drop
+	}
+	if f.CaseID != "" {
+		w.CaseId = &f.CaseID
+	}
+	if f.User != "" {
+		w.User = &f.User
+	}
+	if f.Probability != 0 {
+		w.Probability = &f.Probability
+	}
+	if f.Seed != 0 {
+		seed := int64(f.Seed)
+		w.Seed = &seed
+	}
+	if len(f.Sequence) > 0 {
+		w.Sequence = &f.Sequence
 	}
 	return w
 }

@@ -565,8 +565,8 @@ func TestControlFaultLatencyAndDrop(t *testing.T) {
 func TestControlFaultsRefusedAndCleared(t *testing.T) {
 	srv := ctlServer(t, server.Options{})
 	for _, tt := range []struct{ name, path, body, msg string }{
-		{"no effect", "/_stub/faults/ListRelation", `{"error_code":"X","times":1}`, "body: set status, latency_ms or drop"},
-		{"empty", "/_stub/faults/ListRelation", `{}`, "body: set status, latency_ms or drop"},
+		{"no effect", "/_stub/faults/ListRelation", `{"error_code":"X","times":1}`, "body: set status, sequence, latency_ms or drop"},
+		{"empty", "/_stub/faults/ListRelation", `{}`, "body: set status, sequence, latency_ms or drop"},
 		{"status out of range", "/_stub/faults/ListRelation", `{"status":99}`, "status: number must be at least 200"},
 		{"negative latency", "/_stub/faults/ListRelation", `{"latency_ms":-1}`, "latency_ms: number must be at least 0"},
 		{"duration as Go", "/_stub/faults/ListRelation", `{"latency":"1s"}`, "latency: is not a known property"},
@@ -646,8 +646,8 @@ func TestControlDisabled(t *testing.T) {
 			n++
 		}
 	}
-	if n != 15 {
-		t.Errorf("tried %d control operations, want 15", n)
+	if n != 19 {
+		t.Errorf("tried %d control operations, want 19", n)
 	}
 	if status, _, _ := vendorList(t, srv, "demo-token", "DEMO-1", false); status != http.StatusOK {
 		t.Errorf("the vendor API with the control API disabled: %d", status)

@@ -2,7 +2,10 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +36,28 @@ type Fault struct {
 	// Times is how many calls the fault affects; 0 means every call until
 	// it is cleared.
 	Times int
+
+	// CaseID and User, when set, limit the fault to the calls on that
+	// ticket (the path's case_id) and/or by that user (however it
+	// authenticated), so that tests sharing one stub do not disturb each
+	// other. An operation can have one fault per target; a call takes the
+	// most specific one that matches it: case and user, then case, then
+	// user, then the operation's untargeted fault.
+	CaseID string
+	User   string
+	// Probability, when above 0, applies the fault to that fraction of the
+	// matching calls (at most 1); the others are served normally and use
+	// up neither Times nor Sequence. The draws come from a generator
+	// seeded with Seed (0: a random seed), so that with a seed the same
+	// calls fail on every run.
+	Probability float64
+	Seed        uint64
+	// Sequence answers the matching calls in turn with these statuses, 0
+	// meaning "serve this one normally", e.g. 503, 503, 0; after the last
+	// the fault is used up. Each status is answered with Code and Message,
+	// or when Code is empty with FaultCode(status) and "injected fault". It replaces Status and
+	// Times.
+	Sequence []int
 }
 
 // Operation IDs a fault can target.
@@ -46,67 +71,198 @@ func (f Fault) check(op string) error {
 		return fmt.Errorf("fault: status %d is not an HTTP status", f.Status)
 	case f.Times < 0 || f.Latency < 0 || f.RetryAfter < 0:
 		return fmt.Errorf("fault: times, latency and retry_after must not be negative")
-	case f.Status == 0 && f.Latency == 0 && !f.Drop:
-		return fmt.Errorf("fault: set a status, a latency or drop")
+	case f.Probability < 0 || f.Probability > 1:
+		return fmt.Errorf("fault: probability %v is not between 0 and 1", f.Probability)
+	case len(f.Sequence) > 0 && (f.Status != 0 || f.Times != 0 || f.Drop):
+		return fmt.Errorf("fault: a sequence replaces status and times, and cannot drop")
+	case f.Status == 0 && f.Latency == 0 && !f.Drop && len(f.Sequence) == 0:
+		return fmt.Errorf("fault: set a status, a sequence, a latency or drop")
+	}
+	for i, st := range f.Sequence {
+		if st != 0 && (st < 200 || st > 599) {
+			return fmt.Errorf("fault: sequence[%d]: %d is not an HTTP status (or 0, to serve the call)", i, st)
+		}
 	}
 	return nil
 }
 
+// FaultCode is the error_code a fault's status gets when the fault names
+// none: the contract's code for the status (CodeInvalid for 400, 413 and
+// 415, CodeUnauthorized for 401, CodeForbidden for 403, CodeInternal for
+// 5xx), "" for any other.
+func FaultCode(status int) string {
+	switch status {
+	case 400, 415:
+		return CodeInvalid
+	case 401:
+		return CodeUnauthorized
+	case 403:
+		return CodeForbidden
+	case 404:
+		return CodeNoSuchAPI
+	case 413:
+		return CodeTooLarge
+	case 429:
+		return CodeThrottled
+	case 503:
+		return CodeUnavailable
+	}
+	if status >= 500 {
+		return CodeInternal
+	}
+	return ""
+}
+
+// TargetedFault is a fault in force and the operation it applies to.
+type TargetedFault struct {
+	Operation string
+	Fault
+}
+
+// activeFault is a fault in force: what is left of its Times or Sequence,
+// and its generator.
+type activeFault struct {
+	op  string
+	f   Fault
+	rng *rand.Rand // with Probability
+}
+
 type faults struct {
-	mu sync.Mutex
-	m  map[string]*Fault
+	mu   sync.Mutex
+	list []*activeFault // in the order they were set
+}
+
+func (a *activeFault) sameTarget(op, caseID, user string) bool {
+	return a.op == op && a.f.CaseID == caseID && a.f.User == user
 }
 
 func (fs *faults) set(op string, f Fault) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.m == nil {
-		fs.m = map[string]*Fault{}
+	f.Sequence = slices.Clone(f.Sequence)
+	a := &activeFault{op: op, f: f}
+	if f.Probability > 0 {
+		seed := f.Seed
+		if seed == 0 {
+			seed = rand.Uint64()
+		}
+		a.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	}
-	fs.m[op] = &f
+	for i, old := range fs.list {
+		if old.sameTarget(op, f.CaseID, f.User) {
+			fs.list[i] = a
+			return
+		}
+	}
+	fs.list = append(fs.list, a)
 }
 
 func (fs *faults) clear() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.m = nil
+	fs.list = nil
 }
 
-func (fs *faults) remove(op string) {
+// remove removes the faults of op: every one, or with target only the
+// one of that case and user.
+func (fs *faults) remove(op string, target bool, caseID, user string) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	delete(fs.m, op)
+	fs.list = slices.DeleteFunc(fs.list, func(a *activeFault) bool {
+		return a.op == op && (!target || a.sameTarget(op, caseID, user))
+	})
 }
 
-func (fs *faults) list() map[string]Fault {
+func (fs *faults) all() []TargetedFault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	out := make(map[string]Fault, len(fs.m))
-	for op, f := range fs.m {
-		out[op] = *f
+	out := make([]TargetedFault, 0, len(fs.list))
+	for _, a := range fs.list {
+		f := a.f
+		f.Sequence = slices.Clone(f.Sequence)
+		out = append(out, TargetedFault{Operation: a.op, Fault: f})
 	}
 	return out
 }
 
-// take returns the fault for op, counting one use.
-func (fs *faults) take(op string) (Fault, bool) {
+// take returns the fault a call of op on caseID by user meets, counting
+// one use, and a description of it for the journal.
+func (fs *faults) take(op, caseID, user string) (Fault, string, bool) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	f, ok := fs.m[op]
-	if !ok {
-		return Fault{}, false
-	}
-	taken := *f
-	if f.Times > 0 {
-		if f.Times--; f.Times == 0 {
-			delete(fs.m, op)
+	best, score := -1, -1
+	for i, a := range fs.list {
+		f := &a.f
+		if a.op != op || (f.CaseID != "" && f.CaseID != caseID) || (f.User != "" && f.User != user) {
+			continue
+		}
+		s := 0
+		if f.CaseID != "" {
+			s += 2
+		}
+		if f.User != "" {
+			s++
+		}
+		if s > score {
+			best, score = i, s
 		}
 	}
-	return taken, true
+	if best < 0 {
+		return Fault{}, "", false
+	}
+	a := fs.list[best]
+	if a.rng != nil && a.rng.Float64() >= a.f.Probability {
+		return Fault{}, "", false
+	}
+	taken := a.f
+	var step string
+	switch {
+	case len(a.f.Sequence) > 0:
+		taken.Status, taken.Sequence = a.f.Sequence[0], nil
+		if taken.Status != 0 && taken.Code == "" {
+			taken.Code, taken.Message = FaultCode(taken.Status), "injected fault"
+		}
+		step = fmt.Sprintf(" (sequence, %d more after this)", len(a.f.Sequence)-1)
+		if a.f.Sequence = a.f.Sequence[1:]; len(a.f.Sequence) == 0 {
+			fs.list = slices.Delete(fs.list, best, best+1)
+		}
+	case a.f.Times > 0:
+		step = fmt.Sprintf(" (%d more after this)", a.f.Times-1)
+		if a.f.Times--; a.f.Times == 0 {
+			fs.list = slices.Delete(fs.list, best, best+1)
+		}
+	}
+	return taken, describe(op, taken) + step, true
+}
+
+// describe says what a fault does to a call, for the journal.
+func describe(op string, f Fault) string {
+	var b strings.Builder
+	b.WriteString(op)
+	if f.CaseID != "" {
+		b.WriteString(" case_id=" + f.CaseID)
+	}
+	if f.User != "" {
+		b.WriteString(" user=" + f.User)
+	}
+	b.WriteString(":")
+	if f.Latency > 0 {
+		b.WriteString(" latency " + f.Latency.String())
+	}
+	switch {
+	case f.Drop:
+		b.WriteString(" drop")
+	case f.Status != 0:
+		b.WriteString(" status " + strconv.Itoa(f.Status))
+	default:
+		b.WriteString(" served")
+	}
+	return b.String()
 }
 
 // SetFault installs a fault for an operation (CreateRelations, ListRelation
-// or DeleteRelation), replacing any it had.
+// or DeleteRelation), replacing the one it had for the same target (the
+// same CaseID and User).
 func (s *Server) SetFault(operationID string, f Fault) error {
 	if err := f.check(operationID); err != nil {
 		return err
@@ -118,11 +274,31 @@ func (s *Server) SetFault(operationID string, f Fault) error {
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() { s.faults.clear() }
 
-// ClearFault removes the fault of one operation, if it has one.
-func (s *Server) ClearFault(operationID string) { s.faults.remove(operationID) }
+// ClearFault removes every fault of one operation, targeted or not.
+func (s *Server) ClearFault(operationID string) { s.faults.remove(operationID, false, "", "") }
 
-// Faults returns the faults in force, by operation.
-func (s *Server) Faults() map[string]Fault { return s.faults.list() }
+// ClearTargetedFault removes the fault of one operation for one target
+// (caseID and user as set in Fault; "" for either means the fault that
+// does not target it).
+func (s *Server) ClearTargetedFault(operationID, caseID, user string) {
+	s.faults.remove(operationID, true, caseID, user)
+}
+
+// Faults returns the untargeted faults in force, by operation; AllFaults
+// returns the targeted ones too.
+func (s *Server) Faults() map[string]Fault {
+	out := map[string]Fault{}
+	for _, f := range s.faults.all() {
+		if f.CaseID == "" && f.User == "" {
+			out[f.Operation] = f.Fault
+		}
+	}
+	return out
+}
+
+// AllFaults returns every fault in force, in the order they were set.
+// Times and Sequence show what is left of them.
+func (s *Server) AllFaults() []TargetedFault { return s.faults.all() }
 
 // injectFaults runs after validation, so a fault never hides a request
 // the contract refuses.
@@ -132,10 +308,13 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == nil {
 			return next(c)
 		}
-		f, ok := s.faults.take(route.Operation.OperationID)
+		x := exchangeOf(c.Request().Context())
+		caseID, _ := url.PathUnescape(c.Param("case_id"))
+		f, desc, ok := s.faults.take(route.Operation.OperationID, caseID, x.caller)
 		if !ok {
 			return next(c)
 		}
+		x.fault = desc
 		if f.Latency > 0 {
 			select {
 			case <-time.After(f.Latency):
@@ -150,14 +329,14 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		case f.Status == 0:
 			return next(c)
 		}
-		x := exchangeOf(c.Request().Context())
 		x.errorCode = f.Code
 		x.injected = true
 		if f.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 		}
-		body := gen.ErrorBody{ErrorCode: &f.Code, ErrorMsg: &f.Message}
-		if strings.HasPrefix(f.Code, gatewayCodePrefix) {
+		code, msg := f.Code, f.Message // copies, so that f stays off the heap when no fault applies
+		body := gen.ErrorBody{ErrorCode: &code, ErrorMsg: &msg}
+		if strings.HasPrefix(code, gatewayCodePrefix) {
 			body.RequestId = &x.id // as the gateway's own refusals carry it
 		}
 		return c.JSON(f.Status, body)

@@ -34,8 +34,10 @@ type exchange struct {
 	body      []byte // the request body, read once
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
-	forwarded bool // proxy mode: the answer came from the upstream (proxy.go)
-	injected  bool // a fault answered (faults.go)
+	forwarded bool   // proxy mode: the answer came from the upstream (proxy.go)
+	injected  bool   // a fault answered (faults.go)
+	fault     string // the injected fault that applied (journal)
+	prefer    string // the Prefer header that chose the answer (journal)
 
 	// The rest saves allocations on the request path: the header value,
 	// the route looked up once, the body kin-openapi replays.

@@ -46,6 +46,7 @@ func (s *Server) preferExample(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return newAPIError(http.StatusBadRequest, CodeInvalid, "Prefer: %v", err)
 		}
+		exchangeOf(c.Request().Context()).prefer = pref
 		return c.JSON(code, value)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/internal/violation"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
 )
@@ -48,7 +49,8 @@ type Options struct {
 	ResetFixtures bool
 	// Logger receives the access log and unexpected errors; nil discards.
 	Logger *slog.Logger
-	// Now is the clock for AK/SK date checks; nil means time.Now.
+	// Now is the clock for AK/SK date checks; nil means time.Now. The
+	// server can stop and move it (SetTime, Advance; PUT /_stub/clock).
 	Now func() time.Time
 	// DisableControl leaves out the control API under /_stub/ (reset,
 	// fixtures, users, tickets, relations, state, faults; described by
@@ -95,6 +97,12 @@ type Options struct {
 	// contract request against the contract (respcheck.go); a broken
 	// rule is logged and listed at GET /_stub/violations.
 	ValidateResponses bool
+
+	// JournalSize is how many requests the request journal keeps (the
+	// oldest go first); 0 means journal.DefaultSize. DisableJournal turns
+	// the journal off, and with it its small cost per request.
+	JournalSize    int
+	DisableJournal bool
 }
 
 // Server is the stub. It is an http.Handler.
@@ -117,6 +125,8 @@ type Server struct {
 	proxy             *proxy // nil unless Options.Upstream or Replay
 	violations        *violation.Log
 	validateResponses bool
+	journal    *journal.Journal // nil with Options.DisableJournal
+	clock      *clock
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -130,17 +140,17 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	s.clock = newClock(opts.Now)
+	s.auth = &authenticator{store: s.store, now: s.clock.now}
+	if !opts.DisableJournal {
+		s.journal = journal.New(opts.JournalSize)
 	}
-	s.auth = &authenticator{store: s.store, now: now}
 	s.limiter = newLimiter(opts.RateLimit)
 	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
 	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts}
 	s.violations, s.validateResponses = violation.NewLog(s.log), opts.ValidateResponses
 	var err error
-	if s.proxy, err = newProxy(opts, now); err != nil {
+	if s.proxy, err = newProxy(opts, s.clock.now); err != nil {
 		return nil, err
 	}
 	s.auth.passTokens = s.proxy != nil
@@ -204,7 +214,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(routeOnEscapedPath)
-	e.Use(s.requestID, refuseOptions, s.recoverPanics, s.checkResponses, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults, s.forward)
+	e.Use(s.requestID, s.recordRequests, refuseOptions, s.recoverPanics, s.checkResponses, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults, s.forward)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

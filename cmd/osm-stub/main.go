@@ -23,6 +23,7 @@ import (
 
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store/storeopen"
 )
 
@@ -37,6 +38,7 @@ type config struct {
 	controlToken string
 	rateLimit    int
 	proxy        proxyConfig // proxy.go
+	journal      int
 }
 
 func main() {
@@ -83,6 +85,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := addProxyFlags(fs, &c.proxy); err != nil {
 		return c, err
 	}
+	journalSize, err := envInt("OSM_STUB_JOURNAL", journal.DefaultSize)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -189,7 +196,11 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Logger: log, DisableControl: !c.control, ControlToken: c.controlToken, RateLimit: c.rateLimit}
+	if c.journal < 0 {
+		return fmt.Errorf("-journal: want 0 (off) or more entries, got %d", c.journal)
+	}
+	opts := server.Options{Logger: log, DisableControl: !c.control, ControlToken: c.controlToken, RateLimit: c.rateLimit,
+		JournalSize: c.journal, DisableJournal: c.journal == 0}
 	if host, _, err := net.SplitHostPort(c.addr); err == nil && host != "" {
 		opts.ControlHosts = []string{c.addr, host}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -98,7 +99,22 @@ func TestFlags(t *testing.T) {
 			t.Errorf("-h does not list %s:\n%s", flag, help.String())
 		}
 	}
-	for _, args := range [][]string{{"-log-format", "xml"}, {"-log-level", "loud"}, {"extra"}, {"-fixtures", "/nonexistent.yaml"}} {
+	if c.journal != 1000 {
+		t.Errorf("default -journal = %d, want 1000", c.journal)
+	}
+	t.Setenv("OSM_STUB_JOURNAL", "0")
+	if c, err := parseFlags(nil, &bytes.Buffer{}); err != nil || c.journal != 0 {
+		t.Errorf("OSM_STUB_JOURNAL=0: %+v, %v", c, err)
+	}
+	if c, err := parseFlags([]string{"-journal", "50"}, &bytes.Buffer{}); err != nil || c.journal != 50 {
+		t.Errorf("-journal 50: %+v, %v", c, err)
+	}
+	t.Setenv("OSM_STUB_JOURNAL", "many")
+	if _, err := parseFlags(nil, &bytes.Buffer{}); err == nil {
+		t.Error("OSM_STUB_JOURNAL=many: want an error")
+	}
+	os.Unsetenv("OSM_STUB_JOURNAL") // t.Setenv restores it after the test
+	for _, args := range [][]string{{"-log-format", "xml"}, {"-log-level", "loud"}, {"extra"}, {"-fixtures", "/nonexistent.yaml"}, {"-journal", "-1"}} {
 		if err := run(context.Background(), append(args, "-addr", "127.0.0.1:0"), &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: want an error", args)
 		}

@@ -4,7 +4,10 @@
 package controlapi
 
 import (
+	"time"
+
 	"github.com/osmstub/osmstub/internal/violation"
+	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -32,6 +35,30 @@ func (e OperationId) Valid() bool {
 // AccessKey An AK/SK pair; a temporary one also has the security token requests must carry.
 type AccessKey = store.AccessKey
 
+// Clock The stub's clock.
+type Clock struct {
+	// Fixed True when the clock is stopped.
+	Fixed bool `json:"fixed"`
+
+	// Now The stub's time now.
+	Now time.Time `json:"now"`
+
+	// OffsetMs How far the clock has been moved from real time (or from where it was stopped), in milliseconds.
+	OffsetMs int64 `json:"offset_ms"`
+}
+
+// ClockChange A change of the stub's clock; set at least one field.
+type ClockChange struct {
+	// AdvanceMs Move the clock by this many milliseconds (negative goes back).
+	AdvanceMs *int64 `json:"advance_ms,omitempty"`
+
+	// Real Follow real time again (only `true`, alone).
+	Real *bool `json:"real,omitempty"`
+
+	// Time Stop the clock at this time.
+	Time *time.Time `json:"time,omitempty"`
+}
+
 // Dataset A whole state, in the format of a fixtures file (`internal/fixtures/demo.yaml`) written
 // as JSON. Besides this schema, a data set must follow the fixtures rules: user names,
 // tokens, access keys and ticket IDs unique; owners and related tickets known; no ticket
@@ -55,6 +82,12 @@ type ErrorBody struct {
 // an `error_code` looks like a business refusal); without it, the call is served normally
 // after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
 type Fault struct {
+	// CaseId Only calls on this ticket (the path's `case_id`). An operation has one fault per
+	// target (`case_id`, `user`); a call meets the most specific that matches it: case and
+	// user, then case, then user, then the untargeted one. Parallel tests on one stub
+	// each target their own tickets and do not disturb each other.
+	CaseId *string `json:"case_id,omitempty"`
+
 	// Drop Close the connection without answering.
 	Drop *bool `json:"drop,omitempty"`
 
@@ -67,8 +100,22 @@ type Fault struct {
 	// LatencyMs Milliseconds to wait before answering (or serving, or dropping).
 	LatencyMs *int `json:"latency_ms,omitempty"`
 
+	// Probability Apply the fault to this fraction of the matching calls (above 0, at most 1); the
+	// others are served normally and use up neither `times` nor `sequence`.
+	Probability *float64 `json:"probability,omitempty"`
+
 	// RetryAfterS Seconds to send in a `Retry-After` header with `status`.
 	RetryAfterS *int `json:"retry_after_s,omitempty"`
+
+	// Seed Seeds the draws of `probability`, so the same calls fail on every run; absent or 0, a random seed.
+	Seed *int64 `json:"seed,omitempty"`
+
+	// Sequence Answer the matching calls in turn with these statuses, 0 meaning "serve this one
+	// normally": `[503, 503]` fails two calls and then serves them all. After the last,
+	// the fault is removed. Each status gets `error_code` and `error_msg`, or when
+	// `error_code` is absent the contract's code for the status. Replaces `status` and
+	// `times`; cannot `drop`.
+	Sequence *[]int `json:"sequence,omitempty"`
 
 	// Status The HTTP status to answer with.
 	Status *int `json:"status,omitempty"`
@@ -76,9 +123,13 @@ type Fault struct {
 	// Times How many calls the fault affects; it is removed after the last. Absent or 0: every
 	// call until it is cleared. `GET /_stub/faults` shows the calls left.
 	Times *int `json:"times,omitempty"`
+
+	// User Only calls by this user, however it authenticated.
+	User *string `json:"user,omitempty"`
 }
 
-// Faults The faults in force, by operation ID.
+// Faults The faults in force: each operation's untargeted fault by operation ID, and the
+// targeted ones in `targeted`.
 type Faults struct {
 	// CreateRelations How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
@@ -97,6 +148,9 @@ type Faults struct {
 	// an `error_code` looks like a business refusal); without it, the call is served normally
 	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
 	ListRelation *Fault `json:"ListRelation,omitempty"`
+
+	// Targeted The faults that target a ticket or a user, in the order they were set.
+	Targeted *[]TargetedFault `json:"targeted,omitempty"`
 }
 
 // NewTicket A ticket to create; it starts without associations.
@@ -115,6 +169,29 @@ type RelatedIds struct {
 type Relations struct {
 	CaseId     string   `json:"case_id"`
 	RelatedIds []string `json:"related_ids"`
+}
+
+// RequestEntry One request the stub served, and its answer, with secrets redacted.
+type RequestEntry = journal.Entry
+
+// RequestList Entries of the journal, oldest first.
+type RequestList struct {
+	Requests []RequestEntry `json:"requests"`
+
+	// TimedOut True when a wait ended before `min` entries matched.
+	TimedOut bool `json:"timed_out"`
+}
+
+// TargetedFault A fault that applies only to one ticket and/or one user's calls.
+type TargetedFault struct {
+	// Fault How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal); without it, the call is served normally
+	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+	Fault Fault `json:"fault"`
+
+	// OperationId An operation of the vendor API.
+	OperationId OperationId `json:"operation_id"`
 }
 
 // Ticket A service ticket with the IDs of its associated tickets, in association order.
@@ -138,6 +215,9 @@ type ViolationList struct {
 // BadRequest The vendor API's error body.
 type BadRequest = ErrorBody
 
+// ClockState The stub's clock.
+type ClockState = Clock
+
 // Conflict The vendor API's error body.
 type Conflict = ErrorBody
 
@@ -158,6 +238,53 @@ type PayloadTooLarge = ErrorBody
 
 // UnsupportedMediaType The vendor API's error body.
 type UnsupportedMediaType = ErrorBody
+
+// ClearFaultParams defines parameters for ClearFault.
+type ClearFaultParams struct {
+	// CaseId Clear only the fault that targets this ticket (and `user`, if given).
+	CaseId *string `form:"case_id,omitempty" json:"case_id,omitempty"`
+
+	// User Clear only the fault that targets this user (and `case_id`, if given).
+	User *string `form:"user,omitempty" json:"user,omitempty"`
+}
+
+// ListRequestsParams defines parameters for ListRequests.
+type ListRequestsParams struct {
+	// Operation Only calls of this operation of the vendor API.
+	Operation *OperationId `form:"operation,omitempty" json:"operation,omitempty"`
+
+	// CaseId Only calls on this ticket (the `case_id` of the path).
+	CaseId *string `form:"case_id,omitempty" json:"case_id,omitempty"`
+
+	// User Only calls that authenticated as this user.
+	User *string `form:"user,omitempty" json:"user,omitempty"`
+
+	// Status Only calls answered with this HTTP status.
+	Status *int `form:"status,omitempty" json:"status,omitempty"`
+
+	// ErrorCode Only calls answered with this `error_code`.
+	ErrorCode *string `form:"error_code,omitempty" json:"error_code,omitempty"`
+
+	// After Only calls recorded after the one with this request ID (an `X-Request-Id`); if it
+	// is no longer in the journal, every entry kept is after it.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Since Only calls that arrived at or after this time (RFC 3339, real time).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Limit At most this many entries, the oldest that match.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Wait How long to wait for `min` matching entries, as a number and `ms` or `s`, at most
+	// 20s (below the binary's 30 s write timeout). Needs `min`.
+	Wait *string `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// Min How many matching entries to wait for; needs `wait`.
+	Min *int `form:"min,omitempty" json:"min,omitempty"`
+}
+
+// SetClockJSONRequestBody defines body for SetClock for application/json ContentType.
+type SetClockJSONRequestBody = ClockChange
 
 // SetFaultJSONRequestBody defines body for SetFault for application/json ContentType.
 type SetFaultJSONRequestBody = Fault

@@ -17,15 +17,21 @@ import (
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetClock The stub's clock
+	// (GET /_stub/clock)
+	GetClock(ctx echo.Context) error
+	// SetClock Fix, move or release the stub's clock
+	// (PUT /_stub/clock)
+	SetClock(ctx echo.Context) error
 	// ClearFaults Clear every fault
 	// (DELETE /_stub/faults)
 	ClearFaults(ctx echo.Context) error
 	// ListFaults List the faults in force
 	// (GET /_stub/faults)
 	ListFaults(ctx echo.Context) error
-	// ClearFault Clear an operation's fault
+	// ClearFault Clear an operation's faults
 	// (DELETE /_stub/faults/{operation_id})
-	ClearFault(ctx echo.Context, operationId OperationId) error
+	ClearFault(ctx echo.Context, operationId OperationId, params ClearFaultParams) error
 	// SetFault Make an operation misbehave
 	// (PUT /_stub/faults/{operation_id})
 	SetFault(ctx echo.Context, operationId OperationId) error
@@ -38,6 +44,12 @@ type ServerInterface interface {
 	// AddRelations Associate tickets, without permission checks
 	// (POST /_stub/relations)
 	AddRelations(ctx echo.Context) error
+	// ClearRequests Empty the journal
+	// (DELETE /_stub/requests)
+	ClearRequests(ctx echo.Context) error
+	// ListRequests What the stub received, and answered
+	// (GET /_stub/requests)
+	ListRequests(ctx echo.Context, params ListRequestsParams) error
 	// ResetState Restore the start data and clear the faults
 	// (POST /_stub/reset)
 	ResetState(ctx echo.Context) error
@@ -69,6 +81,24 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// GetClock converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClock(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClock(ctx)
+	return err
+}
+
+// SetClock converts echo context to params.
+func (w *ServerInterfaceWrapper) SetClock(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetClock(ctx)
+	return err
+}
+
 // ClearFaults converts echo context to params.
 func (w *ServerInterfaceWrapper) ClearFaults(ctx echo.Context) error {
 	var err error
@@ -98,8 +128,24 @@ func (w *ServerInterfaceWrapper) ClearFault(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter operation_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ClearFaultParams
+	// ------------- Optional query parameter "case_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "case_id", ctx.QueryParams(), &params.CaseId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ClearFault(ctx, operationId)
+	err = w.Handler.ClearFault(ctx, operationId, params)
 	return err
 }
 
@@ -143,6 +189,96 @@ func (w *ServerInterfaceWrapper) AddRelations(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AddRelations(ctx)
+	return err
+}
+
+// ClearRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearRequests(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearRequests(ctx)
+	return err
+}
+
+// ListRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRequests(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRequestsParams
+	// ------------- Optional query parameter "operation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "operation", ctx.QueryParams(), &params.Operation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter operation: %s", err))
+	}
+
+	// ------------- Optional query parameter "case_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "case_id", ctx.QueryParams(), &params.CaseId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "error_code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "error_code", ctx.QueryParams(), &params.ErrorCode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter error_code: %s", err))
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", ctx.QueryParams(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter wait: %s", err))
+	}
+
+	// ------------- Optional query parameter "min" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min", ctx.QueryParams(), &params.Min, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter min: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRequests(ctx, params)
 	return err
 }
 
@@ -286,6 +422,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/_stub/violations", wrapper.ClearViolations, options.OperationMiddlewares["ClearViolations"]...)
 	router.GET(options.BaseURL+"/_stub/violations", wrapper.ListViolations, options.OperationMiddlewares["ListViolations"]...)
 	router.GET(options.BaseURL+"/_stub/ui", wrapper.GetLiveView, options.OperationMiddlewares["GetLiveView"]...)
+	router.DELETE(options.BaseURL+"/_stub/requests", wrapper.ClearRequests, options.OperationMiddlewares["ClearRequests"]...)
+	router.GET(options.BaseURL+"/_stub/requests", wrapper.ListRequests, options.OperationMiddlewares["ListRequests"]...)
+	router.GET(options.BaseURL+"/_stub/clock", wrapper.GetClock, options.OperationMiddlewares["GetClock"]...)
+	router.PUT(options.BaseURL+"/_stub/clock", wrapper.SetClock, options.OperationMiddlewares["SetClock"]...)
 	router.GET(options.BaseURL+"/_stub/openapi.yaml", wrapper.GetControlSpec, options.OperationMiddlewares["GetControlSpec"]...)
 
 }
@@ -297,6 +437,15 @@ type BadRequestJSONResponse struct {
 	Body ErrorBody
 
 	Headers BadRequestResponseHeaders
+}
+
+type ClockStateResponseHeaders struct {
+	XRequestId *string
+}
+type ClockStateJSONResponse struct {
+	Body Clock
+
+	Headers ClockStateResponseHeaders
 }
 
 type ConflictResponseHeaders struct {
@@ -367,6 +516,231 @@ type UnsupportedMediaTypeJSONResponse struct {
 	Body ErrorBody
 
 	Headers UnsupportedMediaTypeResponseHeaders
+}
+
+type GetClockRequestObject struct {
+}
+
+type GetClockResponseObject interface {
+	VisitGetClockResponse(w http.ResponseWriter) error
+}
+
+type GetClock200JSONResponse struct{ ClockStateJSONResponse }
+
+func (response GetClock200JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response GetClock401JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response GetClock403JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response GetClock413JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetClock500JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClockRequestObject struct {
+	Body *SetClockJSONRequestBody
+}
+
+type SetClockResponseObject interface {
+	VisitSetClockResponse(w http.ResponseWriter) error
+}
+
+type SetClock200JSONResponse struct{ ClockStateJSONResponse }
+
+func (response SetClock200JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SetClock400JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response SetClock401JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response SetClock403JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SetClock413JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SetClock415JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetClock500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SetClock500JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ClearFaultsRequestObject struct {
@@ -559,6 +933,7 @@ func (response ListFaults500JSONResponse) VisitListFaultsResponse(w http.Respons
 
 type ClearFaultRequestObject struct {
 	OperationId OperationId `json:"operation_id"`
+	Params      ClearFaultParams
 }
 
 type ClearFaultResponseObject interface {
@@ -1157,6 +1532,212 @@ func (response AddRelations500JSONResponse) VisitAddRelationsResponse(w http.Res
 	return err
 }
 
+type ClearRequestsRequestObject struct {
+}
+
+type ClearRequestsResponseObject interface {
+	VisitClearRequestsResponse(w http.ResponseWriter) error
+}
+
+type ClearRequests204Response = DoneResponse
+
+func (response ClearRequests204Response) VisitClearRequestsResponse(w http.ResponseWriter) error {
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearRequests401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ClearRequests401JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearRequests403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ClearRequests403JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ClearRequests413JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearRequests500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ClearRequests500JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequestsRequestObject struct {
+	Params ListRequestsParams
+}
+
+type ListRequestsResponseObject interface {
+	VisitListRequestsResponse(w http.ResponseWriter) error
+}
+
+type ListRequests200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListRequests200JSONResponse struct {
+	Body    RequestList
+	Headers ListRequests200ResponseHeaders
+}
+
+func (response ListRequests200JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRequests400JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests401JSONResponse struct {
+	ControlUnauthorizedJSONResponse
+}
+
+func (response ListRequests401JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response ListRequests403JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRequests500JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetStateRequestObject struct {
 }
 
@@ -1657,6 +2238,23 @@ func (response GetLiveView200TexthtmlResponse) VisitGetLiveViewResponse(w http.R
 	return err
 }
 
+type GetLiveView403JSONResponse struct{ ControlForbiddenJSONResponse }
+
+func (response GetLiveView403JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLiveView413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetLiveView413JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
@@ -2022,13 +2620,19 @@ func (response ListViolations500JSONResponse) VisitListViolationsResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetClock The stub's clock
+	// (GET /_stub/clock)
+	GetClock(ctx context.Context, request GetClockRequestObject) (GetClockResponseObject, error)
+	// SetClock Fix, move or release the stub's clock
+	// (PUT /_stub/clock)
+	SetClock(ctx context.Context, request SetClockRequestObject) (SetClockResponseObject, error)
 	// ClearFaults Clear every fault
 	// (DELETE /_stub/faults)
 	ClearFaults(ctx context.Context, request ClearFaultsRequestObject) (ClearFaultsResponseObject, error)
 	// ListFaults List the faults in force
 	// (GET /_stub/faults)
 	ListFaults(ctx context.Context, request ListFaultsRequestObject) (ListFaultsResponseObject, error)
-	// ClearFault Clear an operation's fault
+	// ClearFault Clear an operation's faults
 	// (DELETE /_stub/faults/{operation_id})
 	ClearFault(ctx context.Context, request ClearFaultRequestObject) (ClearFaultResponseObject, error)
 	// SetFault Make an operation misbehave
@@ -2043,6 +2647,12 @@ type StrictServerInterface interface {
 	// AddRelations Associate tickets, without permission checks
 	// (POST /_stub/relations)
 	AddRelations(ctx context.Context, request AddRelationsRequestObject) (AddRelationsResponseObject, error)
+	// ClearRequests Empty the journal
+	// (DELETE /_stub/requests)
+	ClearRequests(ctx context.Context, request ClearRequestsRequestObject) (ClearRequestsResponseObject, error)
+	// ListRequests What the stub received, and answered
+	// (GET /_stub/requests)
+	ListRequests(ctx context.Context, request ListRequestsRequestObject) (ListRequestsResponseObject, error)
 	// ResetState Restore the start data and clear the faults
 	// (POST /_stub/reset)
 	ResetState(ctx context.Context, request ResetStateRequestObject) (ResetStateResponseObject, error)
@@ -2079,6 +2689,75 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetClock operation middleware
+func (sh *strictHandler) GetClock(ctx echo.Context) error {
+	var request GetClockRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClock(ctx.Request().Context(), request.(GetClockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClockResponseObject); ok {
+		return validResponse.VisitGetClockResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetClock operation middleware
+func (sh *strictHandler) SetClock(ctx echo.Context) error {
+	var request SetClockRequestObject
+
+	var body SetClockJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetClock(ctx.Request().Context(), request.(SetClockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetClock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetClockResponseObject); ok {
+		return validResponse.VisitSetClockResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ClearFaults operation middleware
@@ -2128,10 +2807,11 @@ func (sh *strictHandler) ListFaults(ctx echo.Context) error {
 }
 
 // ClearFault operation middleware
-func (sh *strictHandler) ClearFault(ctx echo.Context, operationId OperationId) error {
+func (sh *strictHandler) ClearFault(ctx echo.Context, operationId OperationId, params ClearFaultParams) error {
 	var request ClearFaultRequestObject
 
 	request.OperationId = operationId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ClearFault(ctx.Request().Context(), request.(ClearFaultRequestObject))
@@ -2309,6 +2989,54 @@ func (sh *strictHandler) AddRelations(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(AddRelationsResponseObject); ok {
 		return validResponse.VisitAddRelationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ClearRequests operation middleware
+func (sh *strictHandler) ClearRequests(ctx echo.Context) error {
+	var request ClearRequestsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearRequests(ctx.Request().Context(), request.(ClearRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearRequestsResponseObject); ok {
+		return validResponse.VisitClearRequestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRequests operation middleware
+func (sh *strictHandler) ListRequests(ctx echo.Context, params ListRequestsParams) error {
+	var request ListRequestsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRequests(ctx.Request().Context(), request.(ListRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRequestsResponseObject); ok {
+		return validResponse.VisitListRequestsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

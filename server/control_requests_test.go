@@ -1,0 +1,246 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/journal"
+)
+
+type requestList struct {
+	Requests []journal.Entry `json:"requests"`
+	TimedOut bool            `json:"timed_out"`
+}
+
+func ctlRequests(t *testing.T, h http.Handler, query string) requestList {
+	t.Helper()
+	res := ctlDo(t, h, http.MethodGet, "/_stub/requests"+query, "")
+	if res.status != http.StatusOK {
+		t.Fatalf("GET /_stub/requests%s: %d %s", query, res.status, res.body)
+	}
+	var l requestList
+	if err := json.Unmarshal(res.body, &l); err != nil {
+		t.Fatalf("GET /_stub/requests%s: %v", query, err)
+	}
+	return l
+}
+
+func opsOf(l requestList) string {
+	var out []string
+	for _, e := range l.Requests {
+		out = append(out, fmt.Sprintf("%s %s %d", e.Operation, e.CaseID, e.Status))
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestControlRequestsFilters(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	do(t, srv, tokenReq("demo-token", http.MethodPost, "DEMO-1", createBody("team", "DEMO-2")))
+	do(t, srv, tokenReq("teammate-token", http.MethodGet, "DEMO-1", ""))
+	do(t, srv, tokenReq("demo-token", http.MethodPost, "DEMO-1", createBody("team", "NOPE-1")))
+	do(t, srv, tokenReq("bad-token", http.MethodGet, "DEMO-3", ""))
+	first := srv.Requests(journal.Filter{})[0]
+	tests := []struct{ query, want string }{
+		{"", "CreateRelations DEMO-1 200, ListRelation DEMO-1 200, CreateRelations DEMO-1 200, ListRelation DEMO-3 401"},
+		{"?operation=CreateRelations", "CreateRelations DEMO-1 200, CreateRelations DEMO-1 200"},
+		{"?case_id=DEMO-3", "ListRelation DEMO-3 401"},
+		{"?user=teammate", "ListRelation DEMO-1 200"},
+		{"?status=401", "ListRelation DEMO-3 401"},
+		{"?error_code=" + codeUnknown, "CreateRelations DEMO-1 200"},
+		{"?after=" + first.RequestID + "&limit=1", "ListRelation DEMO-1 200"},
+		{"?since=" + first.Time.Add(-time.Second).UTC().Format(time.RFC3339Nano) + "&operation=ListRelation&user=demo", ""},
+		{"?since=2999-01-01T00:00:00Z", ""},
+	}
+	for _, tc := range tests {
+		if got := opsOf(ctlRequests(t, srv, tc.query)); got != tc.want {
+			t.Errorf("GET /_stub/requests%s:\n got %s\nwant %s", tc.query, got, tc.want)
+		}
+	}
+	ctlOK(t, srv, http.MethodDelete, "/_stub/requests", "")
+	if l := ctlRequests(t, srv, ""); len(l.Requests) != 0 {
+		t.Errorf("after DELETE: %s", opsOf(l))
+	}
+	for _, tc := range []struct{ query, msg string }{
+		{"?status=99", "status: number must be at least 100"},
+		{"?operation=Nope", "operation: is not one of the allowed values"},
+		{"?wait=5s", "wait, min: give both, or neither"},
+		{"?wait=5m&min=1", "wait: string doesn't match the regular expression"},
+		{"?wait=21s&min=1", "wait: must be at most 20s"},
+		{"?since=yesterday", "since: "},
+	} {
+		res := ctlDo(t, srv, http.MethodGet, "/_stub/requests"+tc.query, "")
+		if code, msg := ctlError(t, res); res.status != http.StatusBadRequest || code != codeInvalid || !strings.Contains(msg, tc.msg) {
+			t.Errorf("GET /_stub/requests%s: %d %s %q, want 400 containing %q", tc.query, res.status, code, msg, tc.msg)
+		}
+	}
+}
+
+func TestControlRequestsRedacted(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	req := signed(t, http.MethodPost, "DEMO-1", createBody("team", "DEMO-2"), "X-Security-Token", "sts-secret")
+	sig := req.Header.Get("Authorization")
+	sig = sig[strings.Index(sig, "Signature=")+len("Signature="):]
+	do(t, srv, req)
+	do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+	body := string(ctlDo(t, srv, http.MethodGet, "/_stub/requests", "").body)
+	for _, secret := range []string{sig, "demo-token", "sts-secret", demoSK} {
+		if strings.Contains(body, secret) {
+			t.Errorf("GET /_stub/requests shows %q: %s", secret, body)
+		}
+	}
+	if strings.Count(body, "[redacted]") < 3 {
+		t.Errorf("GET /_stub/requests redacts too little: %s", body)
+	}
+}
+
+func TestControlRequestsWait(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	t.Run("returns as soon as the call arrives", func(t *testing.T) {
+		got := make(chan requestList)
+		go func() {
+			res := ctlDo(t, srv, http.MethodGet, "/_stub/requests?case_id=DEMO-4&operation=DeleteRelation&wait=20s&min=1", "")
+			var l requestList
+			if err := json.Unmarshal(res.body, &l); err != nil {
+				t.Error(err)
+			}
+			got <- l
+		}()
+		do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-4", "")) // not it
+		do(t, srv, tokenReq("demo-token", http.MethodDelete, "DEMO-4", deleteBody("team", "DEMO-5")))
+		l := <-got
+		if l.TimedOut || opsOf(l) != "DeleteRelation DEMO-4 200" {
+			t.Errorf("long poll: timed out %v, %s", l.TimedOut, opsOf(l))
+		}
+	})
+	t.Run("already there", func(t *testing.T) {
+		if l := ctlRequests(t, srv, "?operation=ListRelation&wait=20s&min=1"); l.TimedOut || len(l.Requests) != 1 {
+			t.Errorf("long poll: timed out %v, %s", l.TimedOut, opsOf(l))
+		}
+	})
+	t.Run("times out with what there is", func(t *testing.T) {
+		if l := ctlRequests(t, srv, "?case_id=DEMO-4&wait=1ms&min=3"); !l.TimedOut || len(l.Requests) != 2 {
+			t.Errorf("long poll: timed out %v, %s", l.TimedOut, opsOf(l))
+		}
+	})
+}
+
+func TestControlClock(t *testing.T) {
+	srv := ctlServer(t, server.Options{})
+	type clockBody struct {
+		Now      time.Time `json:"now"`
+		Fixed    bool      `json:"fixed"`
+		OffsetMs int64     `json:"offset_ms"`
+	}
+	call := func(method, body string) clockBody {
+		t.Helper()
+		res := ctlDo(t, srv, method, "/_stub/clock", body)
+		var c clockBody
+		if res.status != http.StatusOK || json.Unmarshal(res.body, &c) != nil {
+			t.Fatalf("%s /_stub/clock %s: %d %s", method, body, res.status, res.body)
+		}
+		return c
+	}
+	if c := call(http.MethodGet, ""); c.Fixed || c.OffsetMs != 0 {
+		t.Errorf("a new stub's clock: %+v", c)
+	}
+	if c := call(http.MethodPut, `{"time":"2026-11-27T08:30:00Z"}`); !c.Fixed || !c.Now.Equal(clock) || !srv.Now().Equal(clock) {
+		t.Errorf("after fixing: %+v, server says %v", c, srv.Now())
+	}
+	// Signed at the fixed time, the call passes; 20 minutes later it is
+	// refused for its date, as the service refuses a skewed clock.
+	do(t, srv, signed(t, http.MethodGet, "DEMO-1", ""))
+	if c := call(http.MethodPut, `{"advance_ms":1200000}`); !c.Now.Equal(clock.Add(20*time.Minute)) || c.OffsetMs != 1200000 {
+		t.Errorf("after advancing: %+v", c)
+	}
+	status, _, body := do(t, srv, signed(t, http.MethodGet, "DEMO-1", ""))
+	if code, _ := decodeError(t, body); status != http.StatusUnauthorized || code != codeUnauthorized {
+		t.Errorf("a request signed 20 minutes before the stub's time: %d %s", status, body)
+	}
+	if c := call(http.MethodPut, `{"real":true}`); c.Fixed || c.OffsetMs != 0 || time.Since(c.Now) > time.Hour {
+		t.Errorf("after real: %+v", c)
+	}
+	for _, body := range []string{`{}`, `{"real":false}`, `{"real":true,"advance_ms":1}`, `{"time":"soon"}`} {
+		if res := ctlDo(t, srv, http.MethodPut, "/_stub/clock", body); res.status != http.StatusBadRequest {
+			t.Errorf("PUT /_stub/clock %s: %d %s, want 400", body, res.status, res.body)
+		}
+	}
+}
+
+func TestControlTargetedFaults(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	ctlOK(t, srv, http.MethodPut, "/_stub/faults/ListRelation", `{"case_id":"DEMO-1","sequence":[500,0,500]}`)
+	ctlOK(t, srv, http.MethodPut, "/_stub/faults/ListRelation", `{"user":"teammate","status":200,"error_code":"OSM.01010002","error_msg":"no"}`)
+	ctlOK(t, srv, http.MethodPut, "/_stub/faults/ListRelation", `{"case_id":"DEMO-3","status":500,"probability":0.5,"seed":7}`)
+	res := ctlDo(t, srv, http.MethodGet, "/_stub/faults", "")
+	want := `{"targeted":[{"fault":{"case_id":"DEMO-1","sequence":[500,0,500]},"operation_id":"ListRelation"},{"fault":{"error_code":"OSM.01010002","error_msg":"no","status":200,"user":"teammate"},"operation_id":"ListRelation"},{"fault":{"case_id":"DEMO-3","probability":0.5,"seed":7,"status":500},"operation_id":"ListRelation"}]}`
+	if got := strings.TrimSpace(string(res.body)); got != want {
+		t.Errorf("GET /_stub/faults:\n got %s\nwant %s", got, want)
+	}
+	statuses := func(token, caseID string, n int) string {
+		var out []string
+		for range n {
+			status, _, body := do(t, srv, tokenReq(token, http.MethodGet, caseID, ""))
+			code := ""
+			if strings.Contains(string(body), "error_code") {
+				code, _ = decodeError(t, body)
+			}
+			out = append(out, fmt.Sprintf("%d %s", status, code))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := statuses("demo-token", "DEMO-1", 4); got != "500 OSM.0004 200  500 OSM.0004 200 " {
+		t.Errorf("DEMO-1, a sequence then nothing: %q", got)
+	}
+	if got := statuses("teammate-token", "TEAM-1", 1); got != "200 OSM.01010002" {
+		t.Errorf("user teammate: %q", got)
+	}
+	// At 50% with seed 7: the same calls fail on every run.
+	if got := statuses("demo-token", "DEMO-3", 8); strings.Count(got, "500") == 0 || strings.Count(got, "500") == 8 {
+		t.Errorf("DEMO-3, half of the calls: %q", got)
+	}
+	ctlOK(t, srv, http.MethodDelete, "/_stub/faults/ListRelation?user=teammate", "")
+	if got := statuses("teammate-token", "TEAM-1", 1); strings.Contains(got, "OSM.01010002") {
+		t.Errorf("after clearing user teammate's fault: %q", got)
+	}
+	if n := len(srv.AllFaults()); n != 1 {
+		t.Errorf("%d faults left, want DEMO-3's", n)
+	}
+}
+
+// TestFaultProbabilityIsSeeded: with a seed, the same calls fail on every
+// run; with probability 1 every call does.
+func TestFaultProbabilityIsSeeded(t *testing.T) {
+	pattern := func(f server.Fault) string {
+		srv := demoServer(t)
+		if err := srv.SetFault("ListRelation", f); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for range 32 {
+			status, _, _ := do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+			b.WriteString(map[int]string{200: ".", 500: "x"}[status])
+		}
+		return b.String()
+	}
+	a := pattern(server.Fault{Status: 500, Probability: 0.3, Seed: 42})
+	if b := pattern(server.Fault{Status: 500, Probability: 0.3, Seed: 42}); a != b {
+		t.Errorf("seed 42 twice:\n%s\n%s", a, b)
+	}
+	if n := strings.Count(a, "x"); n == 0 || n == 32 {
+		t.Errorf("probability 0.3 failed %d of 32 calls: %s", n, a)
+	}
+	if c := pattern(server.Fault{Status: 500, Probability: 1}); c != strings.Repeat("x", 32) {
+		t.Errorf("probability 1: %s", c)
+	}
+	if err := demoServer(t).SetFault("ListRelation", server.Fault{Status: 500, Probability: 1.5}); err == nil {
+		t.Error("probability 1.5 accepted")
+	}
+	if err := demoServer(t).SetFault("ListRelation", server.Fault{Sequence: []int{503}, Times: 2}); err == nil {
+		t.Error("a sequence with times accepted")
+	}
+}

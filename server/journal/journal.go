@@ -1,0 +1,252 @@
+// Package journal is the stub's request journal: a bounded ring of the
+// requests it served, with what it answered, that tests can read, filter
+// and wait on. The ring is the only store: once full, each new entry
+// replaces the oldest, so its memory is bounded by its size times the
+// body caps (RequestBodyCap, ResponseBodyCap).
+package journal
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultSize is how many entries a journal keeps unless told otherwise.
+const DefaultSize = 1000
+
+// Body caps: a longer body is kept up to the cap and marked truncated.
+const (
+	RequestBodyCap  = 64 << 10
+	ResponseBodyCap = 16 << 10
+)
+
+// Redacted replaces a secret in a kept header.
+const Redacted = "[redacted]"
+
+// Entry is one request the stub served and its answer. Secrets in the
+// request headers are replaced by Redacted before the entry is kept.
+type Entry struct {
+	// Seq numbers the entries of a journal from 1, in the order they were
+	// recorded (when the answer was complete).
+	Seq uint64 `json:"seq"`
+	// Time is when the request arrived, in real time (not the stub's
+	// settable clock).
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"`
+	// Operation is the contract operation (CreateRelations, ListRelation,
+	// DeleteRelation), empty for any other path.
+	Operation string `json:"operation,omitempty"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Query     string `json:"query,omitempty"`
+	// CaseID is the ticket in the path, unescaped.
+	CaseID string `json:"case_id,omitempty"`
+	// User is the authenticated caller and Auth how it authenticated
+	// ("token" or "aksk"); both empty when authentication did not succeed.
+	User string `json:"user,omitempty"`
+	Auth string `json:"auth,omitempty"`
+	// RequestHeaders are the request's headers with X-Auth-Token,
+	// X-Security-Token, Cookie and the secret of Authorization (an AK/SK
+	// signature, a bearer token) redacted.
+	RequestHeaders       http.Header `json:"request_headers"`
+	RequestBody          string      `json:"request_body,omitempty"`
+	RequestBodyTruncated bool        `json:"request_body_truncated,omitempty"`
+	// Status is the HTTP status answered; 0 when the connection was
+	// dropped (Dropped).
+	Status                int           `json:"status"`
+	ErrorCode             string        `json:"error_code,omitempty"`
+	ResponseBody          string        `json:"response_body,omitempty"`
+	ResponseBodyTruncated bool          `json:"response_body_truncated,omitempty"`
+	Duration              time.Duration `json:"duration_ns"`
+	// Fault describes the injected fault that applied, if one did; Prefer
+	// is the Prefer header that chose the answer, if one did.
+	Fault   string `json:"fault,omitempty"`
+	Prefer  string `json:"prefer,omitempty"`
+	Dropped bool   `json:"dropped,omitempty"`
+}
+
+// Filter selects entries; its zero value selects every entry. Set fields
+// must all match.
+type Filter struct {
+	Operation string
+	CaseID    string
+	User      string
+	Status    int
+	ErrorCode string
+	// After keeps the entries recorded after the one with this request ID;
+	// if that entry is no longer in the journal (the ring wrapped, or it
+	// was cleared), every entry kept is after it.
+	After string
+	// Since keeps the entries of requests that arrived at or after it.
+	Since time.Time
+	// Limit keeps the first Limit matching entries (oldest first); 0 keeps
+	// them all.
+	Limit int
+}
+
+func (f *Filter) match(e *Entry, after uint64) bool {
+	return e.Seq > after &&
+		(f.Operation == "" || e.Operation == f.Operation) &&
+		(f.CaseID == "" || e.CaseID == f.CaseID) &&
+		(f.User == "" || e.User == f.User) &&
+		(f.Status == 0 || e.Status == f.Status) &&
+		(f.ErrorCode == "" || e.ErrorCode == f.ErrorCode) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since))
+}
+
+// Journal is a ring of entries, safe for concurrent use.
+type Journal struct {
+	mu      sync.Mutex
+	ring    []record // grows to size, then wraps
+	next    int      // where the next entry goes once the ring is full
+	size    int
+	seq     uint64
+	changed chan struct{} // closed on the next Add; nil while nobody waits
+	waiters int
+}
+
+// record is an entry as the ring keeps it: its request headers as
+// redacted name, value pairs rather than a map, when recorded by Record.
+type record struct {
+	Entry
+	headers []string
+}
+
+// New returns a journal of size entries (DefaultSize if size <= 0).
+func New(size int) *Journal {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	return &Journal{size: size}
+}
+
+// Size is how many entries the journal keeps at most.
+func (j *Journal) Size() int { return j.size }
+
+// Add records e, replacing the oldest entry once the ring is full, and
+// wakes whoever waits. e must not share mutable memory with anything the
+// caller keeps using.
+func (j *Journal) Add(e Entry) { j.add(record{Entry: e}) }
+
+// Record is Add for a request's entry and headers: it keeps the headers
+// redacted (RedactHeaders), in a form cheaper than a map, and ignores
+// e.RequestHeaders.
+func (j *Journal) Record(e Entry, h http.Header) {
+	e.RequestHeaders = nil
+	j.add(record{Entry: e, headers: redactedPairs(h)})
+}
+
+func (j *Journal) add(r record) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	r.Seq = j.seq
+	if len(j.ring) < j.size {
+		j.ring = append(j.ring, r)
+	} else {
+		j.ring[j.next] = r
+		j.next = (j.next + 1) % j.size
+	}
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
+}
+
+// Clear removes every entry. Numbering goes on.
+func (j *Journal) Clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.ring)
+	j.ring, j.next = j.ring[:0], 0
+}
+
+// Query returns copies of the entries f selects, oldest first.
+func (j *Journal) Query(f Filter) []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.query(&f)
+}
+
+func (j *Journal) query(f *Filter) []Entry {
+	var after uint64
+	if f.After != "" {
+		j.each(func(r *record) bool {
+			if r.RequestID == f.After {
+				after = r.Seq
+				return false
+			}
+			return true
+		})
+	}
+	out := []Entry{}
+	j.each(func(r *record) bool {
+		if f.match(&r.Entry, after) {
+			c := r.Entry
+			if r.headers != nil {
+				c.RequestHeaders = toHeader(r.headers)
+			} else {
+				c.RequestHeaders = r.RequestHeaders.Clone() // the caller may change it
+			}
+			out = append(out, c)
+		}
+		return f.Limit <= 0 || len(out) < f.Limit
+	})
+	return out
+}
+
+// each calls fn on the entries oldest first until it returns false.
+func (j *Journal) each(fn func(*record) bool) {
+	n := len(j.ring)
+	start := 0
+	if n == j.size {
+		start = j.next
+	}
+	for i := range n {
+		if !fn(&j.ring[(start+i)%n]) {
+			return
+		}
+	}
+}
+
+// Wait returns the entries f selects as soon as there are at least n of
+// them, or what there is when ctx ends, with ctx's error. It blocks the
+// calling goroutine only and starts none.
+func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
+	if f.Limit > 0 && f.Limit < n {
+		f.Limit = n
+	}
+	j.mu.Lock()
+	j.waiters++
+	defer func() {
+		j.mu.Lock()
+		j.waiters--
+		j.mu.Unlock()
+	}()
+	for {
+		got := j.query(&f)
+		if len(got) >= n {
+			j.mu.Unlock()
+			return got, nil
+		}
+		if j.changed == nil {
+			j.changed = make(chan struct{})
+		}
+		changed := j.changed
+		j.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return j.Query(f), ctx.Err()
+		}
+		j.mu.Lock()
+	}
+}
+
+// Waiters is how many calls of Wait are waiting.
+func (j *Journal) Waiters() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.waiters
+}
