@@ -125,8 +125,8 @@ type Server struct {
 	proxy             *proxy // nil unless Options.Upstream or Replay
 	violations        *violation.Log
 	validateResponses bool
-	journal    *journal.Journal // nil with Options.DisableJournal
-	clock      *clock
+	journal           *journal.Journal // nil with Options.DisableJournal
+	clock             *clock
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
