@@ -33,6 +33,7 @@ type config struct {
 	control   bool
 	logFormat string
 	store     string
+	version   bool
 }
 
 func main() {
@@ -43,7 +44,7 @@ func main() {
 		// (BENCHMARKS.md). Setting GOGC overrides this.
 		debug.SetGCPercent(400)
 	}
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+	if err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "osm-stub:", err)
 		os.Exit(1)
 	}
@@ -63,8 +64,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/, which has no authentication; -control=false where others can reach the stub (env OSM_STUB_CONTROL)")
+	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -116,6 +118,9 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if c.version {
+		return errShowVersion
 	}
 	out := newLogWriter(logOut)
 	defer out.Close()
