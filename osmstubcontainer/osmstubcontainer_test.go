@@ -104,12 +104,12 @@ tickets:
 		t.Errorf("the demo token must be unknown with these fixtures: %v", err)
 	}
 
-	err = c.LoadFixtures(ctx, []byte(`{"users":[{"name":"bob","tokens":["bob-token"]}],"tickets":[{"id":"B-1","owner":"nobody"}]}`))
+	err = c.LoadFixtures(ctx, []byte(`{"users":[{"name":"bob","tokens":["bob-token"]}],"tickets":[{"id":"B-1","owner":"nobody","simple_description":"Lost"}]}`))
 	var ce *osmstubcontainer.ControlError
-	if !errors.As(err, &ce) || ce.StatusCode != http.StatusBadRequest {
+	if !errors.As(err, &ce) || ce.StatusCode != http.StatusBadRequest || !strings.Contains(ce.Body, "owner") {
 		t.Fatalf("LoadFixtures with an unknown owner: %v", err)
 	}
-	if err := c.LoadFixtures(ctx, []byte(`{"users":[{"name":"bob","tokens":["bob-token"]}],"tickets":[{"id":"B-1","owner":"bob","relations":["B-2"]},{"id":"B-2","owner":"bob"}]}`)); err != nil {
+	if err := c.LoadFixtures(ctx, []byte(`{"users":[{"name":"bob","tokens":["bob-token"]}],"tickets":[{"id":"B-1","owner":"bob","simple_description":"Slow disk","relations":["B-2"]},{"id":"B-2","owner":"bob","simple_description":"Slow app"}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	bob, err := client.New(c.URL, client.WithToken("bob-token"))
