@@ -8,7 +8,10 @@ BENCHTIME ?= 1000x
 BIN       := bin/osm-stub
 # The version stamped into binaries and the image tag: git describe when
 # there is a repository, else "dev" (the binary then reports the build info).
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Expanded once (:=), so that every target of one make run agrees.
+ifeq ($(origin VERSION),undefined)
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+endif
 LDFLAGS   := -X main.version=$(VERSION)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 IMAGE     ?= osmstub/osm-stub
@@ -90,6 +93,7 @@ test-dist: dist ## build dist/, then run this platform's binary: -version, stati
 	OSM_STUB_BINARY=$(CURDIR)/dist/osm-stub_$$($(GO) env GOOS)_$$($(GO) env GOARCH) $(GO) test -count=1 -run '^TestBinary' ./cmd/osm-stub
 
 image: dist ## the container image $(IMAGE):$(VERSION) (and :latest), FROM scratch with the linux binary from dist/
+	@printf '*\n!osm-stub_linux_%s\n' $$($(GO) env GOARCH) > dist/.dockerignore # the context is the binary alone
 	docker build -f Dockerfile --build-arg TARGETARCH=$$($(GO) env GOARCH) --build-arg VERSION=$(VERSION) \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest dist
 
@@ -101,7 +105,7 @@ test-image: ## build the image, run it, replay the README's curl session against
 	  if [ -n "$(OSM_STUB_REQUIRE_DOCKER)" ]; then echo "test-image: no docker daemon, and OSM_STUB_REQUIRE_DOCKER is set"; exit 1; fi; \
 	  echo "test-image: no docker daemon here, skipped (.ci/run installs and starts one)"; exit 0; \
 	fi; \
-	$(MAKE) --no-print-directory image && \
+	$(MAKE) --no-print-directory image VERSION=$(VERSION) && \
 	bash .ci/image-test.sh $(IMAGE):$(VERSION) && \
 	$(MAKE) --no-print-directory test-container OSM_STUB_IMAGE=$(IMAGE):$(VERSION)
 
