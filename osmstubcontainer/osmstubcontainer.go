@@ -206,4 +206,3 @@ func newToken() (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
-
