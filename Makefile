@@ -92,7 +92,7 @@ dist: ## static (CGO_ENABLED=0) osm-stub binaries for every release platform int
 test-dist: dist ## build dist/, then run this platform's binary: -version, static, a real start, /healthz, healthcheck, SIGTERM
 	OSM_STUB_BINARY=$(CURDIR)/dist/osm-stub_$$($(GO) env GOOS)_$$($(GO) env GOARCH) $(GO) test -count=1 -run '^TestBinary' ./cmd/osm-stub
 
-image: dist ## the container image $(IMAGE):$(VERSION) (and :latest), FROM scratch with the linux binary from dist/
+image: dist ## the container image osmstub/osm-stub:<version> (and :latest; IMAGE=...), FROM scratch with the linux binary from dist/
 	@printf '*\n!osm-stub_linux_%s\n' $$($(GO) env GOARCH) > dist/.dockerignore # the context is the binary alone
 	docker build -f Dockerfile --build-arg TARGETARCH=$$($(GO) env GOARCH) --build-arg VERSION=$(VERSION) \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest dist
