@@ -43,17 +43,21 @@ done
 echo "image-test: healthy"
 
 # The README's first curl session: each "$ curl ..." of its console blocks
-# (continuation lines joined) and the lines after it up to the next command
-# or the end of the block, which are the expected answer.
+# (lines ending in a backslash joined; a single-quoted argument may go on
+# over lines, as cmd/osm-stub/readme_test.go allows) and the lines after it
+# up to the next command or the end of the block, which are the expected
+# answer.
 steps=$(awk '
-  function emit() { print "C " cmd; cmd = "" }
+  function emit() { gsub(/\n/, "\001", cmd); print "C " cmd; cmd = "" }
   /^## / { insec = ($0 == "## A session with curl"); if (done) exit; if (insec) done = 1; next }
   !insec { next }
   /^```console/ { inblock = 1; next }
   /^```/ { inblock = 0; next }
   !inblock { next }
-  cont { line = $0; sub(/^ +/, "", line); cmd = cmd " " line; cont = sub(/ *\\$/, "", cmd); if (!cont) emit(); next }
-  /^\$ / { cmd = substr($0, 3); cont = sub(/ *\\$/, "", cmd); if (!cont) emit(); next }
+  function more() { if (gsub(/'"'"'/, "&", cmd) % 2) return "quote"; return sub(/ *\\$/, "", cmd) ? "join" : "" }
+  cont == "quote" { cmd = cmd "\n" $0; cont = more(); if (!cont) emit(); next }
+  cont == "join" { line = $0; sub(/^ +/, "", line); cmd = cmd " " line; cont = more(); if (!cont) emit(); next }
+  /^\$ / { cmd = substr($0, 3); cont = more(); if (!cont) emit(); next }
   { print "O " $0 }
 ' README.md)
 [ -n "$steps" ] || fail "no curl session found in README.md"
@@ -72,7 +76,7 @@ check() {
 }
 while IFS= read -r line; do
   case $line in
-    "C "*) check; cmd=${line#C }; want= ;;
+    "C "*) check; cmd=${line#C }; cmd=${cmd//$'\001'/$'\n'}; want= ;;
     "O "*) want=${want:+$want$'\n'}${line#O } ;;
   esac
 done <<<"$steps"

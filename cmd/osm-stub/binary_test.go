@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
@@ -16,8 +17,9 @@ import (
 
 // TestBinary runs a built osm-stub, as a user of the release binaries
 // would: OSM_STUB_BINARY names it (make test-dist builds dist/ and sets it).
-// It must print its version, be statically linked, start on a free port,
-// answer /healthz, pass its own healthcheck and stop cleanly on SIGTERM.
+// It must print its version, be statically linked, start on a free port
+// with the SQLite store, answer /healthz and an API call, pass its own
+// healthcheck and stop cleanly on SIGTERM.
 func TestBinary(t *testing.T) {
 	bin := os.Getenv("OSM_STUB_BINARY")
 	if bin == "" {
@@ -45,7 +47,9 @@ func TestBinary(t *testing.T) {
 		f.Close()
 	}
 
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-log-format", "json")
+	// The SQLite store, so that the pure-Go driver is proven in a cgo-free build.
+	db := "sqlite:" + filepath.Join(t.TempDir(), "osm.db")
+	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-log-format", "json", "-store", db)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +82,15 @@ func TestBinary(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /healthz: %s", resp.Status)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/servicerequest/cases/DEMO-1/relations", nil)
+	req.Header.Set("X-Auth-Token", "demo-token")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("ListRelation on the SQLite store: %s", resp.Status)
 	}
 	if out, err := exec.CommandContext(ctx, bin, "healthcheck", "-addr", addr).CombinedOutput(); err != nil {
 		t.Errorf("healthcheck -addr %s: %v\n%s", addr, err, out)
