@@ -124,13 +124,14 @@ func Run(ctx context.Context, opts ...testcontainers.ContainerCustomizer) (*Cont
 }
 
 // Terminate stops and removes the container. It does nothing on a nil
-// Container or one that never started, so it can be deferred right after Run
-// whatever Run returned.
+// Container or one that was never created, so it can be deferred right after
+// Run whatever Run returned.
 func (c *Container) Terminate(ctx context.Context, opts ...testcontainers.TerminateOption) error {
-	if c == nil || c.Container == nil {
+	if c == nil {
 		return nil
 	}
-	return c.Container.Terminate(ctx, opts...)
+	// TerminateContainer also copes with a typed nil from a failed start.
+	return testcontainers.TerminateContainer(c.Container, append([]testcontainers.TerminateOption{testcontainers.StopContext(ctx)}, opts...)...)
 }
 
 // Reset restores the data the stub started with (or last loaded with
