@@ -13,6 +13,9 @@ LABEL org.opencontainers.image.title="osm-stub" \
       org.opencontainers.image.source="https://github.com/osmstub/osmstub"
 
 COPY osm-stub_linux_${TARGETARCH} /osm-stub
+# An empty /data owned by the stub's user: a named volume mounted there
+# inherits that owner, so -store sqlite:/data/osm.db works without a chown.
+COPY --chown=65532:65532 data/ /data/
 
 # Every flag has an OSM_STUB_* variable (osm-stub -h). Inside the container
 # the stub listens on every interface; publish the port on 127.0.0.1 unless

@@ -93,7 +93,8 @@ test-dist: dist ## build dist/, then run this platform's binary: -version, stati
 	OSM_STUB_BINARY=$(CURDIR)/dist/osm-stub_$$($(GO) env GOOS)_$$($(GO) env GOARCH) $(GO) test -count=1 -run '^TestBinary' ./cmd/osm-stub
 
 image: dist ## the container image osmstub/osm-stub:<version> (and :latest; IMAGE=...), FROM scratch with the linux binary from dist/
-	@printf '*\n!osm-stub_linux_%s\n' $$($(GO) env GOARCH) > dist/.dockerignore # the context is the binary alone
+	@printf '*\n!osm-stub_linux_%s\n!data\n' $$($(GO) env GOARCH) > dist/.dockerignore # the binary and an empty data/ alone
+	@mkdir -p dist/data
 	docker build -f Dockerfile --build-arg TARGETARCH=$$($(GO) env GOARCH) --build-arg VERSION=$(VERSION) \
 	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest dist
 

@@ -12,6 +12,7 @@ fail() { echo "image-test: $*" >&2; exit 1; }
 cleanup() {
   if [ "${keep_logs:-}" = 1 ]; then docker logs "$name" 2>&1 | tail -n 50 >&2 || true; fi
   docker rm -f "$name" >/dev/null 2>&1 || true
+  docker volume rm "$name" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 keep_logs=1
@@ -29,17 +30,21 @@ hostport=$(docker port "$name" 8080/tcp | head -n 1)
 [ -n "$hostport" ] || fail "no published port"
 echo "image-test: $image on http://$hostport"
 
-# Wait for docker to call it healthy (the HEALTHCHECK runs every 5 s).
-for _ in $(seq 1 60); do
-  status=$(docker inspect -f '{{.State.Health.Status}}' "$name")
-  case $status in
-    healthy) break ;;
-    unhealthy) fail "container became unhealthy" ;;
-  esac
-  [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || fail "container exited"
-  sleep 1
-done
-[ "$status" = healthy ] || fail "not healthy after 60 s (status $status)"
+# Wait for docker to call a container healthy (the HEALTHCHECK runs every 5 s).
+wait_healthy() {
+  local status=
+  for _ in $(seq 1 60); do
+    status=$(docker inspect -f '{{.State.Health.Status}}' "$1")
+    case $status in
+      healthy) return 0 ;;
+      unhealthy) fail "$1 became unhealthy" ;;
+    esac
+    [ "$(docker inspect -f '{{.State.Running}}' "$1")" = true ] || fail "$1 exited"
+    sleep 1
+  done
+  fail "$1 not healthy after 60 s (status $status)"
+}
+wait_healthy "$name"
 echo "image-test: healthy"
 
 # The README's first curl session: each "$ curl ..." of its console blocks
@@ -86,5 +91,14 @@ echo "image-test: $n README curl steps answered as documented"
 
 docker stop -t 10 "$name" >/dev/null
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] || fail "non-zero exit after docker stop"
+docker rm "$name" >/dev/null
+
+# The SQLite store on a named volume, as the README shows: the non-root user
+# must be able to write /data.
+docker run -d --name "$name" -v "$name:/data" -e OSM_STUB_STORE=sqlite:/data/osm.db "$image" >/dev/null
+wait_healthy "$name"
+echo "image-test: healthy on a SQLite file in a named volume"
+docker rm -f "$name" >/dev/null
+docker volume rm "$name" >/dev/null
 keep_logs=0
 echo "image-test: ok"
