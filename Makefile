@@ -6,6 +6,15 @@ ADDR      ?= 127.0.0.1:8080
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1000x
 BIN       := bin/osm-stub
+# The version stamped into binaries and the image tag: git describe when
+# there is a repository, else "dev" (the binary then reports the build info).
+# Expanded once (:=), so that every target of one make run agrees.
+ifeq ($(origin VERSION),undefined)
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+endif
+LDFLAGS   := -X main.version=$(VERSION)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+IMAGE     ?= osmstub/osm-stub
 
 .DEFAULT_GOAL := help
 .PHONY: help generate build run test vet test-go test-interop fuzz-short lint check-generated
@@ -17,12 +26,12 @@ generate: ## regenerate gen/ from openapi.yaml and server/control.openapi.yaml
 	$(GO) generate ./gen/...
 
 build: ## build the stub binary into bin/
-	$(GO) build -o $(BIN) ./cmd/osm-stub
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/osm-stub
 
 run: ## run the stub on its built-in demo data (ADDR=127.0.0.1:8080)
 	$(GO) run ./cmd/osm-stub -addr $(ADDR)
 
-test: vet check-generated check-web-assets lint test-go fuzz-short test-interop test-browser ## everything CI runs
+test: vet check-generated check-web-assets lint test-go fuzz-short test-interop test-browser test-dist test-image ## everything CI runs
 
 .PHONY: bench
 bench: ## Go benchmarks, then stub vs floor vs Prism under wrk on loopback -> bench/results.md (BENCHMARKS.md)
@@ -90,3 +99,39 @@ check-web-assets: ## copy Swagger UI again and fail if server/webui/swagger-ui c
 
 test-browser: build $(WEB_STAMP) ## /docs and /_stub/ui in headless Chromium (CHROMIUM=/usr/bin/chromium); screenshots in web/test-output/
 	OSM_STUB_BIN=$(CURDIR)/$(BIN) node --test --test-timeout=120000 web/browser.test.mjs
+
+.PHONY: dist test-dist image test-image test-container
+dist: ## static (CGO_ENABLED=0) osm-stub binaries for every release platform into dist/, with SHA256SUMS
+	@rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=dist/osm-stub_$${os}_$${arch}; \
+	  if [ $$os = windows ]; then out=$$out.exe; fi; \
+	  echo "$$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o $$out ./cmd/osm-stub; \
+	done
+	@cd dist && if command -v sha256sum >/dev/null; then sha256sum osm-stub_* > SHA256SUMS; else shasum -a 256 osm-stub_* > SHA256SUMS; fi
+	@echo "dist/SHA256SUMS ($(VERSION))"
+
+test-dist: dist ## build dist/, then run this platform's binary: -version, static, a real start, /healthz, healthcheck, SIGTERM
+	OSM_STUB_BINARY=$(CURDIR)/dist/osm-stub_$$($(GO) env GOOS)_$$($(GO) env GOARCH) $(GO) test -count=1 -run '^TestBinary' ./cmd/osm-stub
+
+image: dist ## the container image osmstub/osm-stub:<version> (and :latest; IMAGE=...), FROM scratch with the linux binary from dist/
+	@printf '*\n!osm-stub_linux_%s\n!data\n' $$($(GO) env GOARCH) > dist/.dockerignore # the binary and an empty data/ alone
+	@mkdir -p dist/data
+	docker build -f Dockerfile --build-arg TARGETARCH=$$($(GO) env GOARCH) --build-arg VERSION=$(VERSION) \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest dist
+
+# Without a docker daemon this target says so and passes, so that make test
+# works on a machine without docker; .ci/run starts one and sets
+# OSM_STUB_REQUIRE_DOCKER=1, so in CI it always runs.
+test-image: ## build the image, run it, replay the README's curl session against it, then the Testcontainers module's tests (needs docker)
+	@if ! docker info >/dev/null 2>&1; then \
+	  if [ -n "$(OSM_STUB_REQUIRE_DOCKER)" ]; then echo "test-image: no docker daemon, and OSM_STUB_REQUIRE_DOCKER is set"; exit 1; fi; \
+	  echo "test-image: no docker daemon here, skipped (.ci/run installs and starts one)"; exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory image VERSION=$(VERSION) && \
+	bash .ci/image-test.sh $(IMAGE):$(VERSION) && \
+	$(MAKE) --no-print-directory test-container OSM_STUB_IMAGE=$(IMAGE):$(VERSION)
+
+test-container: ## the Testcontainers module's tests (nested module osmstubcontainer/) against OSM_STUB_IMAGE
+	cd osmstubcontainer && $(GO) vet ./... && OSM_STUB_IMAGE=$(OSM_STUB_IMAGE) $(GO) test -race -count=1 ./...

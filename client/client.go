@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/osmstub/osmstub/gen"
+	"github.com/osmstub/osmstub/gen/osmclient"
 )
 
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
@@ -18,7 +18,7 @@ const DefaultUserAgent = "osmstub-client/1"
 
 // Client calls the OSM ticket-association API. It is safe for concurrent use.
 type Client struct {
-	api *gen.Client
+	api *osmclient.Client
 	cfg config
 }
 
@@ -53,7 +53,7 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 	if err := c.cfg.check(); err != nil {
 		return nil, err
 	}
-	c.api, err = gen.NewClient(endpoint, gen.WithHTTPClient(doerFunc(c.send)))
+	c.api, err = osmclient.NewClient(endpoint, osmclient.WithHTTPClient(doerFunc(c.send)))
 	if err != nil {
 		return nil, fmt.Errorf("osm: %w", err)
 	}
@@ -68,12 +68,12 @@ func (c *Client) CreateRelations(ctx context.Context, caseID string, relatedIDs 
 	if err := checkCreate(caseID, relatedIDs, groupID); err != nil {
 		return err
 	}
-	params := &gen.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz()}
+	params := &osmclient.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz()}
 	if c.cfg.site != nil {
-		s := gen.CreateRelationsParamsXSite(*c.cfg.site)
+		s := osmclient.CreateRelationsParamsXSite(*c.cfg.site)
 		params.XSite = &s
 	}
-	body := gen.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: optional(groupID)}
+	body := osmclient.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: optional(groupID)}
 	resp, err := c.api.CreateRelations(ctx, caseID, params, body)
 	return c.result("CreateRelations", resp, err, nil)
 }
@@ -84,13 +84,13 @@ func (c *Client) ListRelations(ctx context.Context, caseID string) ([]Relation, 
 	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
 		return nil, err
 	}
-	params := &gen.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
+	params := &osmclient.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
 	if c.cfg.site != nil {
-		s := gen.ListRelationParamsXSite(*c.cfg.site)
+		s := osmclient.ListRelationParamsXSite(*c.cfg.site)
 		params.XSite = &s
 	}
 	resp, err := c.api.ListRelation(ctx, caseID, params)
-	var body gen.RelationList
+	var body osmclient.RelationList
 	if err := c.result("ListRelation", resp, err, &body); err != nil {
 		return nil, err
 	}
@@ -110,12 +110,12 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 	if err := checkDelete(caseID, relatedID, groupID); err != nil {
 		return err
 	}
-	params := &gen.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
+	params := &osmclient.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
 	if c.cfg.site != nil {
-		s := gen.DeleteRelationParamsXSite(*c.cfg.site)
+		s := osmclient.DeleteRelationParamsXSite(*c.cfg.site)
 		params.XSite = &s
 	}
-	body := gen.DeleteRelationRequestBody{RelatedId: relatedID, GroupId: optional(groupID)}
+	body := osmclient.DeleteRelationRequestBody{RelatedId: relatedID, GroupId: optional(groupID)}
 	resp, err := c.api.DeleteRelation(ctx, caseID, params, body)
 	return c.result("DeleteRelation", resp, err, nil)
 }

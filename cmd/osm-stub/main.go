@@ -39,6 +39,7 @@ type config struct {
 	rateLimit    int
 	proxy        proxyConfig // proxy.go
 	journal      int
+	version      bool
 }
 
 func main() {
@@ -49,14 +50,7 @@ func main() {
 		// (BENCHMARKS.md). Setting GOGC overrides this.
 		debug.SetGCPercent(400)
 	}
-	if args := os.Args[1:]; len(args) > 0 && args[0] == "conform" {
-		if err := runConform(context.Background(), args[1:], os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "osm-stub conform:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+	if err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "osm-stub:", err)
 		os.Exit(1)
 	}
@@ -90,8 +84,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
+	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: osm-stub [flags]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -189,6 +184,9 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if c.version {
+		return errShowVersion
 	}
 	out := newLogWriter(logOut)
 	defer out.Close()
