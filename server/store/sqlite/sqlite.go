@@ -37,6 +37,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,6 +81,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: directory of %s: %w", path, err)
 		}
 	}
+	if err := create(ctx, path); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -119,6 +123,50 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// create makes a missing database file appear already in WAL mode with its
+// schema, atomically: it is built under a temporary name in the same
+// directory and hard-linked into place, and whoever links first wins.
+//
+// Why: switching a file to WAL (PRAGMA journal_mode, run as each connection
+// opens) reads the header and then upgrades to a write lock, an upgrade
+// SQLite does not wait for (busy_timeout is not consulted, as waiting could
+// deadlock): two processes converting one new file at once could fail
+// with SQLITE_BUSY. On a file that is already WAL the pragma writes
+// nothing, so only the first creation could race, and creating by link
+// takes that race away. A file system without hard links falls back to
+// converting in place.
+func create(ctx context.Context, path string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or not ours to create: Open reports it
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			_ = os.Remove(tmp + suffix)
+		}
+	}()
+	db, err := sql.Open("sqlite", dsn(tmp, false))
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	err = migrate(ctx, db)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("create: %w", cerr)
+	}
+	if err != nil {
+		return err
+	}
+	// fs.ErrExist: another process won, and its file is as good. Another
+	// error (no hard links here): Open creates and converts the file itself.
+	_ = os.Link(tmp, path)
+	return nil
 }
 
 // dsn is the driver's connection string. The pragmas are run on every new
