@@ -163,6 +163,9 @@ type InternalError = ErrorBody
 // PayloadTooLarge The body of every 4xx and 5xx response.
 type PayloadTooLarge = ErrorBody
 
+// ServiceUnavailable The body of every 4xx and 5xx response.
+type ServiceUnavailable = ErrorBody
+
 // Unauthorized The body of every 4xx and 5xx response.
 type Unauthorized = ErrorBody
 

@@ -20,6 +20,7 @@ const (
 	CodeRuleBroken    = "OSM.01010001" // 200: a business rule refused the request
 	CodeNoPermission  = "OSM.01010002" // 200: no permission on a ticket
 	CodeNoSuchAPI     = "APIGW.0101"   // 404/405: what the API gateway answers for an unknown API
+	CodeUnavailable   = "APIGW.0202"   // 503: the stub's store is down (Retry-After)
 	maxResultMessage  = 32             // error_msg limit in a 200 body
 	maxErrorMessage   = 1024           // error_msg limit in a 4xx/5xx body
 	headerRequestID   = "X-Request-Id"
@@ -34,6 +35,8 @@ type apiError struct {
 	Status int
 	Code   string
 	Msg    string
+
+	retryAfter int // seconds, sent as Retry-After when set
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Msg) }
@@ -80,6 +83,9 @@ func fit(prefix, id, suffix string) string {
 func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 	if errors.As(err, &e) {
 		return e, false
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return unavailable(err), false
 	}
 	if errors.Is(err, store.ErrUnknownCaller) {
 		return newAPIError(http.StatusUnauthorized, CodeUnauthorized, "the authenticated user no longer exists"), false

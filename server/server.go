@@ -54,7 +54,8 @@ type Options struct {
 // Server is the stub. It is an http.Handler.
 type Server struct {
 	echo       *echo.Echo
-	store      store.Store
+	store      store.Store // backend, seen through a guardedStore (outage.go)
+	backend    store.Store
 	log        *slog.Logger
 	auth       *authenticator
 	routes     map[string]*routers.Route // "METHOD echo-path" -> contract route
@@ -73,9 +74,11 @@ func New(opts Options) (*Server, error) {
 	if s.store == nil {
 		s.store = memory.New()
 	}
+	s.backend = s.store
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	s.store = newGuardedStore(s.backend, s.log)
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -154,7 +157,7 @@ func (s *Server) newEcho() *echo.Echo {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Store returns the server's store, for tests and control endpoints.
-func (s *Server) Store() store.Store { return s.store }
+func (s *Server) Store() store.Store { return s.backend }
 
 // Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error { return s.backend.Close() }

@@ -44,7 +44,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
 	"github.com/osmstub/osmstub/server/store"
 )
@@ -186,6 +186,12 @@ func dsn(path string, readOnly bool) string {
 
 }
 
+// busy: err is SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6).
+func busy(err error) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6)
+}
+
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -206,6 +212,10 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly 
 	}
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
+		if busy(err) {
+			// Another process held the write lock for all of BusyTimeout.
+			return fmt.Errorf("%w: sqlite: begin: %w", store.ErrUnavailable, err)
+		}
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	done := false
