@@ -76,10 +76,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: %q: want a plain file path, without file: or ? (for an in-memory store use the memory store)", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("sqlite: directory of %s: %w", path, err)
-		}
+	if err := checkWritable(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -125,6 +123,38 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// checkWritable fails, with the reason in words the user can act on, when
+// path cannot be a database file this process writes: SQLite itself would
+// say only "unable to open database file", or open a read-only file
+// read-only and fail at the first write.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory of %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("directory of %s: %s is not a directory", path, dir)
+	}
+	// SQLite creates path-wal and path-shm beside the file.
+	if err := canWrite(dir); err != nil {
+		return fmt.Errorf("cannot write in the directory of %s: %w", path, err)
+	}
+	fi, err = os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	}
+	if err := canWrite(path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
 // create makes a missing database file appear already in WAL mode with its
 // schema, atomically: it is built under a temporary name in the same
 // directory and hard-linked into place, and whoever links first wins.
@@ -143,7 +173,7 @@ func create(ctx context.Context, path string) error {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
 	if err != nil {
-		return fmt.Errorf("create: %w", err)
+		return fmt.Errorf("cannot create a database file in %s: %w", filepath.Dir(path), errors.Unwrap(err))
 	}
 	tmp := f.Name()
 	f.Close()
