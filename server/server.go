@@ -108,8 +108,19 @@ func (s *Server) loadFixtures(opts Options) error {
 	if opts.Fixtures != nil {
 		s.fixtures = *opts.Fixtures
 	}
-	if _, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures); err != nil {
+	loaded, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures)
+	if err != nil {
 		return fmt.Errorf("server: load fixtures: %w", err)
+	}
+	if !loaded {
+		// A persistent store that already holds data keeps it. Say so:
+		// fixtures given and silently not loaded look like a bug.
+		level := slog.LevelInfo
+		if opts.Fixtures != nil {
+			level = slog.LevelWarn
+		}
+		s.log.Log(context.Background(), level, "fixtures not loaded: the store already holds data",
+			slog.String("replace", "POST /_stub/reset loads the fixtures in place of the data"))
 	}
 	return nil
 }

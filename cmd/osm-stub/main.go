@@ -148,11 +148,20 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, srv, log, out.Flush)
+	// The address goes out whatever the log level: with port 0 it is the
+	// only way to learn it.
+	announce := log
+	if !log.Enabled(ctx, slog.LevelInfo) {
+		c.logLevel = "info"
+		if announce, err = newLogger(c, out); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, ln, srv, log, announce, out.Flush)
 }
 
 // serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, flush func()) error {
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger, flush func()) error {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -166,7 +175,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
+	announce.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
 	flush() // whoever started the stub may be waiting for this line
 	select {
 	case err := <-errc:
