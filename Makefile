@@ -24,8 +24,11 @@ generate: ## regenerate gen/ from openapi.yaml and server/control.openapi.yaml
 build: ## build the stub binary into bin/
 	$(GO) build -o $(BIN) ./cmd/osm-stub
 
-run: ## run the stub on its built-in demo data (ADDR=127.0.0.1:8080)
-	$(GO) run ./cmd/osm-stub -addr $(ADDR)
+# exec: the stub replaces the recipe's shell, so that it is make's own child
+# and stops with make: Ctrl-C reaches it, and make passes a SIGTERM (kill of
+# make's PID) on to it. `go run` would leave the stub running as an orphan.
+run: build ## build, then run the stub on its built-in demo data (ADDR=127.0.0.1:8080); Ctrl-C or kill stops it
+	exec $(BIN) -addr $(ADDR)
 
 test: vet check-generated lint test-go fuzz-short test-interop ## everything CI runs
 
