@@ -57,6 +57,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
 	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
 	fs.StringVar(&c.store, "store", env("OSM_STUB_STORE", "memory"), "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
+	// -h shows each default, which may come from the environment: not a
+	// password.
+	fs.Lookup("store").DefValue = storeopen.Redact(c.store)
 	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
 	control, err := envBool("OSM_STUB_CONTROL", true)
 	if err != nil {

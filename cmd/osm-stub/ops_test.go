@@ -105,3 +105,16 @@ func TestStoreSecretsNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpHidesStoreSecrets: -h shows the -store default taken from the
+// environment without its password.
+func TestHelpHidesStoreSecrets(t *testing.T) {
+	t.Setenv("OSM_STUB_STORE", "postgres://u:secret@127.0.0.1/db?password=secret")
+	var help bytes.Buffer
+	if err := run(t.Context(), []string{"-h"}, &help); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(help.String(), "secret") || !strings.Contains(help.String(), "postgres://u:xxxxx@127.0.0.1/db?password=xxxxx") {
+		t.Errorf("-h shows:\n%s", help.String())
+	}
+}
