@@ -54,7 +54,7 @@ func makeRunStops(t *testing.T, stop func(pid int) error) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	pw.Close() // the pipe ends when make and the stub have both closed it
+	pw.Close()                                            // the pipe ends when make and the stub have both closed it
 	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // if the test fails half-way
 
 	lines := make(chan string)
