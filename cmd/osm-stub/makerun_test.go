@@ -54,8 +54,10 @@ func makeRunStops(t *testing.T, stop func(pid int) error) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	pw.Close()                                            // the pipe ends when make and the stub have both closed it
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // if the test fails half-way
+	// The pipe ends when make and the stub have both closed it.
+	pw.Close()
+	// If the test fails half-way, nothing is left running.
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 
 	lines := make(chan string)
 	go func() {
