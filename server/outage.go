@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -30,8 +31,11 @@ type guardedStore struct {
 	log *slog.Logger
 	now func() time.Time
 
+	// down is read without mu on every call, the fast path; it changes
+	// only under mu.
+	down atomic.Bool
+
 	mu      sync.Mutex
-	down    bool
 	since   time.Time     // when the outage started
 	next    time.Time     // when a call may try the store again
 	wait    time.Duration // the current back-off
@@ -71,9 +75,12 @@ func (g *guardedStore) call(ctx context.Context, op func(context.Context, func(s
 // admit lets a call through unless the store is down and it is not yet
 // time for another attempt; probe says the call is that attempt.
 func (g *guardedStore) admit() (probe bool, err error) {
+	if !g.down.Load() {
+		return false, nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.down {
+	if !g.down.Load() {
 		return false, nil
 	}
 	now := g.now()
@@ -93,8 +100,9 @@ func (g *guardedStore) failed(err error, probe bool) {
 	defer g.mu.Unlock()
 	now := g.now()
 	switch {
-	case !g.down:
-		g.down, g.since, g.wait, g.refused = true, now, firstRetry, 0
+	case !g.down.Load():
+		g.down.Store(true)
+		g.since, g.wait, g.refused = now, firstRetry, 0
 		g.log.Warn("store unavailable: answering 503 until it is back", slog.Any("error", err))
 	case probe:
 		g.probing = false
@@ -112,8 +120,8 @@ func (g *guardedStore) succeeded(probe bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.probing = false
-	if g.down {
-		g.down = false
+	if g.down.Load() {
+		g.down.Store(false)
 		g.log.Info("store available again",
 			slog.Duration("outage", g.now().Sub(g.since)), slog.Int("refused", g.refused))
 	}
