@@ -60,3 +60,29 @@ func ExampleStub_FailNext() {
 	// 0 <nil>
 	// true
 }
+
+// Fixtures from a file, YAML or JSON, as osm-stub -fixtures takes them
+// (ReadFixtures reads one by path).
+func ExampleParseFixtures() {
+	t := &exampleT{}
+	defer t.done()
+	d, err := osmstubtest.ParseFixtures([]byte(`
+users:
+  - {name: alice, groups: [ops], tokens: [alice-token]}
+tickets:
+  - {id: T-1, owner: alice, simple_description: "first"}
+  - {id: T-2, owner: alice, simple_description: "second", relations: [T-1]}
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := osmstubtest.RunWith(t, osmstubtest.Options{Fixtures: &d})
+	rels, err := s.Client("alice").ListRelations(context.Background(), "T-1")
+	fmt.Println(len(rels), rels[0].CaseID, err)
+
+	_, err = osmstubtest.ParseFixtures([]byte("users:\n  - name: bob\n    token: [x]\n"))
+	fmt.Println(err)
+	// Output:
+	// 1 T-2 <nil>
+	// fixtures data: line 3: unknown field "token" in a user; known: name, groups, tokens, access_keys, domain_id
+}

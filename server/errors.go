@@ -109,6 +109,9 @@ func toAPIError(err error, requestID string) (e *apiError, unexpected bool) {
 	if errors.As(err, &e) {
 		return e, false
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return unavailable(err), false
+	}
 	if errors.Is(err, store.ErrUnknownCaller) {
 		return unauthorized("the authenticated user no longer exists"), false
 	}

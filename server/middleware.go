@@ -146,18 +146,30 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// statusClientClosed is what the access log records for a request whose
+// client went away before the answer: not an HTTP status anyone receives.
+const statusClientClosed = 499
+
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
-		if err != nil {
+		level, status := slog.LevelInfo, 0
+		if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) {
+			// The client hung up: nobody reads an answer, and it is no
+			// server error. Logged as nginx's 499 "client closed request".
+			level, status = slog.LevelDebug, statusClientClosed
+		} else if err != nil {
 			c.Error(err)
 		}
+		if status == 0 {
+			status = c.Response().Status
+		}
 		x := exchangeOf(c.Request().Context())
-		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+		s.log.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", c.Response().Status),
+			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("request_id", x.id),
 			slog.String("error_code", x.errorCode),

@@ -108,7 +108,8 @@ type Options struct {
 // Server is the stub. It is an http.Handler.
 type Server struct {
 	echo       *echo.Echo
-	store      store.Store
+	store      store.Store // backend, seen through a guardedStore (outage.go)
+	backend    store.Store
 	log        *slog.Logger
 	auth       *authenticator
 	routes     map[string]*routers.Route // "METHOD echo-path" -> contract route
@@ -137,9 +138,11 @@ func New(opts Options) (*Server, error) {
 	if s.store == nil {
 		s.store = memory.New()
 	}
+	s.backend = s.store
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	s.store = newGuardedStore(s.backend, s.log)
 	s.clock = newClock(opts.Now)
 	s.auth = &authenticator{store: s.store, now: s.clock.now}
 	if !opts.DisableJournal {
@@ -183,8 +186,19 @@ func (s *Server) loadFixtures(opts Options) error {
 	if opts.Fixtures != nil {
 		s.fixtures = *opts.Fixtures
 	}
-	if _, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures); err != nil {
+	loaded, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures)
+	if err != nil {
 		return fmt.Errorf("server: load fixtures: %w", err)
+	}
+	if !loaded {
+		// A persistent store that already holds data keeps it. Say so:
+		// fixtures given and silently not loaded look like a bug.
+		level := slog.LevelInfo
+		if opts.Fixtures != nil {
+			level = slog.LevelWarn
+		}
+		s.log.Log(context.Background(), level, "fixtures not loaded: the store already holds data",
+			slog.String("replace", "POST /_stub/reset loads the fixtures in place of the data"))
 	}
 	return nil
 }
@@ -233,7 +247,7 @@ func (s *Server) newEcho() *echo.Echo {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Store returns the server's store, for tests and control endpoints.
-func (s *Server) Store() store.Store { return s.store }
+func (s *Server) Store() store.Store { return s.backend }
 
 // Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error { return s.backend.Close() }

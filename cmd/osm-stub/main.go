@@ -64,6 +64,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
 	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
 	fs.StringVar(&c.store, "store", env("OSM_STUB_STORE", "memory"), "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
+	// -h shows each default, which may come from the environment: not a
+	// password.
+	fs.Lookup("store").DefValue = storeopen.Redact(c.store)
 	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
 	control, err := envBool("OSM_STUB_CONTROL", true)
 	if err != nil {
@@ -86,7 +89,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
 	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -234,11 +237,20 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, srv, log, out.Flush)
+	// The address goes out whatever the log level: with port 0 it is the
+	// only way to learn it.
+	announce := log
+	if !log.Enabled(ctx, slog.LevelInfo) {
+		c.logLevel = "info"
+		if announce, err = newLogger(c, out); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, ln, srv, log, announce, out.Flush)
 }
 
 // serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, flush func()) error {
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger, flush func()) error {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -252,7 +264,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
+	announce.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
 	flush() // whoever started the stub may be waiting for this line
 	select {
 	case err := <-errc:

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +17,10 @@ import (
 
 // TestDatabaseOutagePostgres: the stub reaches PostgreSQL through a TCP
 // proxy that the test cuts and restores. While the database is away,
-// requests fail promptly with 500 OSM.0004; once it is back, they succeed
-// again, with no restart of the stub, and nothing acknowledged is lost.
+// requests fail promptly with 503 APIGW.0202 and Retry-After; once it is
+// back, they succeed again, with no restart of the stub, and nothing
+// acknowledged is lost. The outage makes one log line when it starts and
+// one when it ends, however many requests it refused.
 func TestDatabaseOutagePostgres(t *testing.T) {
 	spec := pgtest.Schema(t)
 	u, err := url.Parse(spec)
@@ -44,16 +48,19 @@ func TestDatabaseOutagePostgres(t *testing.T) {
 	}
 
 	p.cut()
-	for i, do := range []func() (outcome, error){
+	calls := []func() (outcome, error){
 		func() (outcome, error) { return s.create(ctx, "A", []string{"C"}) },
 		func() (outcome, error) { _, err := s.list(ctx, "A"); return outcome{}, err },
 		func() (outcome, error) { return s.remove(ctx, "A", "B") },
-	} {
+	}
+	for i := range 30 {
 		began := time.Now()
-		_, err := do()
+		_, err := calls[i%len(calls)]()
 		var se *statusError
-		if !errors.As(err, &se) || se.status != 500 || se.code != "OSM.0004" {
-			t.Errorf("request %d with the database away: %v; want 500 OSM.0004", i, err)
+		if !errors.As(err, &se) || se.status != 503 || se.code != "APIGW.0202" {
+			t.Errorf("request %d with the database away: %v; want 503 APIGW.0202", i, err)
+		} else if n, err := strconv.Atoi(se.retryAfter); err != nil || n < 1 {
+			t.Errorf("request %d with the database away: Retry-After %q; want whole seconds", i, se.retryAfter)
 		}
 		if took := time.Since(began); took > 10*time.Second {
 			t.Errorf("request %d with the database away took %v", i, took)
@@ -78,6 +85,17 @@ func TestDatabaseOutagePostgres(t *testing.T) {
 	l, err = s.list(ctx, "D")
 	if err != nil || len(l) != 1 || l[0] != "C" {
 		t.Errorf("List(D) after the outage = %q, %v; want [C]", l, err)
+	}
+	s.stop() // which flushes its log
+	logs := s.logs.String()
+	if n := strings.Count(logs, `"msg":"store unavailable`); n != 1 {
+		t.Errorf("%d log lines say the store is unavailable; want 1", n)
+	}
+	if n := strings.Count(logs, `"msg":"store available again"`); n != 1 {
+		t.Errorf("%d log lines say the store is back; want 1", n)
+	}
+	if strings.Contains(logs, `"level":"ERROR"`) {
+		t.Error("the outage logged errors")
 	}
 }
 

@@ -154,6 +154,13 @@ func start(t *testing.T, name, storeSpec, fixtures string) *stub {
 	return s
 }
 
+// stop sends SIGTERM and waits for the process to be gone, its log
+// flushed.
+func (s *stub) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+}
+
 // kill sends SIGKILL and waits for the process to be gone.
 func (s *stub) kill() {
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
@@ -211,7 +218,8 @@ func (s *stub) call(ctx context.Context, method, caseID string, body any) (outco
 		return outcome{}, fmt.Errorf("%s %s: %d, body %q: %v", method, u, res.StatusCode, data, err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return outcome{code: parsed.ErrorCode}, &statusError{status: res.StatusCode, code: parsed.ErrorCode, body: string(data)}
+		return outcome{code: parsed.ErrorCode}, &statusError{status: res.StatusCode, code: parsed.ErrorCode, body: string(data),
+			retryAfter: res.Header.Get("Retry-After")}
 	}
 	out := outcome{code: parsed.ErrorCode}
 	for _, r := range parsed.List {
@@ -221,9 +229,10 @@ func (s *stub) call(ctx context.Context, method, caseID string, body any) (outco
 }
 
 type statusError struct {
-	status int
-	code   string
-	body   string
+	status     int
+	code       string
+	body       string
+	retryAfter string // the Retry-After header
 }
 
 func (e *statusError) Error() string {

@@ -23,7 +23,7 @@ func ServerURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(EnvVar)
 	if u == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s to a server URL, e.g. postgres://postgres@127.0.0.1:55432/postgres (.ci/run starts one)", EnvVar)
+		t.Skipf("PostgreSQL tests skipped: set %s to a server URL, e.g. postgres://postgres@127.0.0.1:25432/postgres (.ci/run starts one)", EnvVar)
 	}
 	return u
 }

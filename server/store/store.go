@@ -67,6 +67,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists: a user, token, access key or ticket with that name exists.
 	ErrExists = errors.New("already exists")
+	// ErrUnavailable: the backend cannot be reached (a database that is
+	// down, a lock held too long by another process). It is transient: the
+	// same call may succeed later, with no restart.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // Store is a backend. Every read and write of the rules happens inside one

@@ -39,7 +39,8 @@
 //
 // Nothing holds a connection between calls: each Update or View acquires
 // one from the pool and returns it. When the database goes away, calls fail
-// with the connection's error (the server answers 500 OSM.0004) and the
+// with the connection's error, wrapped in store.ErrUnavailable (the
+// server answers 503 APIGW.0202 with Retry-After), and the
 // pool discards the broken connections; when it comes back, the next call
 // connects afresh. A call that failed before anything reached the server
 // (pgconn.SafeToRetry, e.g. a connection that died while idle) is retried.
@@ -49,7 +50,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -128,6 +132,9 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 	for attempt := 1; ; attempt++ {
 		err := s.try(ctx, opts, fn)
 		if err == nil || !retryable(err) || attempt == MaxAttempts {
+			if err != nil && ctx.Err() == nil && lostConnection(err) {
+				err = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+			}
 			return err
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
@@ -144,6 +151,21 @@ func retryable(err error) bool {
 		return pe.Code == "40001" || pe.Code == "40P01"
 	}
 	return pgconn.SafeToRetry(err)
+}
+
+// lostConnection: err says the database could not be reached or the
+// connection broke, rather than that it refused a statement.
+func lostConnection(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down, crashed or not yet accepting connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
 
 // backoff grows from about 1ms to about 50ms, with jitter, so that Updates

@@ -10,3 +10,6 @@ func (s *Store) Pragmas(ctx context.Context, name string) (writer, reader string
 	err = s.reader.QueryRowContext(ctx, "PRAGMA "+name).Scan(&reader)
 	return writer, reader, err
 }
+
+// Migrate is migrate, for databases opened otherwise than by Open.
+var Migrate = migrate

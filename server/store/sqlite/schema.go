@@ -91,6 +91,12 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	if current > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this osm-stub knows (%d): use a newer osm-stub", current, len(migrations))
 	}
+	// A write, even on an up-to-date file, so that a file SQLite could only
+	// open read-only (a read-only mount, say) fails here, at start, rather
+	// than at the first request that writes.
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_migrations SET applied_at = applied_at WHERE version = ?`, current); err != nil {
+		return fmt.Errorf("migrate: the database cannot be written: %w", err)
+	}
 	for v := current + 1; v <= len(migrations); v++ {
 		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
 			return fmt.Errorf("migrate to version %d: %w", v, err)

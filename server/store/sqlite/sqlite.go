@@ -37,13 +37,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
 	"github.com/osmstub/osmstub/server/store"
 )
@@ -75,10 +76,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: %q: want a plain file path, without file: or ? (for an in-memory store use the memory store)", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("sqlite: directory of %s: %w", path, err)
-		}
+	if err := checkWritable(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := create(ctx, path); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
@@ -121,6 +123,82 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// checkWritable fails, with the reason in words the user can act on, when
+// path cannot be a database file this process writes: SQLite itself would
+// say only "unable to open database file", or open a read-only file
+// read-only and fail at the first write.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory of %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("directory of %s: %s is not a directory", path, dir)
+	}
+	// SQLite creates path-wal and path-shm beside the file.
+	if err := canWrite(dir); err != nil {
+		return fmt.Errorf("cannot write in the directory of %s: %w", path, err)
+	}
+	fi, err = os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	}
+	if err := canWrite(path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+// create makes a missing database file appear already in WAL mode with its
+// schema, atomically: it is built under a temporary name in the same
+// directory and hard-linked into place, and whoever links first wins.
+//
+// Why: switching a file to WAL (PRAGMA journal_mode, run as each connection
+// opens) reads the header and then upgrades to a write lock, an upgrade
+// SQLite does not wait for (busy_timeout is not consulted, as waiting could
+// deadlock): two processes converting one new file at once could fail
+// with SQLITE_BUSY. On a file that is already WAL the pragma writes
+// nothing, so only the first creation could race, and creating by link
+// takes that race away. A file system without hard links falls back to
+// converting in place.
+func create(ctx context.Context, path string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or not ours to create: Open reports it
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return fmt.Errorf("cannot create a database file in %s: %w", filepath.Dir(path), errors.Unwrap(err))
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			_ = os.Remove(tmp + suffix)
+		}
+	}()
+	db, err := sql.Open("sqlite", dsn(tmp, false))
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	err = migrate(ctx, db)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("create: %w", cerr)
+	}
+	if err != nil {
+		return err
+	}
+	// fs.ErrExist: another process won, and its file is as good. Another
+	// error (no hard links here): Open creates and converts the file itself.
+	_ = os.Link(tmp, path)
+	return nil
+}
+
 // dsn is the driver's connection string. The pragmas are run on every new
 // connection of the pool.
 func dsn(path string, readOnly bool) string {
@@ -136,6 +214,12 @@ func dsn(path string, readOnly bool) string {
 	}
 	return path + "?" + q.Encode() // a plain file name, not a file: URI
 
+}
+
+// busy: err is SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6).
+func busy(err error) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && (se.Code()&0xff == 5 || se.Code()&0xff == 6)
 }
 
 // Path returns the database file's path.
@@ -158,6 +242,10 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly 
 	}
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
+		if busy(err) {
+			// Another process held the write lock for all of BusyTimeout.
+			return fmt.Errorf("%w: sqlite: begin: %w", store.ErrUnavailable, err)
+		}
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	done := false

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -139,5 +140,62 @@ func TestBadPaths(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestUnwritable: a path that cannot be a writable database file fails
+// Open, at start, saying why.
+func TestUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, path, want string }{
+		{"a directory", dir, "is a directory"},
+		{"a directory with a slash", dir + "/", "is a directory"},
+		{"under a file", filepath.Join(file, "x.db"), "is not a directory"},
+	}
+	if os.Geteuid() != 0 { // root writes whatever the permission bits say
+		roDir := filepath.Join(dir, "ro-dir")
+		roFile := filepath.Join(dir, "ro-file.db")
+		open(t, roFile).Close()
+		if err := os.Mkdir(roDir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(roFile, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases,
+			struct{ name, path, want string }{"in a read-only directory", filepath.Join(roDir, "x.db"), "permission denied"},
+			struct{ name, path, want string }{"a read-only file", roFile, "permission denied"})
+	}
+	for _, c := range cases {
+		s, err := sqlite.Open(t.Context(), c.path)
+		if err == nil {
+			s.Close()
+			t.Errorf("%s: Open(%s) succeeded", c.name, c.path)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Open(%s) = %v; want it to say %q", c.name, c.path, err, c.want)
+		}
+	}
+}
+
+// TestReadOnlyDatabaseFailsAtStart: a database SQLite can only read (as on
+// a read-only mount, which the permission checks may not see) fails the
+// schema step with a probe write, not the first request.
+func TestReadOnlyDatabaseFailsAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "osm.db")
+	open(t, path).Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = sqlite.Migrate(t.Context(), db)
+	if err == nil || !strings.Contains(err.Error(), "cannot be written") || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("migrate on a read-only database = %v; want a refusal to write", err)
 	}
 }

@@ -44,7 +44,7 @@ func Open(ctx context.Context, spec string) (store.Store, error) {
 	default:
 		s, err := postgres.Open(ctx, spec)
 		if err != nil {
-			return nil, fmt.Errorf("store %s: %w", Redact(spec), err)
+			return nil, fmt.Errorf("store %s: %w", Redact(spec), redactError(err, spec))
 		}
 		return s, nil
 	}
@@ -63,7 +63,7 @@ func Kind(spec string) (string, error) {
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
 		u, err := url.Parse(spec)
 		if err != nil {
-			return "", fmt.Errorf("store: bad PostgreSQL URL: %v", redactErr(err, spec))
+			return "", fmt.Errorf("store %s: bad PostgreSQL URL: %w", Redact(spec), redactError(unwrapURLError(err), spec))
 		}
 		if u.Host == "" && u.Query().Get("host") == "" {
 			return "", fmt.Errorf("store %s: the PostgreSQL URL names no host", Redact(spec))
@@ -75,18 +75,10 @@ func Kind(spec string) (string, error) {
 	return "", fmt.Errorf("store %q: unknown kind; want %s", Redact(spec), Forms)
 }
 
-// Redact hides the password of a URL spec, for logs and errors.
-func Redact(spec string) string {
-	if u, err := url.Parse(spec); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return spec
-}
-
-// redactErr drops the spec (which may hold a password) from a URL error.
-func redactErr(err error, spec string) string {
+// unwrapURLError drops url.Error's quote of the whole URL.
+func unwrapURLError(err error) error {
 	if ue, ok := err.(*url.Error); ok {
-		return ue.Err.Error()
+		return ue.Err
 	}
-	return strings.ReplaceAll(err.Error(), spec, "<url>")
+	return err
 }

@@ -68,6 +68,10 @@ func TestBadSpecs(t *testing.T) {
 		{"redis:localhost", "unknown kind"},
 		// Nothing listens there: a clear connection error, quickly.
 		{"postgres://user:secret@127.0.0.1:1/db?connect_timeout=2", "store postgres://user:xxxxx@127.0.0.1:1/db"},
+		{"postgres://user@127.0.0.1:1/db?password=secret&connect_timeout=2", "store postgres://user@127.0.0.1:1/db?password=xxxxx"},
+		{"postgres://user@127.0.0.1:1/db?sslpassword=secret&sslmode=disable&connect_timeout=2", "sslpassword=xxxxx"},
+		{"postgres://user@127.0.0.1:1/db?password=secret&connect_timeout=bad", "password=xxxxx"},
+		{"host=127.0.0.1 password='a secret' dbname=db", "password=xxxxx"},
 	}
 	for _, c := range cases {
 		s, err := storeopen.Open(t.Context(), c.spec)

@@ -1,0 +1,6 @@
+package server
+
+import "time"
+
+// SetOutageClock sets the clock of the server's outage back-off.
+func SetOutageClock(s *Server, now func() time.Time) { s.store.(*guardedStore).now = now }
