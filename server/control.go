@@ -71,7 +71,7 @@ func newControl(s *Server) (*control, error) {
 	}
 	c := &control{s: s, routes: map[string]*routers.Route{}}
 	for path, item := range doc.Paths.Map() {
-		echoPath := strings.NewReplacer("{", ":", "}", "").Replace(path)
+		echoPath := echoPathOf.Replace(path)
 		for method, op := range item.Operations() {
 			c.routes[method+" "+echoPath] = &routers.Route{
 				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"go.yaml.in/yaml/v3"
@@ -58,7 +59,23 @@ type webPages struct {
 	live   bool // the control API, and so the live view, is mounted
 }
 
+// newWebPages returns the pages for a stub with or without the control
+// API. They depend on embedded files alone, so each variant is built once
+// per process and shared (read-only): building one rewrites two YAML
+// documents, which would cost every Run of osmstubtest some 20 ms.
 func newWebPages(control bool) (*webPages, error) {
+	if control {
+		return webPagesWithControl()
+	}
+	return webPagesWithoutControl()
+}
+
+var (
+	webPagesWithControl    = sync.OnceValues(func() (*webPages, error) { return buildWebPages(true) })
+	webPagesWithoutControl = sync.OnceValues(func() (*webPages, error) { return buildWebPages(false) })
+)
+
+func buildWebPages(control bool) (*webPages, error) {
 	assets, err := fs.Sub(webUI, "webui")
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
