@@ -58,6 +58,9 @@ func TestFidelity(t *testing.T) {
 func TestRateLimitAndRetry(t *testing.T) {
 	s := osmstubtest.RunWith(t, osmstubtest.Options{RateLimit: 1})
 	ctx := context.Background()
+	// A stopped clock: both calls fall in the same second however slow
+	// the machine is.
+	s.SetTime(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	once := s.Client("demo", client.WithRetry(client.NoRetry))
 	if _, err := once.ListRelations(ctx, "DEMO-1"); err != nil {
 		t.Fatal(err)
@@ -67,8 +70,13 @@ func TestRateLimitAndRetry(t *testing.T) {
 	if !errors.Is(err, client.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.Code != "APIGW.0308" {
 		t.Fatalf("second call in the second: %v, want ErrRateLimited APIGW.0308", err)
 	}
+	// With the real clock, a client that retries gets through: it waits
+	// Retry-After (1 s) rather than its own 1 ms back-off.
+	s.FollowRealTime()
 	retrying := s.Client("demo", client.WithRetry(client.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
-	if _, err := retrying.ListRelations(ctx, "DEMO-1"); err != nil {
-		t.Fatalf("with retries honouring Retry-After: %v", err)
+	for range 2 {
+		if _, err := retrying.ListRelations(ctx, "DEMO-1"); err != nil {
+			t.Fatalf("with retries honouring Retry-After: %v", err)
+		}
 	}
 }
