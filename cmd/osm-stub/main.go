@@ -169,11 +169,11 @@ func newLogger(c config, out io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("-log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.logFormat {
+	switch c.logFormat { // server.NewLogHandler: slog's, with the access log written by hand
 	case "text":
-		return slog.New(slog.NewTextHandler(out, opts)), nil
+		return slog.New(server.NewLogHandler(out, false, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(out, opts)), nil
+		return slog.New(server.NewLogHandler(out, true, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format: want text or json, got %q", c.logFormat)
 }
