@@ -42,6 +42,7 @@ type logHandler struct {
 
 // accessEntry is what one access-log line says.
 type accessEntry struct {
+	at        time.Time // when the line was logged (slog's record time)
 	level     slog.Level
 	method    string
 	path      string
@@ -72,9 +73,12 @@ func (h *logHandler) writeAccess(t time.Time, e *accessEntry) {
 }
 
 func appendTextAccess(b []byte, t time.Time, e *accessEntry) []byte {
-	b = append(b, "time="...)
-	b = appendRFC3339Millis(b, t)
-	b = append(b, " level="...)
+	if !t.IsZero() { // slog leaves a zero time out
+		b = append(b, "time="...)
+		b = appendRFC3339Millis(b, t)
+		b = append(b, ' ')
+	}
+	b = append(b, "level="...)
 	b = appendTextString(b, e.level.String())
 	b = append(b, " msg=request method="...)
 	b = appendTextString(b, e.method)
@@ -92,9 +96,13 @@ func appendTextAccess(b []byte, t time.Time, e *accessEntry) []byte {
 }
 
 func appendJSONAccess(b []byte, t time.Time, e *accessEntry) []byte {
-	b = append(b, `{"time":"`...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","level":`...)
+	b = append(b, '{')
+	if !t.IsZero() { // slog leaves a zero time out
+		b = append(b, `"time":"`...)
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `",`...)
+	}
+	b = append(b, `"level":`...)
 	b = appendSlogJSONString(b, e.level.String())
 	b = append(b, `,"msg":"request","method":`...)
 	b = appendSlogJSONString(b, e.method)
@@ -209,11 +217,12 @@ func appendSlogJSONString(b []byte, s string) []byte {
 func (s *Server) logAccess(ctx context.Context, e *accessEntry) {
 	if h, ok := s.log.Handler().(*logHandler); ok {
 		if h.Enabled(ctx, e.level) {
-			h.writeAccess(time.Now(), e)
+			h.writeAccess(e.at, e)
 		}
 		return
 	}
-	s.log.LogAttrs(ctx, e.level, "request",
+	s.log.LogAttrs(ctx, e.level, "request", // the record's time is slog's own
+
 		slog.String("method", e.method),
 		slog.String("path", e.path),
 		slog.Int("status", e.status),

@@ -166,12 +166,14 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			status = c.Response().Status
 		}
 		x := exchangeOf(c.Request().Context())
+		now := time.Now()
 		s.logAccess(c.Request().Context(), &accessEntry{
+			at:        now,
 			level:     level,
 			method:    c.Request().Method,
 			path:      c.Request().URL.Path,
 			status:    status,
-			duration:  time.Since(start),
+			duration:  now.Sub(start),
 			requestID: x.id,
 			errorCode: x.errorCode,
 		})

@@ -237,6 +237,10 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Starting (the contracts, the fixtures) leaves garbage that GOGC=400
+	// would let stand for long: hand it back to the system once, beside
+	// the first requests rather than before them (idle RSS, BENCHMARKS.md).
+	go debug.FreeOSMemory()
 	// The address goes out whatever the log level: with port 0 it is the
 	// only way to learn it.
 	announce := log
