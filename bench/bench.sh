@@ -13,7 +13,8 @@
 # requests the stub has served before its RSS is taken, SOAK_MAX (120) seconds
 # of extra load at most to get there, GO_COUNT (3) runs of each Go benchmark,
 # GO_BENCH=0 to skip them, LOAD=0 to skip the load run, TARGETS ("floor stub
-# wiremock prism"), RESULTS (bench/results.md). It fails if any server
+# wiremock prism"; also stub-sqlite, and with STUB_BEFORE=another osm-stub
+# binary stub-before and stub-before-sqlite), RESULTS (bench/results.md). It fails if any server
 # gives a bad answer. Every process it starts is stopped when it ends,
 # fails or is interrupted. See BENCHMARKS.md.
 set -euo pipefail
@@ -196,6 +197,12 @@ start_target() {
 		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml ;;
 	floor) start floor "http://127.0.0.1:{port}$GET_PATH" "" -- \
 		"$OUT/floor" -addr '127.0.0.1:{port}' ;;
+	stub-sqlite) start stub-sqlite "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -store "sqlite:$OUT/bench-sqlite.db" ;;
+	stub-before) start stub-before "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		"$STUB_BEFORE" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml ;;
+	stub-before-sqlite) start stub-before-sqlite "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		"$STUB_BEFORE" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -store "sqlite:$OUT/bench-before-sqlite.db" ;;
 	wiremock) start wiremock "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
 		java -jar "$WIREMOCK_JAR" --port '{port}' --bind-address 127.0.0.1 --root-dir "$OUT/wiremock" \
 		--disable-banner --max-request-journal-entries 1000 ;;
@@ -215,6 +222,7 @@ load_run() {
 	need_wrk
 	case " $TARGETS " in *" prism "*) need_prism ;; esac
 	case " $TARGETS " in *" wiremock "*) need_wiremock ;; esac
+	rm -f "$OUT"/bench-sqlite.db* "$OUT"/bench-before-sqlite.db*
 	log "building the stub, the floor and firstok"
 	$GO build -o "$OUT/osm-stub" ./cmd/osm-stub
 	$GO build -o "$OUT/floor" ./bench/floor
@@ -320,9 +328,12 @@ report() {
 			echo "| server | post req/s | post p99 | post CPU/req | refusal req/s | refusal p99 | refusal CPU/req | get req/s | get p99 | get CPU/req | bad | start to first 200 | idle RSS | loaded RSS |"
 			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 			local t name m row
-			for t in stub floor wiremock prism; do
+			for t in stub floor wiremock prism stub-sqlite stub-before stub-before-sqlite; do
 				have "$t" || continue
 				case $t in
+				stub-sqlite) name="osm-stub, SQLite store" ;;
+				stub-before) name="osm-stub before this change (STUB_BEFORE)" ;;
+				stub-before-sqlite) name="osm-stub before, SQLite store" ;;
 				stub) name="osm-stub (validation, auth, state, journal, access log)" ;;
 				floor) name="floor (bare Echo route, constant answer)" ;;
 				wiremock) name="WireMock 3.13.2 (generated mappings, JIT warm)" ;;
@@ -337,7 +348,7 @@ report() {
 			echo
 			echo "Every run, req/s and CPU/req (us):"
 			echo
-			for t in stub floor wiremock prism; do
+			for t in stub floor wiremock prism stub-sqlite stub-before stub-before-sqlite; do
 				have "$t" || continue
 				for m in $MODES; do
 					echo "- $t $m: ${T[$t,$m,runs]}; ${T[$t,$m,cpuruns]}"
