@@ -42,7 +42,7 @@ run: build ## build, then run the stub on its built-in demo data (ADDR=127.0.0.1
 test: vet check-generated check-web-assets lint test-go fuzz-short test-interop test-browser test-dist test-image ## everything CI runs
 
 .PHONY: bench
-bench: ## Go benchmarks, then stub vs floor vs Prism under wrk on loopback -> bench/results.md (BENCHMARKS.md)
+bench: ## Go benchmarks, then stub vs floor vs WireMock vs Prism under wrk on loopback -> bench/results.md (BENCHMARKS.md)
 	GO=$(GO) bash bench/bench.sh
 
 .PHONY: bench-store

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -125,16 +126,46 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string,
 	case a.passTokens:
 		return passedToken(token), nil
 	}
-	var name string
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		u, err := tx.UserByToken(token)
-		name = u.Name
-		return err
-	})
+	l := tokenLookups.Get().(*tokenLookup)
+	l.token = token
+	err := a.store.View(ctx, l.fn)
+	name := l.name
+	*l = tokenLookup{fn: l.fn}
+	tokenLookups.Put(l)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", unauthorized("decrypt token fail: X-Auth-Token is unknown or expired")
 	}
 	return name, err
+}
+
+// tokenLookup resolves one token in a View; pooled with its bound method,
+// so a lookup allocates neither a closure nor the name it returns.
+type tokenLookup struct {
+	token, name string
+	fn          func(store.Tx) error
+}
+
+var tokenLookups = sync.Pool{New: func() any {
+	l := &tokenLookup{}
+	l.fn = l.run
+	return l
+}}
+
+// userNamer is a Tx that resolves a token to its user's name without
+// copying the user (the memory store).
+type userNamer interface {
+	UserNameByToken(token string) (string, error)
+}
+
+func (l *tokenLookup) run(tx store.Tx) error {
+	if n, ok := tx.(userNamer); ok {
+		var err error
+		l.name, err = n.UserNameByToken(l.token)
+		return err
+	}
+	u, err := tx.UserByToken(l.token)
+	l.name = u.Name
+	return err
 }
 
 // verify checks a known access key's signature over the request and its

@@ -130,7 +130,7 @@ func (m cpuMeter) report(b *testing.B) {
 
 // benchLogger formats every access log line as the binary does, and
 // throws it away.
-func benchLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func benchLogger() *slog.Logger { return slog.New(NewLogHandler(io.Discard, false, nil)) }
 
 func benchServer(b *testing.B) *Server {
 	b.Helper()

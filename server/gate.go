@@ -103,7 +103,8 @@ func (l *limiter) take(key string, now time.Time) time.Duration {
 type bodyBudget struct {
 	mu    sync.Mutex
 	free  int64
-	wake  chan struct{} // closed and replaced whenever bytes are released
+	wake  chan struct{} // closed and replaced when bytes are released and someone waits
+	waits bool          // someone took wake since it was last replaced
 	total int64
 }
 
@@ -125,6 +126,7 @@ func (b *bodyBudget) acquire(ctx context.Context, n int64) bool {
 			return true
 		}
 		wake := b.wake
+		b.waits = true
 		b.mu.Unlock()
 		if timeout == nil {
 			t := time.NewTimer(maxBodyWait)
@@ -145,8 +147,10 @@ func (b *bodyBudget) release(n int64) {
 	n = min(n, b.total)
 	b.mu.Lock()
 	b.free += n
-	close(b.wake)
-	b.wake = make(chan struct{})
+	if b.waits { // a new channel per release only when it wakes someone
+		close(b.wake)
+		b.wake, b.waits = make(chan struct{}), false
+	}
 	b.mu.Unlock()
 }
 

@@ -166,14 +166,17 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			status = c.Response().Status
 		}
 		x := exchangeOf(c.Request().Context())
-		s.log.LogAttrs(c.Request().Context(), level, "request",
-			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("request_id", x.id),
-			slog.String("error_code", x.errorCode),
-		)
+		now := time.Now()
+		s.logAccess(c.Request().Context(), &accessEntry{
+			at:        now,
+			level:     level,
+			method:    c.Request().Method,
+			path:      c.Request().URL.Path,
+			status:    status,
+			duration:  now.Sub(start),
+			requestID: x.id,
+			errorCode: x.errorCode,
+		})
 		return nil
 	}
 }

@@ -48,19 +48,25 @@ func newGuardedStore(s store.Store, log *slog.Logger) *guardedStore {
 }
 
 func (g *guardedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return g.call(ctx, g.Store.Update, fn)
+	return g.call(ctx, true, fn)
 }
 
 func (g *guardedStore) View(ctx context.Context, fn func(store.Tx) error) error {
-	return g.call(ctx, g.Store.View, fn)
+	return g.call(ctx, false, fn)
 }
 
-func (g *guardedStore) call(ctx context.Context, op func(context.Context, func(store.Tx) error) error, fn func(store.Tx) error) error {
+// call runs fn in an Update or a View of the store (a flag, not a method
+// value: that would be an allocation per call).
+func (g *guardedStore) call(ctx context.Context, update bool, fn func(store.Tx) error) error {
 	probe, err := g.admit()
 	if err != nil {
 		return err
 	}
-	err = op(ctx, fn)
+	if update {
+		err = g.Store.Update(ctx, fn)
+	} else {
+		err = g.Store.View(ctx, fn)
+	}
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
 		g.failed(err, probe)

@@ -47,8 +47,16 @@ const (
 type docsSpec struct {
 	name string
 	url  string
-	body []byte // served at url: the document with servers pointing at the stub
+	body func() ([]byte, error) // served at url: the document with servers pointing at the stub
 }
+
+// The documents the API page serves, rewritten on first use and then kept
+// for the process: rewriting both (a YAML parse and encode) took about
+// 12 ms, the whole of a server's start (BENCHMARKS.md).
+var (
+	contractDoc = sync.OnceValues(func() ([]byte, error) { return withStubServer(osmstub.OpenAPI) })
+	controlDoc  = sync.OnceValues(func() ([]byte, error) { return withStubServer(controlOpenAPI) })
+)
 
 // webPages serves /docs and its assets; the live view's HTML is served by
 // the control API (control.GetLiveView) but its script and style are assets here.
@@ -81,20 +89,9 @@ func buildWebPages(control bool) (*webPages, error) {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
 	w := &webPages{assets: assets, live: control}
-	type source struct {
-		name, url string
-		doc       []byte
-	}
-	docs := []source{{"OSM ticket associations (the contract)", docsPath + "/openapi.yaml", osmstub.OpenAPI}}
+	w.specs = []docsSpec{{"OSM ticket associations (the contract)", docsPath + "/openapi.yaml", contractDoc}}
 	if control {
-		docs = append(docs, source{"osm-stub control API", docsPath + "/control.openapi.yaml", controlOpenAPI})
-	}
-	for _, d := range docs {
-		body, err := withStubServer(d.doc)
-		if err != nil {
-			return nil, fmt.Errorf("web pages: %s: %w", d.url, err)
-		}
-		w.specs = append(w.specs, docsSpec{name: d.name, url: d.url, body: body})
+		w.specs = append(w.specs, docsSpec{"osm-stub control API", docsPath + "/control.openapi.yaml", controlDoc})
 	}
 	if w.docs, err = w.renderDocs(); err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
@@ -171,7 +168,11 @@ func (w *webPages) mount(e *echo.Echo) {
 	})
 	for _, s := range w.specs {
 		e.GET(s.url, func(c echo.Context) error {
-			return c.Blob(http.StatusOK, "application/yaml", s.body)
+			body, err := s.body()
+			if err != nil {
+				return fmt.Errorf("web pages: %s: %w", s.url, err)
+			}
+			return c.Blob(http.StatusOK, "application/yaml", body)
 		})
 	}
 	e.GET(assetsPath+"*", w.asset)

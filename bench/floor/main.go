@@ -11,14 +11,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
 
 // The bodies the stub sends for the load test's requests.
 var (
-	empty = []byte("{}\n")
-	list  = []byte(`{"case_relation_list":[{"case_id":"DEMO-3","simple_description":"Elastic IP unbound after resize","user_name":"demo"},{"case_id":"TEAM-1","simple_description":"RDS failover took ten minutes","user_name":"teammate"}]}` + "\n")
+	empty   = []byte("{}\n")
+	refusal = []byte(`{"error_code":"OSM.01010015","error_msg":"This case does not exist."}` + "\n")
+	list    = []byte(`{"case_relation_list":[{"case_id":"DEMO-3","simple_description":"Elastic IP unbound after resize","user_name":"demo"},{"case_id":"TEAM-1","simple_description":"RDS failover took ten minutes","user_name":"teammate"}]}` + "\n")
 )
 
 func main() {
@@ -27,7 +29,12 @@ func main() {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	const path = "/v2/servicerequest/cases/:case_id/relations"
-	e.POST(path, func(c echo.Context) error { return c.JSONBlob(http.StatusOK, empty) })
+	e.POST(path, func(c echo.Context) error {
+		if strings.HasPrefix(c.Param("case_id"), "NOPE-") { // the refusal workload (bench/load.lua)
+			return c.JSONBlob(http.StatusOK, refusal)
+		}
+		return c.JSONBlob(http.StatusOK, empty)
+	})
 	e.DELETE(path, func(c echo.Context) error { return c.JSONBlob(http.StatusOK, empty) })
 	e.GET(path, func(c echo.Context) error { return c.JSONBlob(http.StatusOK, list) })
 	ln, err := net.Listen("tcp", *addr)

@@ -169,11 +169,11 @@ func newLogger(c config, out io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("-log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.logFormat {
+	switch c.logFormat { // server.NewLogHandler: slog's, with the access log written by hand
 	case "text":
-		return slog.New(slog.NewTextHandler(out, opts)), nil
+		return slog.New(server.NewLogHandler(out, false, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(out, opts)), nil
+		return slog.New(server.NewLogHandler(out, true, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format: want text or json, got %q", c.logFormat)
 }
@@ -237,6 +237,10 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Starting (the contracts, the fixtures) leaves garbage that GOGC=400
+	// would let stand for long: hand it back to the system once, beside
+	// the first requests rather than before them (idle RSS, BENCHMARKS.md).
+	go debug.FreeOSMemory()
 	// The address goes out whatever the log level: with port 0 it is the
 	// only way to learn it.
 	announce := log

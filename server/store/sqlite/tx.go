@@ -220,6 +220,29 @@ func (t *tx) owner(what, query, cred string) (string, error) {
 	return name, nil
 }
 
+// UserNameByToken is UserByToken's user name, in one query instead of
+// five: what authentication needs on every request.
+func (t *tx) UserNameByToken(token string) (string, error) {
+	return t.owner("token", qTokenOwner, token)
+}
+
+// UserGroups is the user without its tokens and keys, in two queries
+// instead of four: what the association rules need (store.Member).
+func (t *tx) UserGroups(name string) (store.User, error) {
+	u := store.User{Name: name}
+	err := t.row(qUser, name).Scan(&u.DomainID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlite: user %s: %w", name, err)
+	}
+	if u.Groups, err = t.strings(qUserGroups, name); err != nil {
+		return store.User{}, fmt.Errorf("sqlite: groups of %s: %w", name, err)
+	}
+	return u, nil
+}
+
 func (t *tx) UserByToken(token string) (store.User, error) {
 	name, err := t.owner("token", qTokenOwner, token)
 	if err != nil {
