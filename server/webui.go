@@ -68,22 +68,9 @@ type webPages struct {
 }
 
 // newWebPages returns the pages for a stub with or without the control
-// API. They depend on embedded files alone, so each variant is built once
-// per process and shared (read-only): building one rewrites two YAML
-// documents, which would cost every Run of osmstubtest some 20 ms.
+// API; the documents they serve are rewritten once per process, on first
+// use.
 func newWebPages(control bool) (*webPages, error) {
-	if control {
-		return webPagesWithControl()
-	}
-	return webPagesWithoutControl()
-}
-
-var (
-	webPagesWithControl    = sync.OnceValues(func() (*webPages, error) { return buildWebPages(true) })
-	webPagesWithoutControl = sync.OnceValues(func() (*webPages, error) { return buildWebPages(false) })
-)
-
-func buildWebPages(control bool) (*webPages, error) {
 	assets, err := fs.Sub(webUI, "webui")
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
