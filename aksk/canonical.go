@@ -248,8 +248,17 @@ func writeEscapedByte(b *strings.Builder, c byte) {
 // clip shortens untrusted input quoted in error messages.
 func clip(s string) string {
 	const max = 64
-	if len(s) <= max {
-		return s
+	if len(s) > max {
+		s = s[:max] + "..."
 	}
-	return s[:max] + "..."
+	// The text is the caller's: keep what a header token is made of and
+	// mark the rest, so that a message never carries markup, format verbs
+	// or control bytes someone sent.
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("-_.;=/:+ ", r):
+			return r
+		}
+		return '?'
+	}, s)
 }

@@ -260,3 +260,20 @@ func TestCheckDate(t *testing.T) {
 		}
 	}
 }
+
+// Errors quote what the caller sent, marked where it is not a header
+// token's text: no format verbs, markup or control bytes reach a message
+// (FuzzRequest found "%!" echoed as an algorithm).
+func TestErrorsMarkUntrustedText(t *testing.T) {
+	for _, v := range []string{"%! x", "<b>x</b> y", "map[a:1] y", "a\x00b y"} {
+		_, err := aksk.ParseAuthorization(v)
+		if err == nil {
+			t.Fatalf("%q accepted", v)
+		}
+		for _, bad := range []string{"%", "<", "[", "\x00"} {
+			if strings.Contains(err.Error(), bad) {
+				t.Errorf("%q: error %q shows %q", v, err, bad)
+			}
+		}
+	}
+}
