@@ -35,7 +35,7 @@ const (
 // Classify reports what kind of failure a kin-openapi request error is.
 func Classify(err error) Kind {
 	var reqErr *openapi3filter.RequestError
-	for _, e := range flatten(err) {
+	for _, e := range Flatten(err) {
 		if !errors.As(e, &reqErr) || reqErr.RequestBody == nil {
 			continue
 		}
@@ -58,7 +58,7 @@ func Classify(err error) Kind {
 // would dump the schema and the caller's value.
 func Problems(err error) []Problem {
 	var params, body []Problem
-	for _, e := range flatten(err) {
+	for _, e := range Flatten(err) {
 		var reqErr *openapi3filter.RequestError
 		if !errors.As(e, &reqErr) {
 			continue
@@ -92,14 +92,20 @@ func wrongContentType(reqErr *openapi3filter.RequestError) bool {
 	return reqErr.RequestBody != nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value")
 }
 
-func flatten(err error) []error {
+// Flatten expands kin-openapi's MultiErrors, only at the top of each
+// error: errors.As would reach through a RequestError into the MultiError
+// it wraps and lose which parameter or body its schema errors belong to.
+func Flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
 	me, ok := err.(openapi3.MultiError)
 	if !ok {
 		return []error{err}
 	}
 	var out []error
 	for _, e := range me {
-		out = append(out, flatten(e)...)
+		out = append(out, Flatten(e)...)
 	}
 	return out
 }
@@ -141,7 +147,7 @@ func bodyProblems(reqErr *openapi3filter.RequestError) []Problem {
 
 func schemaProblems(err error, base string) []Problem {
 	var out []Problem
-	for _, e := range flatten(err) {
+	for _, e := range Flatten(err) {
 		var se *openapi3.SchemaError
 		if errors.As(e, &se) {
 			out = append(out, schemaProblem(se, base))

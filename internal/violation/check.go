@@ -143,7 +143,7 @@ func isJSON(ct string) bool {
 
 func (c *checker) schema(schema *openapi3.Schema, v any) {
 	err := schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.VisitAsResponse())
-	for _, e := range flatten(err) {
+	for _, e := range contract.Flatten(err) {
 		var se *openapi3.SchemaError
 		if !errors.As(e, &se) {
 			continue
@@ -207,7 +207,7 @@ func (c *checker) errorBody(v any) {
 // violations: one per parameter or body rule broken.
 func CheckRequestError(route *routers.Route, err error) []Violation {
 	c := checker{op: route.Operation.OperationID, dir: Request}
-	for _, e := range flatten(err) {
+	for _, e := range contract.Flatten(err) {
 		var re *openapi3filter.RequestError
 		if !errors.As(e, &re) {
 			continue
@@ -269,29 +269,11 @@ func (c *checker) requestBody(re *openapi3filter.RequestError) {
 
 func schemaErrors(err error) []*openapi3.SchemaError {
 	var out []*openapi3.SchemaError
-	for _, e := range flatten(err) {
+	for _, e := range contract.Flatten(err) {
 		var se *openapi3.SchemaError
 		if errors.As(e, &se) {
 			out = append(out, se)
 		}
-	}
-	return out
-}
-
-// flatten expands MultiErrors, but only at the top of each error: errors.As
-// would reach through a RequestError into the MultiError it wraps and lose
-// which parameter or body its schema errors belong to.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	me, ok := err.(openapi3.MultiError)
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range me {
-		out = append(out, flatten(e)...)
 	}
 	return out
 }
