@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -334,9 +335,10 @@ func TestFastResponsesMatchGenerated(t *testing.T) {
 }
 
 // TestValidateRequestMatchesKinOpenAPI keeps validateRequest (kin-openapi's
-// ValidateRequest in two calls, so that the security step does not copy
-// the body) equivalent to one call of openapi3filter.ValidateRequest: the
-// same errors, in the same order, for valid and invalid requests alike.
+// ValidateRequest step by step, with shortcuts) equivalent to one call of
+// openapi3filter.ValidateRequest: the same errors, in the same order, and
+// the same validated value, for valid and invalid requests alike, with the
+// body decoded by check and without.
 func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
 	auth := func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 		if in.SecuritySchemeName == "token" && in.RequestValidationInput.Request.Header.Get("X-Auth-Token") == "t" {
@@ -345,21 +347,40 @@ func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
 		return errors.New("no")
 	}
 	long := strings.Repeat("x", 70)
-	cases := []struct{ method, caseID, body, contentType, token string }{
-		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", "t"},
-		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", ""},
-		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "t"},
-		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "bad"},
-		{"POST", long, `{"related_id_list":[],"group_id":"` + long + `","x":1}`, "application/json", "t"},
-		{"POST", "C1", `{"related_id_list":`, "application/json", "t"},
-		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "text/plain", "t"},
-		{"POST", "C1", "", "", "t"},
-		{"POST", "", "", "", ""},
-		{"DELETE", "C1", `{"related_id":"C2"}`, "application/json", "t"},
-		{"DELETE", "C1", `{"group_id":"g"}`, "application/json", ""},
-		{"GET", "C1", "", "", "t"},
-		{"GET", long, "", "", ""},
-		{"GET", "C1", "", "application/json", "t"},
+	type tc struct {
+		method, caseID, body, contentType, token string
+		header                                   []string
+	}
+	cases := []tc{
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json", "", nil},
+		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":"C2"}`, "application/json", "bad", nil},
+		{"POST", long, `{"related_id_list":[],"group_id":"` + long + `","x":1}`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "text/plain", "t", nil},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "application/json; charset=utf-8", "t", nil},
+		{"POST", "C1", `{"related_id_list":["C2"],"group_id":"g"}`, "Application/JSON", "t", nil},
+		{"POST", "C1", `{"related_id_list":["C2","C3","C4","C5"],"group_id":7}`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":["\u0043\u0032"],"group_id":null}`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":[""],"group_id":""}`, "application/json", "t", nil},
+		{"POST", "C1", `[]`, "application/json", "t", nil},
+		{"POST", "C1", `null`, "application/json", "t", nil},
+		{"POST", "C1", `"x"`, "application/json", "t", nil},
+		{"POST", "C1", `{"related_id_list":[1.5e3,true,{}]}`, "application/json", "t", nil},
+		{"POST", "C1", "", "", "t", nil},
+		{"POST", "", "", "", "", nil},
+		{"POST", "C1", `{"related_id_list":["C2"]}`, "application/json", "t", []string{"X-Language", "en-us", "X-Site", "1", "X-Time-Zone", "GMT+8"}},
+		{"POST", "C1", `{"related_id_list":["C2"]}`, "application/json", "t", []string{"X-Language", "", "X-Site", "abc"}},
+		{"POST", "C1", `{"related_id_list":["C2"]}`, "application/json", "t", []string{"X-Language", long, "X-Site", ""}},
+		{"DELETE", "C1", `{"related_id":"C2"}`, "application/json", "t", nil},
+		{"DELETE", "C1", `{"group_id":"g"}`, "application/json", "", nil},
+		{"DELETE", "C1", `{"related_id":"C2","related_id":3}`, "application/json", "t", nil},
+		{"DELETE", long, `{"related_id":"` + long + `"}`, "application/json", "t", []string{"X-Site", "9999999999999999999999"}},
+		{"GET", "C1", "", "", "t", nil},
+		{"GET", long, "", "", "", nil},
+		{"GET", "C1", "", "application/json", "t", nil},
+		{"GET", "C1", "", "", "t", []string{"X-Time-Zone", "", "X-Language", "zh-cn"}},
 	}
 	for _, multi := range []bool{true, false} {
 		opts := contract.RequestOptions(auth)
@@ -380,26 +401,46 @@ func TestValidateRequestMatchesKinOpenAPI(t *testing.T) {
 				if tc.token != "" {
 					req.Header.Set("X-Auth-Token", tc.token)
 				}
+				for j := 0; j < len(tc.header); j += 2 {
+					req.Header.Set(tc.header[j], tc.header[j+1])
+				}
+				req = req.WithContext(&exchangeCtx{Context: context.Background()})
 				route, params, err := contract.FindRoute(req)
 				if err != nil {
 					t.Fatal(err)
 				}
-				err = validate(context.Background(), &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts})
+				err = validate(req.Context(), &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts})
 				var value any
 				if vb, ok := req.Body.(interface{ ValidatedValue() any }); ok {
 					value = vb.ValidatedValue()
 				}
+				var rest []byte
+				if req.Body != nil {
+					rest, _ = io.ReadAll(req.Body)
+				}
+				if string(rest) != tc.body {
+					t.Errorf("multi=%v case %d: the body left for the handler is %q, want %q", multi, i, rest, tc.body)
+				}
 				if err == nil {
 					return "", value
 				}
-				return fmt.Sprintf("%T %v %d", err, err, len(contract.Problems(err))), value
+				return fmt.Sprintf("%T %v %d %q", err, err, len(contract.Problems(err)), contract.Message(contract.Problems(err))), value
 			}
-			got, gotValue := run(func(ctx context.Context, in *openapi3filter.RequestValidationInput) error {
-				return validateRequest(ctx, in, &openapi3filter.Options{})
-			})
 			want, wantValue := run(openapi3filter.ValidateRequest)
-			if got != want || fmt.Sprint(gotValue) != fmt.Sprint(wantValue) {
-				t.Errorf("multi=%v case %d:\n got %s (%v)\nwant %s (%v)", multi, i, got, gotValue, want, wantValue)
+			for _, decoded := range []bool{false, true} {
+				got, gotValue := run(func(ctx context.Context, in *openapi3filter.RequestValidationInput) error {
+					var parsed any
+					if decoded {
+						var err error
+						if parsed, err = decodeJSON(in.Request.Header.Get("Content-Type"), []byte(tc.body)); err != nil {
+							parsed = nil // check refuses it before validation; kin-openapi decodes it here
+						}
+					}
+					return validateRequest(ctx, in, parsed, new(openapi3filter.AuthenticationInput))
+				})
+				if got != want || !reflect.DeepEqual(gotValue, wantValue) {
+					t.Errorf("multi=%v decoded=%v case %d:\n got %s (%#v)\nwant %s (%#v)", multi, decoded, i, got, gotValue, want, wantValue)
+				}
 			}
 		}
 	}

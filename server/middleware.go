@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
@@ -41,10 +40,11 @@ type exchange struct {
 
 	// The rest saves allocations on the request path: the header value,
 	// the route looked up once, the body kin-openapi replays.
-	idHeader [1]string
-	route    *routers.Route
-	routed   bool
-	replay   replayBody
+	idHeader  [1]string
+	route     *routers.Route
+	routed    bool
+	replay    replayBody
+	validated validatedBody
 }
 
 type exchangeKey struct{}
@@ -225,9 +225,11 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Body == http.NoBody || req.Body == nil { // nothing to limit
 			return next(c)
 		}
-		req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
 		n := req.ContentLength
-		if n < 0 { // chunked: as much as the limit allows
+		if n <= 0 { // chunked: as much as the limit allows
+			// An announced length needs no reader of its own: net/http
+			// stops the body there, and readBody refuses more.
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
 			n = defaultBodyLimit
 		}
 		if !s.bodies.acquire(req.Context(), n) {
@@ -260,6 +262,7 @@ func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filter.Options) error {
 	req := c.Request()
 	x := exchangeOf(req.Context())
+	var parsed any
 	if req.Body != http.NoBody && req.Body != nil {
 		body, err := readBody(req.Body, req.ContentLength)
 		if err != nil {
@@ -269,7 +272,7 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 			}
 			return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
 		}
-		if err := checkJSON(req.Header.Get("Content-Type"), body); err != nil {
+		if parsed, err = decodeJSON(req.Header.Get("Content-Type"), body); err != nil {
 			return err
 		}
 		x.body = body
@@ -293,52 +296,10 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 		v.params[name] = p
 	}
 	v.input = openapi3filter.RequestValidationInput{Request: req, PathParams: v.params, Route: route, Options: opts}
-	if err := validateRequest(req.Context(), &v.input, &v.head); err != nil {
+	if err := validateRequest(req.Context(), &v.input, parsed, &v.auth); err != nil {
 		return s.refuse(x, err) // which keeps nothing of err
 	}
 	return nil
-}
-
-// validateRequest is openapi3filter.ValidateRequest in two calls of
-// kin-openapi, with the same errors in the same order: security and
-// parameters with the body left out, then the body. In one call, the
-// security step copies the whole body once more, only to hand each
-// AuthenticationFunc a fresh reader; the authenticator never reads it (it
-// verifies signatures over exchange.body). head is room for the options
-// of the first call.
-func validateRequest(ctx context.Context, in *openapi3filter.RequestValidationInput, head *openapi3filter.Options) error {
-	req, opts := in.Request, in.Options
-	if opts == nil {
-		opts = &openapi3filter.Options{}
-	}
-	*head = *opts
-	head.ExcludeRequestBody = true
-	body, getBody := req.Body, req.GetBody
-	req.Body, req.GetBody = http.NoBody, nil
-	in.Options = head
-	err := openapi3filter.ValidateRequest(ctx, in)
-	in.Options = opts
-	req.Body, req.GetBody = body, getBody
-	if opts.ExcludeRequestBody || (err != nil && !opts.MultiError) {
-		return err // without MultiError, ValidateRequest stops at the first error
-	}
-	var bodyErr error
-	if rb := in.Route.Operation.RequestBody; rb != nil {
-		bodyErr = openapi3filter.ValidateRequestBody(ctx, in, rb.Value)
-	} else if opts.RejectWhenRequestBodyNotSpecified && req.ContentLength > 0 {
-		bodyErr = &openapi3filter.RequestError{Input: in, Err: errors.New("request body not allowed for this request")}
-	}
-	switch me, multi := err.(openapi3.MultiError); {
-	case bodyErr == nil:
-		return err
-	case err == nil && opts.MultiError:
-		return openapi3.MultiError{bodyErr}
-	case err == nil:
-		return bodyErr
-	case multi:
-		return append(me, bodyErr)
-	}
-	return err
 }
 
 // validation is what one kin-openapi validation needs and nothing keeps
@@ -346,7 +307,7 @@ func validateRequest(ctx context.Context, in *openapi3filter.RequestValidationIn
 type validation struct {
 	params map[string]string
 	input  openapi3filter.RequestValidationInput
-	head   openapi3filter.Options
+	auth   openapi3filter.AuthenticationInput
 }
 
 var validationPool = sync.Pool{New: func() any { return &validation{params: map[string]string{}} }}
@@ -354,7 +315,7 @@ var validationPool = sync.Pool{New: func() any { return &validation{params: map[
 func (v *validation) release() {
 	clear(v.params)
 	v.input = openapi3filter.RequestValidationInput{}
-	v.head = openapi3filter.Options{}
+	v.auth = openapi3filter.AuthenticationInput{}
 	validationPool.Put(v)
 }
 
@@ -368,13 +329,16 @@ func readBody(r io.Reader, size int64) ([]byte, error) {
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		if len(b) > defaultBodyLimit { // longer than announced (in process)
+			return b, &http.MaxBytesError{Limit: defaultBodyLimit}
+		}
 		if err == io.EOF {
 			return b, nil
 		} else if err != nil {
 			return b, err
 		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // a body longer than announced
+			b = append(b, 0)[:len(b)]
 		}
 	}
 }

@@ -227,6 +227,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Binder = &bodyBinder{}
 	// routeOnEscapedPath runs in ServeHTTP, and the chain is built once:
 	// Echo applies Pre and Use middleware anew on every request, which
 	// cost two allocations per middleware and request.

@@ -6,7 +6,11 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/internal/jsonvalue"
 )
 
 // checkJSON refuses a JSON body that the service's Java stack would
@@ -40,7 +44,34 @@ func checkJSON(contentType string, body []byte) error {
 	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON (at byte %d)", len(body))
 }
 
+// decodeJSON checks a JSON body as checkJSON does and returns its value,
+// decoded once for validation and binding (validateRequest). It returns
+// nil for an empty body and for other media types, which kin-openapi
+// reads itself.
+func decodeJSON(contentType string, body []byte) (any, error) {
+	if len(body) == 0 || !isJSON(contentType) {
+		return nil, nil
+	}
+	v, err := jsonvalue.Parse(body, propertyNames())
+	if err == nil {
+		return v, nil
+	}
+	// Parse refuses exactly what checkJSON refuses (FuzzParse); checkJSON
+	// says where.
+	return nil, checkJSON(contentType, body)
+}
+
+// propertyNames are the member names both contracts define.
+var propertyNames = sync.OnceValue(func() map[string]string {
+	api, _ := contract.Spec()
+	control, _ := loadControlSpec()
+	return contract.PropertyNames(api, control)
+})
+
 func isJSON(contentType string) bool {
+	if contentType == contentTypeJSON {
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && mt == contentTypeJSON
 }

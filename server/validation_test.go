@@ -260,6 +260,13 @@ func TestBodyLimit(t *testing.T) {
 		req := tokenReq("demo-token", "GET", "DEMO-1", padded(bodyLimit+1))
 		expectRefusal(t, srv, req, tooBig)
 	})
+	t.Run("over 1 MiB behind a shorter Content-Length, in process", func(t *testing.T) {
+		// net/http cuts a body at its Content-Length; a handler called
+		// directly gets what the caller built, and must still stop.
+		req := tokenReq("demo-token", "POST", "DEMO-1", padded(bodyLimit+1))
+		req.ContentLength = 100
+		expectRefusal(t, srv, req, tooBig)
+	})
 	t.Run("exactly 1 MiB is accepted", func(t *testing.T) {
 		expectOK(t, srv, tokenReq("demo-token", "POST", "DEMO-1", padded(bodyLimit)))
 	})

@@ -99,3 +99,42 @@ func RequestOptions(auth openapi3filter.AuthenticationFunc) *openapi3filter.Opti
 		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 	}
 }
+
+// PropertyNames are the names of every property of every schema in docs,
+// each mapped to itself: a JSON decoder that meets one as a member name
+// can share the string instead of allocating it (internal/jsonvalue).
+func PropertyNames(docs ...*openapi3.T) map[string]string {
+	names := map[string]string{}
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(*openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		for name, p := range s.Properties {
+			names[name] = name
+			walk(p)
+		}
+		walk(s.Items)
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, r := range group {
+				walk(r)
+			}
+		}
+		walk(s.Not)
+		if s.AdditionalProperties.Schema != nil {
+			walk(s.AdditionalProperties.Schema)
+		}
+	}
+	for _, doc := range docs {
+		if doc == nil || doc.Components == nil {
+			continue
+		}
+		for _, ref := range doc.Components.Schemas {
+			walk(ref)
+		}
+	}
+	return names
+}

@@ -179,6 +179,16 @@ func (t *tx) User(name string) (store.User, error) {
 	return cloneUser(u), nil
 }
 
+// UserGroups is the user without its tokens and keys: what the
+// association rules read, with one copy (the groups) instead of three.
+func (t *tx) UserGroups(name string) (store.User, error) {
+	u, ok := t.st.users[name]
+	if !ok {
+		return store.User{}, store.ErrNotFound
+	}
+	return store.User{Name: u.Name, DomainID: u.DomainID, Groups: slices.Clone(u.Groups)}, nil
+}
+
 // cloneUser copies the slices of u, so that the store never shares memory
 // with its callers. Groups and Tokens share one allocation, each capped
 // so that an append to one cannot reach the other; nil stays nil.

@@ -490,3 +490,45 @@ func (s suite) snapshot(t *testing.T) {
 	want.Tickets[3].Relations = []string{"T2"}
 	checkState(t, want, snapshot(t, st))
 }
+
+// userGroups checks the narrower user read the rules prefer where a
+// store's Tx has it: the user's name, domain and groups, equal to User's,
+// without credentials, in memory of the caller's own.
+func (s suite) userGroups(t *testing.T) {
+	st := s.with(t, creds())
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		g, ok := tx.(interface {
+			UserGroups(name string) (store.User, error)
+		})
+		if !ok {
+			t.Skipf("%T has no UserGroups", tx)
+		}
+		for _, name := range []string{"alice", "bob"} {
+			full, err := tx.User(name)
+			if err != nil {
+				return err
+			}
+			got, err := g.UserGroups(name)
+			if err != nil {
+				return err
+			}
+			want := store.User{Name: full.Name, Groups: full.Groups, DomainID: full.DomainID}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("UserGroups(%s) = %+v, want %+v", name, got, want)
+			}
+			if len(got.Groups) > 0 {
+				got.Groups[0] = "changed"
+				if again, _ := g.UserGroups(name); again.Groups[0] == "changed" {
+					t.Errorf("UserGroups(%s) shares its groups with the store", name)
+				}
+			}
+		}
+		if _, err := g.UserGroups("nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UserGroups(nobody): err = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
