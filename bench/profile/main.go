@@ -40,7 +40,7 @@ func main() {
 	file := flag.String("fixtures", "", "fixtures file")
 	cpu := flag.String("cpuprofile", "cpu.out", "CPU profile to write")
 	heap := flag.String("memprofile", "", "allocation profile to write")
-	logMode := flag.String("log", "stderr", "access log: stderr (as cmd/osm-stub), buffered or off")
+	logMode := flag.String("log", "buffered", "access log: buffered (batched, as cmd/osm-stub writes it), stderr (a write per line) or off")
 	timeouts := flag.Bool("timeouts", true, "set cmd/osm-stub's http.Server timeouts")
 	flag.Parse()
 
