@@ -92,9 +92,11 @@ func (r succeeded) VisitDeleteRelationResponse(w http.ResponseWriter) error  { r
 type relationList []store.Relation
 
 func (l relationList) VisitListRelationResponse(w http.ResponseWriter) error {
-	buf := bodyPool.Get().(*[]byte)
-	defer func() { bodyPool.Put(buf) }()
-	b := append((*buf)[:0], `{"case_relation_list":[`...)
+	return writeOK(w, l.appendJSON)
+}
+
+func (l relationList) appendJSON(b []byte) []byte {
+	b = append(b, `{"case_relation_list":[`...)
 	for i := range l {
 		r := &l[i]
 		if i > 0 {
@@ -108,14 +110,7 @@ func (l relationList) VisitListRelationResponse(w http.ResponseWriter) error {
 		b = appendJSONString(b, r.Owner)
 		b = append(b, '}')
 	}
-	b = append(b, "]}\n"...)
-	if cap(b) <= maxPooledBody {
-		*buf = b
-	}
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(b) // which copies b: a Writer must not keep it
-	return err
+	return append(b, "]}\n"...)
 }
 
 // refused is the 200 of a business refusal, of any of the three
@@ -123,14 +118,26 @@ func (l relationList) VisitListRelationResponse(w http.ResponseWriter) error {
 // list) with both fields.
 type refused struct{ code, msg string }
 
-func (r refused) write(w http.ResponseWriter) error {
-	buf := bodyPool.Get().(*[]byte)
-	defer func() { bodyPool.Put(buf) }()
-	b := append((*buf)[:0], `{"error_code":`...)
+func (r refused) write(w http.ResponseWriter) error { return writeOK(w, r.appendJSON) }
+
+func (r refused) appendJSON(b []byte) []byte {
+	b = append(b, `{"error_code":`...)
 	b = appendJSONString(b, r.code)
 	b = append(b, `,"error_msg":`...)
 	b = appendJSONString(b, r.msg)
-	b = append(b, "}\n"...)
+	return append(b, "}\n"...)
+}
+
+func (r refused) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r refused) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r refused) VisitListRelationResponse(w http.ResponseWriter) error    { return r.write(w) }
+
+// writeOK answers 200 with the JSON body body appends, built in a pooled
+// buffer.
+func writeOK(w http.ResponseWriter, body func([]byte) []byte) error {
+	buf := bodyPool.Get().(*[]byte)
+	defer func() { bodyPool.Put(buf) }()
+	b := body((*buf)[:0])
 	if cap(b) <= maxPooledBody {
 		*buf = b
 	}
@@ -140,11 +147,7 @@ func (r refused) write(w http.ResponseWriter) error {
 	return err
 }
 
-func (r refused) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
-func (r refused) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
-func (r refused) VisitListRelationResponse(w http.ResponseWriter) error    { return r.write(w) }
-
-// bodyPool holds the buffers relationList and refused write their bodies into.
+// bodyPool holds the buffers writeOK builds bodies in.
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 const maxPooledBody = 16 << 10

@@ -50,31 +50,23 @@ func validateRequest(ctx context.Context, in *openapi3filter.RequestValidationIn
 		me = append(me, err)
 	}
 
-	for _, ref := range route.PathItem.Parameters {
-		p := ref.Value
-		if op.Parameters != nil && op.Parameters.GetByInAndName(p.In, p.Name) != nil {
-			continue
-		}
-		if opts.ExcludeRequestQueryParams && p.In == openapi3.ParameterInQuery {
-			continue
-		}
-		if err := validateParameter(ctx, in, opts, p); err != nil {
-			if !opts.MultiError {
-				return err
+	// The path's parameters that the operation does not override, then
+	// the operation's.
+	for i, params := range [2]openapi3.Parameters{route.PathItem.Parameters, op.Parameters} {
+		for _, ref := range params {
+			p := ref.Value
+			if i == 0 && op.Parameters.GetByInAndName(p.In, p.Name) != nil {
+				continue
 			}
-			me = append(me, err)
-		}
-	}
-	for _, ref := range op.Parameters {
-		p := ref.Value
-		if opts.ExcludeRequestQueryParams && p.In == openapi3.ParameterInQuery {
-			continue
-		}
-		if err := validateParameter(ctx, in, opts, p); err != nil {
-			if !opts.MultiError {
-				return err
+			if opts.ExcludeRequestQueryParams && p.In == openapi3.ParameterInQuery {
+				continue
 			}
-			me = append(me, err)
+			if err := validateParameter(ctx, in, opts, p); err != nil {
+				if !opts.MultiError {
+					return err
+				}
+				me = append(me, err)
+			}
 		}
 	}
 
