@@ -152,7 +152,8 @@ func validateParameter(ctx context.Context, in *openapi3filter.RequestValidation
 	}
 	switch p.In {
 	case openapi3.ParameterInHeader:
-		if _, ok := in.Request.Header[http.CanonicalHeaderKey(p.Name)]; !ok && !p.Required {
+		_, sent := in.Request.Header[http.CanonicalHeaderKey(p.Name)]
+		if !sent && !p.Required && !combined(p.Schema.Value) {
 			return nil
 		}
 	case openapi3.ParameterInPath:
@@ -173,7 +174,13 @@ func validateParameter(ctx context.Context, in *openapi3filter.RequestValidation
 // plainString: a value of this schema is decoded from a string as the
 // string itself.
 func plainString(s *openapi3.Schema) bool {
-	return s != nil && s.Type.Is(openapi3.TypeString) && s.AllOf == nil && s.AnyOf == nil && s.OneOf == nil && s.Not == nil
+	return s != nil && s.Type.Is(openapi3.TypeString) && !combined(s)
+}
+
+// combined: kin-openapi decodes a parameter of this schema through its
+// parts (and refuses "not" outright), even when the parameter is absent.
+func combined(s *openapi3.Schema) bool {
+	return s == nil || s.AllOf != nil || s.AnyOf != nil || s.OneOf != nil || s.Not != nil
 }
 
 func jsonSchema2020(in *openapi3filter.RequestValidationInput) bool {
