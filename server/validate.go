@@ -208,9 +208,10 @@ func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput
 	if len(rb.Content) == 0 {
 		return nil // kin-openapi: no declared content, nothing to check
 	}
-	ct := req.Header.Get("Content-Type")
-	media := rb.Content.Get(ct)
-	if media == nil || len(media.Encoding) > 0 || !isJSONMediaType(ct) {
+	// parsed implies a Content-Type of application/json (decodeJSON), so
+	// kin-openapi would pick its JSON decoder too.
+	media := rb.Content.Get(req.Header.Get("Content-Type"))
+	if media == nil || len(media.Encoding) > 0 {
 		return openapi3filter.ValidateRequestBody(ctx, in, rb)
 	}
 	if media.Schema == nil {
@@ -234,13 +235,6 @@ func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput
 		req.Body = &x.validated
 	}
 	return nil
-}
-
-// isJSONMediaType is kin-openapi's reading of a Content-Type for choosing
-// a body decoder: parameters dropped, case folded.
-func isJSONMediaType(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), contentTypeJSON)
 }
 
 // schemaName is how kin-openapi names a body's schema in its reason.
