@@ -20,13 +20,16 @@ func (b *bodyBinder) Bind(i any, c echo.Context) error {
 		return b.BindBody(c, i)
 	}
 	v, _ := vb.ValidatedValue().(map[string]any)
+	// The bodies' optional group_id is a *string: it points into the
+	// exchange, which saves allocating a string for it.
+	group := &exchangeOf(c.Request().Context()).groupID
 	switch dst := i.(type) {
 	case *gen.CreateRelationsJSONRequestBody:
-		if bindCreate(v, dst) {
+		if bindCreate(v, dst, group) {
 			return nil
 		}
 	case *gen.DeleteRelationJSONRequestBody:
-		if bindDelete(v, dst) {
+		if bindDelete(v, dst, group) {
 			return nil
 		}
 	}
@@ -36,13 +39,14 @@ func (b *bodyBinder) Bind(i any, c echo.Context) error {
 	return b.BindBody(c, i)
 }
 
-// bindCreate fills dst from a validated body; false when v is not what
-// the contract's schema allows, for runtime.BindJSONValue to deal with.
-func bindCreate(v map[string]any, dst *gen.CreateRelationsRequestBody) bool {
+// bindCreate fills dst from a validated body, its group_id (if any) in
+// *group; false when v is not what the contract's schema allows, for
+// runtime.BindJSONValue to deal with.
+func bindCreate(v map[string]any, dst *gen.CreateRelationsRequestBody, group *string) bool {
 	if v == nil {
 		return false
 	}
-	group, ok := optionalString(v, "group_id")
+	groupID, ok := optionalString(v, "group_id", group)
 	if !ok {
 		return false
 	}
@@ -56,15 +60,15 @@ func bindCreate(v map[string]any, dst *gen.CreateRelationsRequestBody) bool {
 			return false
 		}
 	}
-	*dst = gen.CreateRelationsRequestBody{GroupId: group, RelatedIdList: ids}
+	*dst = gen.CreateRelationsRequestBody{GroupId: groupID, RelatedIdList: ids}
 	return true
 }
 
-func bindDelete(v map[string]any, dst *gen.DeleteRelationRequestBody) bool {
+func bindDelete(v map[string]any, dst *gen.DeleteRelationRequestBody, group *string) bool {
 	if v == nil {
 		return false
 	}
-	group, ok := optionalString(v, "group_id")
+	groupID, ok := optionalString(v, "group_id", group)
 	if !ok {
 		return false
 	}
@@ -72,17 +76,19 @@ func bindDelete(v map[string]any, dst *gen.DeleteRelationRequestBody) bool {
 	if !ok {
 		return false
 	}
-	*dst = gen.DeleteRelationRequestBody{GroupId: group, RelatedId: id}
+	*dst = gen.DeleteRelationRequestBody{GroupId: groupID, RelatedId: id}
 	return true
 }
 
-// optionalString is an optional string member: absent or null is nil.
-func optionalString(v map[string]any, name string) (*string, bool) {
+// optionalString is an optional string member, stored in *into: absent
+// or null is nil.
+func optionalString(v map[string]any, name string, into *string) (*string, bool) {
 	switch s := v[name].(type) {
 	case nil:
 		return nil, true
 	case string:
-		return &s, true
+		*into = s
+		return into, true
 	}
 	return nil, false
 }

@@ -75,7 +75,7 @@ var jsonContentType = []string{contentTypeJSON}
 // changed what it had to: an empty gen.OperationResult.
 type succeeded struct{}
 
-var succeededBody = []byte("{}\n")
+var succeededBody = []byte(succeededText)
 
 func (succeeded) write(w http.ResponseWriter) error {
 	w.Header()["Content-Type"] = jsonContentType

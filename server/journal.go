@@ -80,7 +80,7 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 		}
 	}
 	e.RequestBody, e.RequestBodyTruncated = capped(x.body, journal.RequestBodyCap)
-	e.ResponseBody, e.ResponseBodyTruncated = string(w.body), w.truncated
+	e.ResponseBody, e.ResponseBodyTruncated = responseText(w.body), w.truncated
 	if dropped {
 		e.Status, e.ResponseBody, e.ResponseBodyTruncated = 0, "", false
 	}
@@ -103,6 +103,17 @@ func escapedPath(u *url.URL) string {
 	}
 	return u.EscapedPath()
 }
+
+// responseText is a captured answer as a string. The answer most
+// requests get, {}, is shared rather than copied.
+func responseText(b []byte) string {
+	if string(b) == succeededText {
+		return succeededText
+	}
+	return string(b)
+}
+
+const succeededText = "{}\n"
 
 // capped copies at most n bytes of b, and tells whether it cut.
 func capped(b []byte, n int) (string, bool) {

@@ -37,6 +37,7 @@ type exchange struct {
 	injected  bool   // a fault answered (faults.go)
 	fault     string // the injected fault that applied (journal)
 	prefer    string // the Prefer header that chose the answer (journal)
+	groupID   string // the bound body's group_id points here (bind.go)
 
 	// The rest saves allocations on the request path: the header value,
 	// the route looked up once, the body kin-openapi replays.
@@ -282,7 +283,7 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 			req.Body, req.GetBody = http.NoBody, nil
 		} else {
 			x.replay = replayBody{data: body}
-			req.Body, req.GetBody = &x.replay, x.replay.rewind
+			req.Body, req.GetBody = &x.replay, nil // kinValidateBody sets GetBody when it is needed
 		}
 	}
 

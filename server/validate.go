@@ -203,7 +203,7 @@ func schemaOptions(buf []openapi3.SchemaValidationOption, opts *openapi3filter.O
 func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput, opts *openapi3filter.Options, rb *openapi3.RequestBody, parsed any) error {
 	req := in.Request
 	if parsed == nil || !opts.SkipSettingDefaults || opts.RegexCompiler != nil || jsonSchema2020(in) {
-		return openapi3filter.ValidateRequestBody(ctx, in, rb)
+		return kinValidateBody(ctx, in, rb)
 	}
 	if len(rb.Content) == 0 {
 		return nil // kin-openapi: no declared content, nothing to check
@@ -212,7 +212,7 @@ func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput
 	// kin-openapi would pick its JSON decoder too.
 	media := rb.Content.Get(req.Header.Get("Content-Type"))
 	if media == nil || len(media.Encoding) > 0 {
-		return openapi3filter.ValidateRequestBody(ctx, in, rb)
+		return kinValidateBody(ctx, in, rb)
 	}
 	if media.Schema == nil {
 		return nil
@@ -235,6 +235,18 @@ func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput
 		req.Body = &x.validated
 	}
 	return nil
+}
+
+// kinValidateBody is openapi3filter.ValidateRequestBody, which reads the
+// body and then puts it back with GetBody: a replayed body gets its
+// GetBody here, only when kin-openapi needs it (a method value costs an
+// allocation, and most requests never get here).
+func kinValidateBody(ctx context.Context, in *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody) error {
+	req := in.Request
+	if b, ok := req.Body.(*replayBody); ok && req.GetBody == nil {
+		req.GetBody = b.rewind
+	}
+	return openapi3filter.ValidateRequestBody(ctx, in, rb)
 }
 
 // schemaName is how kin-openapi names a body's schema in its reason.

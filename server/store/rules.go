@@ -71,11 +71,12 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 	if err := allowed(caseID); err != nil {
 		return err
 	}
-	have, err := tx.Relations(caseID)
+	have, err := relations(tx, caseID)
 	if err != nil {
 		return err
 	}
-	fresh, err := newPartners(tx, caseID, dedupe(related), have, allowed)
+	var room [MaxRelations]string // where fresh partners fit, unless refused
+	fresh, err := newPartners(tx, caseID, related, have, allowed, room[:0])
 	if err != nil {
 		return err
 	}
@@ -90,11 +91,14 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 	return nil
 }
 
-// newPartners checks every related ticket and returns those not yet
-// associated with caseID, after checking their own limits.
-func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error) ([]string, error) {
-	var fresh []string
-	for _, id := range related {
+// newPartners checks every related ticket, repeats once, and appends to
+// fresh those not yet associated with caseID, after checking their own
+// limits.
+func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error, fresh []string) ([]string, error) {
+	for i, id := range related {
+		if contains(related[:i], id) {
+			continue
+		}
 		if id == caseID {
 			return nil, refuse(ErrSelf, id)
 		}
@@ -104,7 +108,7 @@ func newPartners(tx Tx, caseID string, related, have []string, allowed func(id s
 		if contains(have, id) {
 			continue
 		}
-		theirs, err := tx.Relations(id)
+		theirs, err := relations(tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +136,7 @@ func Dissociate(ctx context.Context, s Store, caller, caseID, relatedID, group s
 				return err
 			}
 		}
-		have, err := tx.Relations(caseID)
+		have, err := relations(tx, caseID)
 		if err != nil || !contains(have, relatedID) {
 			return err
 		}
@@ -158,7 +162,7 @@ func List(ctx context.Context, s Store, caller, caseID string) ([]Relation, erro
 		if !mayRead(tx, user, t) {
 			return refuse(ErrNoPermission, caseID)
 		}
-		ids, err := tx.Relations(caseID)
+		ids, err := relations(tx, caseID)
 		if err != nil {
 			return err
 		}
@@ -184,9 +188,24 @@ func callerUser(tx Tx, name string) (User, error) {
 
 // groupTx is a Tx that reads a user's name, domain and groups without its
 // credentials, which is all the rules look at (the SQLite store: two
-// queries instead of four).
+// queries instead of four). The Groups may be the store's own memory,
+// lent until the transaction ends: the rules only read them.
 type groupTx interface {
 	UserGroups(name string) (User, error)
+}
+
+// lendingTx is a Tx that can lend a ticket's association list instead of
+// copying it, valid until the transaction ends: the rules only read it.
+type lendingTx interface {
+	LentRelations(id string) ([]string, error)
+}
+
+// relations is tx.Relations, lent where the backend can lend it.
+func relations(tx Tx, id string) ([]string, error) {
+	if l, ok := tx.(lendingTx); ok {
+		return l.LentRelations(id)
+	}
+	return tx.Relations(id)
 }
 
 // member is the user called name, as far as the rules need it.
@@ -239,16 +258,6 @@ func mayRead(tx Tx, user User, t Ticket) bool {
 		}
 	}
 	return false
-}
-
-func dedupe(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func contains(ids []string, id string) bool {

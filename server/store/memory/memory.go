@@ -145,6 +145,13 @@ func (t *tx) Relations(id string) ([]string, error) {
 	return slices.Clone(t.st.relations[id]), nil
 }
 
+// LentRelations is Relations without the copy, for the rules, which only
+// read it. Lending is safe because a list is never written once stored:
+// AddPair and RemovePair store a new one.
+func (t *tx) LentRelations(id string) ([]string, error) {
+	return t.st.relations[id], nil
+}
+
 func (t *tx) AddPair(a, b string) error {
 	if err := t.write(); err != nil {
 		return err
@@ -165,10 +172,35 @@ func (t *tx) RemovePair(a, b string) error {
 	for _, p := range [][2]string{{a, b}, {b, a}} {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
-		t.st.relations[from] = slices.DeleteFunc(slices.Clone(old), func(id string) bool { return id == to })
+		t.st.relations[from] = without(old, to)
 		t.undo = append(t.undo, undo{from: from, old: old})
 	}
 	return nil
+}
+
+// without returns ids less every id equal to x, as a new list: ids is
+// left as it was, for the undo log and for lent copies. A list left empty
+// is nil, as a ticket's that never had associations.
+func without(ids []string, x string) []string {
+	n := 0
+	for _, id := range ids {
+		if id != x {
+			n++
+		}
+	}
+	if n == len(ids) {
+		return ids
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for _, id := range ids {
+		if id != x {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (t *tx) User(name string) (store.User, error) {
@@ -180,13 +212,14 @@ func (t *tx) User(name string) (store.User, error) {
 }
 
 // UserGroups is the user without its tokens and keys: what the
-// association rules read, with one copy (the groups) instead of three.
+// association rules read. Its Groups are lent, not copied: a stored user
+// is never written, PutUser stores a copy in its place.
 func (t *tx) UserGroups(name string) (store.User, error) {
 	u, ok := t.st.users[name]
 	if !ok {
 		return store.User{}, store.ErrNotFound
 	}
-	return store.User{Name: u.Name, DomainID: u.DomainID, Groups: slices.Clone(u.Groups)}, nil
+	return store.User{Name: u.Name, DomainID: u.DomainID, Groups: u.Groups}, nil
 }
 
 // cloneUser copies the slices of u, so that the store never shares memory

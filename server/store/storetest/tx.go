@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -493,7 +494,8 @@ func (s suite) snapshot(t *testing.T) {
 
 // userGroups checks the narrower user read the rules prefer where a
 // store's Tx has it: the user's name, domain and groups, equal to User's,
-// without credentials, in memory of the caller's own.
+// without credentials. The groups may be lent, but what was lent never
+// changes: replacing the user leaves them as they were.
 func (s suite) userGroups(t *testing.T) {
 	st := s.with(t, creds())
 	err := st.Update(context.Background(), func(tx store.Tx) error {
@@ -516,11 +518,17 @@ func (s suite) userGroups(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("UserGroups(%s) = %+v, want %+v", name, got, want)
 			}
-			if len(got.Groups) > 0 {
-				got.Groups[0] = "changed"
-				if again, _ := g.UserGroups(name); again.Groups[0] == "changed" {
-					t.Errorf("UserGroups(%s) shares its groups with the store", name)
-				}
+			lent := slices.Clone(got.Groups)
+			changed := full
+			changed.Groups = []string{"other"}
+			if err := tx.PutUser(changed); err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got.Groups, lent) {
+				t.Errorf("UserGroups(%s) = %q, then %q once the user was replaced", name, lent, got.Groups)
+			}
+			if again, _ := g.UserGroups(name); !reflect.DeepEqual(again.Groups, changed.Groups) {
+				t.Errorf("UserGroups(%s) after PutUser: groups %q, want %q", name, again.Groups, changed.Groups)
 			}
 		}
 		if _, err := g.UserGroups("nobody"); !errors.Is(err, store.ErrNotFound) {
@@ -530,5 +538,44 @@ func (s suite) userGroups(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lentRelations checks the association list the rules prefer where a
+// store's Tx can lend it: equal to Relations, and never changed by later
+// writes, committed or rolled back.
+func (s suite) lentRelations(t *testing.T) {
+	st := s.with(t, creds())
+	type lender interface {
+		LentRelations(id string) ([]string, error)
+	}
+	var lent []string
+	err := st.Update(t.Context(), func(tx store.Tx) error {
+		l, ok := tx.(lender)
+		if !ok {
+			t.Skipf("%T has no LentRelations", tx)
+		}
+		must(t, tx.AddPair("A1", "A3"))
+		var err error
+		if lent, err = l.LentRelations("A1"); err != nil {
+			return err
+		}
+		if want, _ := tx.Relations("A1"); !reflect.DeepEqual(lent, want) {
+			t.Errorf("LentRelations(A1) = %q, Relations(A1) = %q", lent, want)
+		}
+		must(t, tx.RemovePair("A1", "A3"))
+		must(t, tx.AddPair("A1", "B1"))
+		return errBoom // roll back: A1 goes back to [A2]
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update = %v, want the error fn returned", err)
+	}
+	if err := st.Update(t.Context(), func(tx store.Tx) error {
+		return tx.AddPair("A1", "B1")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A2", "A3"}; !reflect.DeepEqual(lent, want) {
+		t.Errorf("lent LentRelations(A1) = %q after later writes, was %q", lent, want)
 	}
 }
