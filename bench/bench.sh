@@ -13,8 +13,11 @@
 # requests the stub has served before its RSS is taken, SOAK_MAX (120) seconds
 # of extra load at most to get there, GO_COUNT (3) runs of each Go benchmark,
 # GO_BENCH=0 to skip them, LOAD=0 to skip the load run, TARGETS ("floor stub
-# wiremock prism"; also stub-sqlite, and with STUB_BEFORE=another osm-stub
-# binary stub-before and stub-before-sqlite), RESULTS (bench/results.md). It fails if any server
+# wiremock prism"; also stub-sqlite; floor-hardened, the floor with
+# cmd/osm-stub's http.Server limits, and stub-lean, the stub without journal
+# and access log, which together split what the stub adds to the floor; and
+# with STUB_BEFORE=another osm-stub binary stub-before and
+# stub-before-sqlite), RESULTS (bench/results.md). It fails if any server
 # gives a bad answer. Every process it starts is stopped when it ends,
 # fails or is interrupted. See BENCHMARKS.md.
 set -euo pipefail
@@ -32,6 +35,7 @@ JIT_WARMUP=${JIT_WARMUP:-30s}
 SOAK=${SOAK:-1000000}
 SOAK_MAX=${SOAK_MAX:-120}
 MODES="post refusal get"
+ALL_TARGETS="stub floor floor-hardened stub-lean wiremock prism stub-sqlite stub-before stub-before-sqlite" # the report's order
 STARTS=${STARTS:-5}
 RESULTS=${RESULTS:-bench/results.md}
 OUT=bench/out
@@ -197,6 +201,10 @@ start_target() {
 		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml ;;
 	floor) start floor "http://127.0.0.1:{port}$GET_PATH" "" -- \
 		"$OUT/floor" -addr '127.0.0.1:{port}' ;;
+	floor-hardened) start floor-hardened "http://127.0.0.1:{port}$GET_PATH" "" -- \
+		"$OUT/floor" -addr '127.0.0.1:{port}' -hardened ;;
+	stub-lean) start stub-lean "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
+		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -journal 0 -log-level warn ;;
 	stub-sqlite) start stub-sqlite "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
 		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -store "sqlite:$OUT/bench-sqlite.db" ;;
 	stub-before) start stub-before "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
@@ -328,12 +336,14 @@ report() {
 			echo "| server | post req/s | post p99 | post CPU/req | refusal req/s | refusal p99 | refusal CPU/req | get req/s | get p99 | get CPU/req | bad | start to first 200 | idle RSS | loaded RSS |"
 			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 			local t name m row
-			for t in stub floor wiremock prism stub-sqlite stub-before stub-before-sqlite; do
+			for t in $ALL_TARGETS; do
 				have "$t" || continue
 				case $t in
 				stub-sqlite) name="osm-stub, SQLite store" ;;
 				stub-before) name="osm-stub before this change (STUB_BEFORE)" ;;
 				stub-before-sqlite) name="osm-stub before, SQLite store" ;;
+				floor-hardened) name="floor with osm-stub's http.Server limits" ;;
+				stub-lean) name="osm-stub without journal and access log" ;;
 				stub) name="osm-stub (validation, auth, state, journal, access log)" ;;
 				floor) name="floor (bare Echo route, constant answer)" ;;
 				wiremock) name="WireMock 3.13.2 (generated mappings, JIT warm)" ;;
@@ -348,7 +358,7 @@ report() {
 			echo
 			echo "Every run, req/s and CPU/req (us):"
 			echo
-			for t in stub floor wiremock prism stub-sqlite stub-before stub-before-sqlite; do
+			for t in $ALL_TARGETS; do
 				have "$t" || continue
 				for m in $MODES; do
 					echo "- $t $m: ${T[$t,$m,runs]}; ${T[$t,$m,cpuruns]}"
@@ -362,6 +372,16 @@ report() {
 				have wiremock && echo "| stub / WireMock | $(cpu_ratio stub wiremock post) | $(cpu_ratio stub wiremock refusal) | $(cpu_ratio stub wiremock get) | <= 0.5 |"
 				have prism && echo "| stub / Prism | $(cpu_ratio stub prism post) | $(cpu_ratio stub prism refusal) | $(cpu_ratio stub prism get) | <= 0.083 (1/12) |"
 				echo
+				if have floor && have floor-hardened && have stub-lean; then
+					echo "What the stub adds to the floor, split by the runs above (CPU per request, differences of medians):"
+					echo
+					echo "| part | post | refusal | get |"
+					echo "|---|---:|---:|---:|"
+					echo "| http.Server limits (floor-hardened minus floor) | $(diff_us floor-hardened floor post) | $(diff_us floor-hardened floor refusal) | $(diff_us floor-hardened floor get) |"
+					echo "| journal and access log (stub minus stub-lean) | $(diff_us stub stub-lean post) | $(diff_us stub stub-lean refusal) | $(diff_us stub stub-lean get) |"
+					echo "| the rest: validation, auth, rules, store, answer (stub-lean minus floor-hardened) | $(diff_us stub-lean floor-hardened post) | $(diff_us stub-lean floor-hardened refusal) | $(diff_us stub-lean floor-hardened get) |"
+					echo
+				fi
 				echo "Stub: start to first 200 ${T[stub,start]} ms, the median of $STARTS starts (${T[stub,starts]} ms; target <= 50),"
 				echo "idle RSS $(mb "${T[stub,idle]}") (target <= 25 MB), RSS $(mb "${T[stub,soakrss]:-0}") after ${T[stub,served]:-0} requests (target <= 40 MB after 1M)."
 				echo

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -79,7 +80,11 @@ func appendTextAccess(b []byte, t time.Time, e *accessEntry) []byte {
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
-	b = appendTextString(b, e.level.String())
+	if e.level == slog.LevelInfo { // nearly every line: spelled once
+		b = append(b, "INFO"...)
+	} else {
+		b = appendTextString(b, e.level.String())
+	}
 	b = append(b, " msg=request method="...)
 	b = appendTextString(b, e.method)
 	b = append(b, " path="...)
@@ -120,14 +125,30 @@ func appendJSONAccess(b []byte, t time.Time, e *accessEntry) []byte {
 }
 
 // appendRFC3339Millis is slog's text time: RFC 3339 with exactly three
-// digits of milliseconds.
+// digits of milliseconds. The date, the time to the second and the zone
+// are formatted once a second (lastStamp), only the milliseconds on every
+// line.
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the 4th digit
+	sec, loc := t.Unix(), t.Location()
+	st := lastStamp.Load()
+	if st == nil || st.sec != sec || st.loc != loc {
+		st = &stamp{sec: sec, loc: loc, head: t.Format("2006-01-02T15:04:05."), zone: t.Format("Z07:00")}
+		lastStamp.Store(st)
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, st.head...)
+	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.zone...)
 }
+
+// stamp is one second's formatted date, time and zone, in one location.
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	head, zone string
+}
+
+var lastStamp atomic.Pointer[stamp]
 
 // jsonSafe reports whether slog writes the ASCII byte c as it is inside a
 // JSON string (and, in text, without quoting when it is not a space or '=').

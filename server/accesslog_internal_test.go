@@ -24,6 +24,10 @@ func TestAccessLineMatchesSlog(t *testing.T) {
 	times := []time.Time{
 		{}, // slog leaves it out
 		time.Date(2026, 12, 2, 8, 52, 5, 0, time.UTC),
+		// The same second again (appendRFC3339Millis formats it once),
+		// then in another zone.
+		time.Date(2026, 12, 2, 8, 52, 5, 7654321, time.UTC),
+		time.Date(2026, 12, 2, 8, 52, 5, 7654321, time.UTC).In(time.FixedZone("", 3600)),
 		time.Date(2026, 12, 2, 8, 52, 5, 999999999, time.FixedZone("", 8*3600)),
 		time.Date(2026, 1, 2, 3, 4, 5, 120000, time.FixedZone("", -5*3600-1800)),
 	}

@@ -66,9 +66,10 @@ type benchBody struct{ bytes.Reader }
 func (*benchBody) Close() error { return nil }
 
 type benchRequest struct {
-	req  *http.Request
-	body *benchBody
-	data []byte
+	req     *http.Request
+	body    *benchBody
+	data    []byte
+	refused string // the error_code the answer must carry; "" for none
 }
 
 func newBenchRequest(b *testing.B, method, body string, headers ...string) *benchRequest {
@@ -100,12 +101,17 @@ func (r *benchRequest) rewind() {
 }
 
 // serve sends r through h and fails unless the answer is a 200 without an
-// error_code, so that a benchmark never measures a refusal.
+// error_code (with r.refused, with that error_code), so that a benchmark
+// measures what it says.
 func (r *benchRequest) serve(b *testing.B, h http.Handler, w *benchWriter) {
 	r.rewind()
 	w.reset()
 	h.ServeHTTP(w, r.req)
-	if w.status != http.StatusOK || bytes.Contains(w.body.Bytes(), []byte("error_code")) {
+	code := []byte(`"error_code":"` + r.refused + `"`)
+	if r.refused == "" {
+		code = []byte("error_code")
+	}
+	if w.status != http.StatusOK || bytes.Contains(w.body.Bytes(), code) == (r.refused == "") {
 		b.Fatalf("%s %s -> %d %s", r.req.Method, r.req.URL.Path, w.status, w.body.Bytes())
 	}
 }
@@ -196,6 +202,13 @@ func BenchmarkHandler(b *testing.B) {
 				newBenchRequest(b, http.MethodPost, benchCreateBody, token...),
 				newBenchRequest(b, http.MethodDelete, benchDeleteBody, token...),
 			}
+		}, true},
+		{"refusal", func(b *testing.B) []*benchRequest {
+			// As bench/load.lua's refusal: a ticket that does not exist.
+			r := newBenchRequest(b, http.MethodPost, benchCreateBody, token...)
+			r.req.URL.Path = "/v2/servicerequest/cases/NOPE-1/relations"
+			r.refused = CodeUnknownTicket
+			return []*benchRequest{r}
 		}, true},
 		{"list", func(b *testing.B) []*benchRequest {
 			return []*benchRequest{newBenchRequest(b, http.MethodGet, "", token...)}

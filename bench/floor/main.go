@@ -2,6 +2,10 @@
 // contract's path that answers every operation with a constant and checks
 // nothing. No stub built on Echo can be faster; `make bench` reports the
 // stub's throughput as a fraction of this one's.
+//
+// With -hardened it serves with cmd/osm-stub's http.Server limits (read,
+// write and idle deadlines, a header size cap), so that `make bench` can
+// tell what those cost apart from what the stub does.
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -25,6 +30,7 @@ var (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	hardened := flag.Bool("hardened", false, "serve with cmd/osm-stub's http.Server timeouts and header limit")
 	flag.Parse()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -42,5 +48,11 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "floor listening addr=%s\n", ln.Addr())
-	log.Fatal(http.Serve(ln, e))
+	hs := &http.Server{Handler: e}
+	if *hardened { // as cmd/osm-stub's serve
+		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
+		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
+		hs.MaxHeaderBytes = 64 << 10
+	}
+	log.Fatal(hs.Serve(ln))
 }
