@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/internal/deadline"
 )
 
 // The bodies the stub sends for the load test's requests.
@@ -53,6 +55,7 @@ func main() {
 		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
 		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
 		hs.MaxHeaderBytes = 64 << 10
+		ln = deadline.Listener(ln)
 	}
 	log.Fatal(hs.Serve(ln))
 }

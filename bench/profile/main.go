@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/osmstub/osmstub/internal/deadline"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
 )
@@ -95,7 +96,7 @@ func main() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Fatal(err)
 	}
-	go func() { _ = hs.Serve(ln) }()
+	go func() { _ = hs.Serve(deadline.Listener(ln)) }() // as cmd/osm-stub
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/osmstub/osmstub/internal/deadline"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
 	"github.com/osmstub/osmstub/server/journal"
@@ -267,7 +268,9 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	// The timeouts' deadlines move four times a request; deadline makes
+	// that cheap, firing them at most deadline.Tick late.
+	go func() { errc <- hs.Serve(deadline.Listener(ln)) }()
 	announce.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
 	flush() // whoever started the stub may be waiting for this line
 	select {
