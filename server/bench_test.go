@@ -343,11 +343,11 @@ func TestFastResponsesMatchGenerated(t *testing.T) {
 	}
 	same("create", succeeded{}.VisitCreateRelationsResponse, gen.CreateRelations200JSONResponse{}.VisitCreateRelationsResponse)
 	same("delete", succeeded{}.VisitDeleteRelationResponse, gen.DeleteRelation200JSONResponse{}.VisitDeleteRelationResponse)
-	for _, r := range []refused{
-		{"OSM.01010015", "The work order does not exist."},
-		{"OSM.01010043", "A work order can be associated with a maximum of 3 work orders. DEMO-1"},
-		{"", ""},
-		{"a\"b\\c <&>", "\n\t\x01 \x7f \xff ünïcødé \u2028\u2029 日本語"},
+	for _, r := range []*refused{
+		refusedLimit, refusedSelf, refusedUnknown, refusedNoPermission,
+		newRefused("OSM.01010043", "A work order can be associated with a maximum of 3 work orders. DEMO-1"),
+		newRefused("", ""),
+		newRefused("a\"b\\c <&>", "\n\t\x01 \x7f \xff ünïcødé \u2028\u2029 日本語"),
 	} {
 		code, msg := r.code, r.msg
 		same("create refused "+code, r.VisitCreateRelationsResponse,

@@ -84,23 +84,31 @@ func gatewayError(status int, code, msg string) *apiError {
 // ruleResult maps a refusal by the association rules to the 200 body the
 // service sends, in the service's words. It reports false for any other
 // error.
-func ruleResult(err error) (code, msg string, ok bool) {
+func ruleResult(err error) (*refused, bool) {
 	var re *store.RuleError
 	if !errors.As(err, &re) {
-		return "", "", false
+		return nil, false
 	}
 	switch {
 	case errors.Is(err, store.ErrLimit):
-		return CodeLimit, msgLimit, true
+		return refusedLimit, true
 	case errors.Is(err, store.ErrSelf):
-		return CodeSelf, msgSelf, true
+		return refusedSelf, true
 	case errors.Is(err, store.ErrUnknownTicket):
-		return CodeUnknownTicket, msgUnknown, true
+		return refusedUnknown, true
 	case errors.Is(err, store.ErrNoPermission):
-		return CodeNoPermission, msgNoPermission, true
+		return refusedNoPermission, true
 	}
-	return "", "", false
+	return nil, false
 }
+
+// The answers of ruleResult, built once.
+var (
+	refusedLimit        = newRefused(CodeLimit, msgLimit)
+	refusedSelf         = newRefused(CodeSelf, msgSelf)
+	refusedUnknown      = newRefused(CodeUnknownTicket, msgUnknown)
+	refusedNoPermission = newRefused(CodeNoPermission, msgNoPermission)
+)
 
 // toAPIError turns any error that reached Echo into the contract's error
 // body. Anything unforeseen becomes a 500 that names only the request id;

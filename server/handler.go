@@ -43,13 +43,13 @@ func (s *Server) ListRelation(ctx context.Context, req gen.ListRelationRequestOb
 // refusal turns a failed store call into the 200 body of a business
 // refusal. Any other error is returned for the error mapper (a 500 or, for
 // a vanished caller, a 401).
-func refusal(ctx context.Context, err error) (refused, error) {
-	code, msg, ok := ruleResult(err)
+func refusal(ctx context.Context, err error) (*refused, error) {
+	r, ok := ruleResult(err)
 	if !ok {
-		return refused{}, err
+		return nil, err
 	}
-	exchangeOf(ctx).errorCode = code
-	return refused{code: code, msg: msg}, nil
+	exchangeOf(ctx).errorCode = r.code
+	return r, nil
 }
 
 // deref is an optional group_id: absent is "", which acts on the caller's
@@ -115,12 +115,28 @@ func (l relationList) appendJSON(b []byte) []byte {
 
 // refused is the 200 of a business refusal, of any of the three
 // operations: a gen.OperationResult (or a gen.RelationList without its
-// list) with both fields.
-type refused struct{ code, msg string }
+// list) with both fields. A refusal's code and message are constants, so
+// its body is built once (newRefused, ruleResult): answering allocates
+// nothing, and the journal shares the text (knownAnswers).
+type refused struct {
+	code, msg string
+	body      []byte
+}
 
-func (r refused) write(w http.ResponseWriter) error { return writeOK(w, r.appendJSON) }
+func newRefused(code, msg string) *refused {
+	r := &refused{code: code, msg: msg}
+	r.body = r.appendJSON(nil)
+	return r
+}
 
-func (r refused) appendJSON(b []byte) []byte {
+func (r *refused) write(w http.ResponseWriter) error {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r.body)
+	return err
+}
+
+func (r *refused) appendJSON(b []byte) []byte {
 	b = append(b, `{"error_code":`...)
 	b = appendJSONString(b, r.code)
 	b = append(b, `,"error_msg":`...)
@@ -128,9 +144,9 @@ func (r refused) appendJSON(b []byte) []byte {
 	return append(b, "}\n"...)
 }
 
-func (r refused) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
-func (r refused) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
-func (r refused) VisitListRelationResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r *refused) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r *refused) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r *refused) VisitListRelationResponse(w http.ResponseWriter) error    { return r.write(w) }
 
 // writeOK answers 200 with the JSON body body appends, built in a pooled
 // buffer.

@@ -104,16 +104,24 @@ func escapedPath(u *url.URL) string {
 	return u.EscapedPath()
 }
 
-// responseText is a captured answer as a string. The answer most
-// requests get, {}, is shared rather than copied.
+// responseText is a captured answer as a string. The answers most
+// requests get (knownAnswers) are shared rather than copied.
 func responseText(b []byte) string {
-	if string(b) == succeededText {
-		return succeededText
+	for _, t := range knownAnswers {
+		if string(b) == t {
+			return t
+		}
 	}
 	return string(b)
 }
 
 const succeededText = "{}\n"
+
+// knownAnswers are the constant answers: {} and the business refusals.
+var knownAnswers = []string{
+	succeededText,
+	string(refusedLimit.body), string(refusedSelf.body), string(refusedUnknown.body), string(refusedNoPermission.body),
+}
 
 // capped copies at most n bytes of b, and tells whether it cut.
 func capped(b []byte, n int) (string, bool) {
