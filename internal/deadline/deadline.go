@@ -170,6 +170,10 @@ func (s *side) set(t time.Time, apply func(time.Time) error) error {
 	return apply(t)
 }
 
+// beforeFire, when set (by a test), runs between fire's check of a
+// deadline and its lock: where the owner may move the deadline.
+var beforeFire func()
+
 // fire sets on the socket the recorded deadlines that are due at now,
 // unless the owner has moved them meanwhile.
 func (c *Conn) fire(now int64) {
@@ -181,6 +185,9 @@ func (s *side) fire(now int64, apply func(time.Time) error) {
 	d := s.recorded.Load()
 	if d == 0 || d > now {
 		return
+	}
+	if beforeFire != nil {
+		beforeFire()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -252,3 +252,29 @@ func TestHTTPServer(t *testing.T) {
 		}
 	})
 }
+
+// TestMovedWhileFiring moves a due deadline between fire's check and its
+// lock: the socket must not get the old one.
+func TestMovedWhileFiring(t *testing.T) {
+	_, c, client := pair(t)
+	c.l.forget(c) // this test fires it, not enforce
+	now := time.Now()
+	c.read.recorded.Store(now.Add(-time.Second).UnixNano()) // due, not yet fired
+	beforeFire = func() {
+		if err := c.SetReadDeadline(now.Add(time.Hour)); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { beforeFire = nil })
+	c.read.fire(now.UnixNano(), c.TCPConn.SetReadDeadline)
+	beforeFire = nil
+	if c.read.onSocket {
+		t.Fatal("the old deadline went to the socket after the owner moved it")
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, readResult(c)); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+}
