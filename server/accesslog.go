@@ -80,11 +80,7 @@ func appendTextAccess(b []byte, t time.Time, e *accessEntry) []byte {
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
-	if e.level == slog.LevelInfo { // nearly every line: spelled once
-		b = append(b, "INFO"...)
-	} else {
-		b = appendTextString(b, e.level.String())
-	}
+	b = appendTextString(b, e.level.String())
 	b = append(b, " msg=request method="...)
 	b = appendTextString(b, e.method)
 	b = append(b, " path="...)

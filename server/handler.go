@@ -77,12 +77,7 @@ type succeeded struct{}
 
 var succeededBody = []byte(succeededText)
 
-func (succeeded) write(w http.ResponseWriter) error {
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(succeededBody)
-	return err
-}
+func (succeeded) write(w http.ResponseWriter) error { return write200(w, succeededBody) }
 
 func (r succeeded) VisitCreateRelationsResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r succeeded) VisitDeleteRelationResponse(w http.ResponseWriter) error  { return r.write(w) }
@@ -129,12 +124,7 @@ func newRefused(code, msg string) *refused {
 	return r
 }
 
-func (r *refused) write(w http.ResponseWriter) error {
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(r.body)
-	return err
-}
+func (r *refused) write(w http.ResponseWriter) error { return write200(w, r.body) }
 
 func (r *refused) appendJSON(b []byte) []byte {
 	b = append(b, `{"error_code":`...)
@@ -157,9 +147,15 @@ func writeOK(w http.ResponseWriter, body func([]byte) []byte) error {
 	if cap(b) <= maxPooledBody {
 		*buf = b
 	}
+	return write200(w, b)
+}
+
+// write200 answers 200 with the JSON body b, which the Writer copies (it
+// must not keep it): b may be pooled or shared.
+func write200(w http.ResponseWriter, b []byte) error {
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(b) // which copies b: a Writer must not keep it
+	_, err := w.Write(b)
 	return err
 }
 

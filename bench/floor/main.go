@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,9 +51,7 @@ func main() {
 	fmt.Fprintf(os.Stderr, "floor listening addr=%s\n", ln.Addr())
 	hs := &http.Server{Handler: e}
 	if *hardened { // as cmd/osm-stub's serve
-		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
-		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
-		hs.MaxHeaderBytes = 64 << 10
+		deadline.Limits(hs)
 		ln = deadline.Listener(ln)
 	}
 	log.Fatal(hs.Serve(ln))

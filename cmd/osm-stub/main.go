@@ -256,15 +256,8 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 
 // serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
 func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger, flush func()) error {
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := &http.Server{Handler: h, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	deadline.Limits(hs)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

@@ -16,6 +16,7 @@ package deadline
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,16 @@ import (
 // Tick is how late a deadline may fire: how often the recorded deadlines
 // are checked.
 const Tick = 100 * time.Millisecond
+
+// Limits sets on hs the limits osm-stub serves with against slow or
+// greedy clients: headers within 5 s, the whole request within 30 s, the
+// answer written within 30 s, an idle connection kept 120 s, headers of
+// at most 64 KiB. Serve hs on a Listener so that its deadlines are cheap.
+func Limits(hs *http.Server) {
+	hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
+	hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
+	hs.MaxHeaderBytes = 64 << 10
+}
 
 // Listener wraps ln: the TCP connections it accepts record future
 // deadlines, which fire at most Tick late. Close stops the checks.

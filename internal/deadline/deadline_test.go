@@ -202,10 +202,12 @@ func TestHTTPServer(t *testing.T) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			_, _ = w.Write([]byte("ok"))
 		}),
-		ReadHeaderTimeout: 300 * time.Millisecond,
-		ReadTimeout:       time.Second,
-		WriteTimeout:      time.Second,
-		IdleTimeout:       time.Second,
+		// Long enough that a loaded machine's pauses do not trip
+		// KeepAlive; SlowHeaders waits out the header timeout.
+		ReadHeaderTimeout: time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       10 * time.Second,
 	}
 	go hs.Serve(Listener(raw))
 	t.Cleanup(func() { hs.Close() })
@@ -247,7 +249,7 @@ func TestHTTPServer(t *testing.T) {
 		if err := wait(t, done); err != nil && !strings.Contains(err.Error(), "reset") {
 			t.Fatalf("read: %v", err)
 		}
-		if took := time.Since(start); took < 300*time.Millisecond {
+		if took := time.Since(start); took < time.Second {
 			t.Errorf("the server hung up after %v, before ReadHeaderTimeout", took)
 		}
 	})
@@ -276,5 +278,16 @@ func TestMovedWhileFiring(t *testing.T) {
 	}
 	if err := wait(t, readResult(c)); err != nil {
 		t.Fatalf("read: %v", err)
+	}
+}
+
+// TestLimits: every limit is set, and headers are due before the request.
+func TestLimits(t *testing.T) {
+	var hs http.Server
+	Limits(&hs)
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout < hs.ReadHeaderTimeout || hs.WriteTimeout <= 0 ||
+		hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 {
+		t.Errorf("Limits left a limit unset: header %v, request %v, write %v, idle %v, header bytes %d",
+			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
 	}
 }

@@ -91,9 +91,9 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 	return nil
 }
 
-// newPartners checks every related ticket, repeats once, and appends to
-// fresh those not yet associated with caseID, after checking their own
-// limits.
+// newPartners checks every related ticket (a repeated ID once) and
+// appends to fresh those not yet associated with caseID, after checking
+// their own limits.
 func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error, fresh []string) ([]string, error) {
 	for i, id := range related {
 		if contains(related[:i], id) {
