@@ -163,7 +163,7 @@ func validateParameter(ctx context.Context, in *openapi3filter.RequestValidation
 			break
 		}
 		var buf [4]openapi3.SchemaValidationOption
-		if err := s.VisitJSON(raw, schemaOptions(buf[:0], opts)...); err != nil {
+		if err := visitJSON(s, raw, schemaOptions(buf[:0], opts)...); err != nil {
 			return &openapi3filter.RequestError{Input: in, Parameter: p, Err: err}
 		}
 		return nil
@@ -226,7 +226,7 @@ func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput
 		vopts = append(vopts, openapi3.DisableReadOnlyValidation())
 	}
 	vopts = append(vopts, opts.SchemaValidationOptions...)
-	if err := media.Schema.Value.VisitJSON(parsed, vopts...); err != nil {
+	if err := visitJSON(media.Schema.Value, parsed, vopts...); err != nil {
 		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: "doesn't match schema" + schemaName(media.Schema), Err: err}
 	}
 	if opts.KeepValidatedValue {

@@ -6,6 +6,11 @@
 // With -hardened it serves with cmd/osm-stub's http.Server limits (read,
 // write and idle deadlines, a header size cap), so that `make bench` can
 // tell what those cost apart from what the stub does.
+//
+// With -work it also spins on the CPU for that long (timed on an idle
+// core when it starts) in every request, touching no memory: `make
+// bench`'s floor-work target, which tells what a microsecond of a
+// handler's own work costs over the floor under the same load.
 package main
 
 import (
@@ -16,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,8 +39,18 @@ var (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	hardened := flag.Bool("hardened", false, "serve with cmd/osm-stub's http.Server timeouts and header limit")
+	work := flag.Duration("work", 0, "CPU time to spend in every request (timed on an idle core)")
 	flag.Parse()
+	spins := calibrate(*work)
 	e := echo.New()
+	if spins > 0 {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				sink.Add(spin(spins))
+				return next(c)
+			}
+		})
+	}
 	e.HideBanner, e.HidePort = true, true
 	const path = "/v2/servicerequest/cases/:case_id/relations"
 	e.POST(path, func(c echo.Context) error {
@@ -55,4 +72,36 @@ func main() {
 		ln = deadline.Listener(ln)
 	}
 	log.Fatal(hs.Serve(ln))
+}
+
+// sink keeps the compiler from dropping the spinning.
+var sink atomic.Uint64
+
+// spin is n rounds of xorshift: CPU work that touches no memory.
+func spin(n int) uint64 {
+	x := uint64(88172645463325252)
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+
+// calibrate returns how many rounds of spin take d on this core, timed
+// over at least 20 ms of spinning (the best of 3).
+func calibrate(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	const n = 1 << 22
+	best := time.Duration(1 << 62)
+	for range 3 {
+		t := time.Now()
+		sink.Add(spin(n))
+		best = min(best, time.Since(t))
+	}
+	rounds := int(float64(n) * float64(d) / float64(best))
+	fmt.Fprintf(os.Stderr, "floor: %d rounds of work per request for %s\n", rounds, d)
+	return max(rounds, 1)
 }
