@@ -12,3 +12,7 @@ import "github.com/getkin/kin-openapi/openapi3"
 func visitJSON(s *openapi3.Schema, v any, opts ...openapi3.SchemaValidationOption) error {
 	return s.VisitJSON(v, opts...)
 }
+
+// schemaChecks tells whether visitJSON checks anything (New warns when it
+// does not).
+const schemaChecks = true

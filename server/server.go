@@ -142,6 +142,9 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if !schemaChecks { // a build for measuring only must not pass for the stub
+		s.log.Warn("built with the tag osmstub_nokin: requests are not checked against the contract's schemas")
+	}
 	s.store = newGuardedStore(s.backend, s.log)
 	s.clock = newClock(opts.Now)
 	s.auth = &authenticator{store: s.store, now: s.clock.now}
