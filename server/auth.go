@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -44,9 +45,35 @@ type authenticator struct {
 	store store.Store
 	now   func() time.Time
 	// passTokens accepts any token of a valid length without looking it
-	// up: in proxy mode the upstream verifies tokens, which the stub's
-	// store does not know.
+	// up: the upstream verifies tokens, which the stub's store does not
+	// know (replay mode, and proxy mode with Options.ProxyPassTokens).
 	passTokens bool
+	// caller is the operator's credential for callers of the proxy; nil
+	// outside proxy mode or when none is configured.
+	caller *ProxyCaller
+	// refuseFixtures refuses the store's credentials (the fixtures', public
+	// demo data) in proxy mode: the proxy signs with real credentials.
+	refuseFixtures bool
+}
+
+// proxyMode sets how the authenticator treats callers in proxy mode.
+func (a *authenticator) proxyMode(opts Options, p *proxy) error {
+	switch {
+	case p == nil:
+		return nil
+	case p.replay: // a cassette: nothing real is reached
+		a.passTokens = true
+		return nil
+	}
+	a.passTokens = opts.ProxyPassTokens
+	a.refuseFixtures = !opts.ProxyUnsafeFixtureCredentials
+	if c := opts.ProxyCaller; c != nil && (c.AK != "" || c.Token != "") {
+		if err := c.check(); err != nil {
+			return err
+		}
+		a.caller = c
+	}
+	return nil
 }
 
 // authAttempt records how each scheme fared, so that a refusal can say
@@ -59,6 +86,16 @@ type authAttempt struct {
 	keyUser   store.User         // the access key's user, when keyFound
 	key       store.AccessKey
 	keyFound  bool
+
+	// Proxy mode: the token, or the access key, is the operator's
+	// ProxyCaller; or the token is passed to the upstream unverified.
+	tokenOperator, keyOperator, tokenPassed bool
+}
+
+// operator reports whether the request carries the operator's proxy
+// credential that may still succeed.
+func (a *authAttempt) operator() bool {
+	return a.tokenOperator && a.token == nil || a.keyOperator && a.keyFound
 }
 
 // hopeful reports whether a credential may still succeed once the body
@@ -68,7 +105,7 @@ func (a *authAttempt) hopeful() bool { return a.token == nil || a.keyFound }
 // resolve checks what the headers alone can show: the token, and whether
 // the signature's access key exists.
 func (a *authenticator) resolve(ctx context.Context, req *http.Request, at *authAttempt) {
-	at.tokenUser, at.token = a.byToken(ctx, req)
+	at.tokenUser, at.token = a.byToken(ctx, req, at)
 	at.header, at.signature = aksk.FromRequest(req)
 	switch {
 	case errors.Is(at.signature, aksk.ErrMissing):
@@ -76,6 +113,12 @@ func (a *authenticator) resolve(ctx context.Context, req *http.Request, at *auth
 		return
 	case at.signature != nil:
 		at.signature = unauthorized("%s", signingMessage(at.signature))
+		return
+	}
+	if c := a.caller; c != nil && c.AK != "" && subtle.ConstantTimeCompare([]byte(at.header.Access), []byte(c.AK)) == 1 {
+		at.keyUser = store.User{Name: ProxyCallerName}
+		at.key = store.AccessKey{AK: c.AK, SK: c.SK}
+		at.keyFound, at.keyOperator = true, true
 		return
 	}
 	err := a.store.View(ctx, func(tx store.Tx) (err error) {
@@ -87,6 +130,8 @@ func (a *authenticator) resolve(ctx context.Context, req *http.Request, at *auth
 		at.signature = unauthorized("Get secretKey failed, err: ak not exist: %s", at.header.Access)
 	case err != nil:
 		at.signature = err
+	case a.refuseFixtures:
+		at.signature = unauthorized("%s", msgFixtureProxy)
 	default:
 		at.keyFound = true
 	}
@@ -116,14 +161,18 @@ func (a *authenticator) authenticate(ctx context.Context, in *openapi3filter.Aut
 	return errors.New("unknown security scheme " + in.SecuritySchemeName)
 }
 
-func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string, error) {
+func (a *authenticator) byToken(ctx context.Context, req *http.Request, at *authAttempt) (string, error) {
 	token := req.Header.Get(headerToken)
 	switch {
 	case token == "":
 		return "", errAbsent
 	case len(token) > maxTokenLength:
 		return "", unauthorized("X-Auth-Token is longer than %d characters", maxTokenLength)
+	case a.caller != nil && a.caller.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.caller.Token)) == 1:
+		at.tokenOperator = true
+		return ProxyCallerName, nil
 	case a.passTokens:
+		at.tokenPassed = true
 		return passedToken(token), nil
 	}
 	l := tokenLookups.Get().(*tokenLookup)
@@ -132,8 +181,11 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request) (string,
 	name := l.name
 	*l = tokenLookup{fn: l.fn}
 	tokenLookups.Put(l)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return "", unauthorized("decrypt token fail: X-Auth-Token is unknown or expired")
+	case err == nil && a.refuseFixtures:
+		return "", unauthorized("%s", msgFixtureProxy)
 	}
 	return name, err
 }
@@ -177,14 +229,16 @@ func (a *authenticator) verify(req *http.Request, body []byte, at *authAttempt) 
 	if err := at.header.Verify(req, body, at.key.SK); err != nil {
 		return unauthorized("%s", signingMessage(err))
 	}
-	return checkSignedClaims(req, at.header.SignedHeaders, at.keyUser, at.key)
+	return checkSignedClaims(req, at.header.SignedHeaders, at.keyUser, at.key, at.keyOperator)
 }
 
 // checkSignedClaims checks what a verified request says about its account:
 // the temporary credential's security token, and the domain it acts in.
 // Both must be covered by the signature when sent, as the SDK signs them,
 // or anyone on the way could add or swap them.
-func checkSignedClaims(req *http.Request, signed []string, u store.User, key store.AccessKey) error {
+// The proxy's caller (anyDomain) may name any domain: the proxy replaces
+// it with its own key's.
+func checkSignedClaims(req *http.Request, signed []string, u store.User, key store.AccessKey, anyDomain bool) error {
 	for _, h := range []string{headerSecurityToken, headerDomainID} {
 		if req.Header.Get(h) != "" && !slices.Contains(signed, strings.ToLower(h)) {
 			return unauthorized("%s is sent but not listed in SignedHeaders", h)
@@ -197,7 +251,7 @@ func checkSignedClaims(req *http.Request, signed []string, u store.User, key sto
 	case key.SecurityToken == "" && sent != "":
 		return unauthorized("X-Security-Token sent with a permanent access key")
 	}
-	if d := req.Header.Get(headerDomainID); d != "" && d != u.DomainID {
+	if d := req.Header.Get(headerDomainID); d != "" && d != u.DomainID && !anyDomain {
 		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+"X-Domain-Id does not match the account of the access key")
 	}
 	return nil

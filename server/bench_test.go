@@ -163,7 +163,7 @@ func withoutValidation(s *Server) http.Handler {
 	auth := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			x := exchangeOf(c.Request().Context())
-			user, err := s.auth.byToken(c.Request().Context(), c.Request())
+			user, err := s.auth.byToken(c.Request().Context(), c.Request(), &x.auth)
 			if err != nil {
 				return err
 			}

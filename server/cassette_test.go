@@ -60,7 +60,9 @@ func TestRecordAndReplay(t *testing.T) {
 	up := newServer(t, server.Options{Fixtures: &d, Now: fixedNow})
 	u, _ := upstreamServer(t, up)
 	var tape bytes.Buffer
-	p := proxyServer(t, server.Options{Upstream: u, Record: &tape,
+	// The session signs with the demo key and sends the demo token: the
+	// upstream here is a test stub, not a real account.
+	p := proxyServer(t, server.Options{Upstream: u, Record: &tape, ProxyUnsafeFixtureCredentials: true,
 		UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK, SecurityToken: proxySecurityToken, DomainID: "demo-domain"}})
 	recorded := play(t, p, session(t))
 	for i, a := range recorded {

@@ -26,9 +26,15 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		x := exchangeOf(req.Context())
+		if s.proxy != nil && crossSite(req) {
+			return s.guardProxy(req, &x.auth) // before any credential is looked at
+		}
 		s.auth.resolve(req.Context(), req, &x.auth)
 		if !x.auth.hopeful() {
 			return x.auth.failure()
+		}
+		if err := s.guardProxy(req, &x.auth); err != nil {
+			return err
 		}
 		if s.limiter != nil {
 			if wait := s.limiter.take(x.auth.credential(), s.auth.now()); wait > 0 {

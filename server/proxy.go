@@ -37,6 +37,62 @@ type UpstreamKey struct {
 	SecurityToken string // sent as X-Security-Token when set (a temporary key)
 }
 
+// Who the proxy serves. The proxy signs with the operator's real key, so
+// it must not act for just anyone (a confused deputy): it re-signs only
+// requests that carry the operator's ProxyCaller credential, or, when the
+// operator opts in with Options.ProxyUnsafeFixtureCredentials, the
+// fixtures' (public) credentials. Tokens the stub cannot verify are passed
+// on unverified only with Options.ProxyPassTokens, and never re-signed.
+// A request without the operator's credential must also come from this
+// machine's own programs: a loopback Host (or one of ControlHosts), not a
+// web page (no cross-site Origin or Sec-Fetch-Site), as for the control
+// API; this stops DNS rebinding.
+
+// ProxyCaller is the credential the operator gives the proxy's callers:
+// an access key pair they sign with (as the SDKs do), a token they send
+// as X-Auth-Token, or both. It is not the upstream's: the proxy verifies
+// it and signs the forwarded request with UpstreamKey.
+type ProxyCaller struct {
+	AK, SK string
+	Token  string
+}
+
+// ProxyCallerName is the caller's name in the journal and the log when it
+// authenticated with the ProxyCaller credential.
+const ProxyCallerName = "proxy-caller"
+
+// MinProxySecret is the shortest ProxyCaller SK or token accepted.
+const MinProxySecret = 16
+
+func (c *ProxyCaller) check() error {
+	switch {
+	case c.AK != "" && len(c.SK) < MinProxySecret:
+		return fmt.Errorf("server: ProxyCaller.SK: want at least %d characters with an AK", MinProxySecret)
+	case c.AK == "" && c.SK != "":
+		return errors.New("server: ProxyCaller.AK: want the access key of the SK")
+	case c.Token != "" && len(c.Token) < MinProxySecret:
+		return fmt.Errorf("server: ProxyCaller.Token: want at least %d characters", MinProxySecret)
+	}
+	return nil
+}
+
+const msgFixtureProxy = "proxy mode: the stub's own (fixture) credentials are public demo data and are not signed again with the proxy's key; use the proxy's caller credential (OSM_STUB_PROXY_TOKEN, or sign with OSM_STUB_PROXY_AK/SK)"
+
+// guardProxy applies, in proxy mode, the control API's exposure rules to
+// a contract request that does not carry the operator's credential.
+func (s *Server) guardProxy(req *http.Request, at *authAttempt) error {
+	if s.proxy == nil || s.proxy.replay {
+		return nil
+	}
+	if crossSite(req) {
+		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+"proxy mode: refused a cross-site request (Origin or Sec-Fetch-Site)")
+	}
+	if !at.operator() && !s.guard.hostAllowed(req.Host) {
+		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+fmt.Sprintf("proxy mode: Host %q is not a loopback name; from elsewhere, only the proxy's caller credential is served", clipHost(req.Host)))
+	}
+	return nil
+}
+
 // DefaultUpstreamTimeout bounds one forwarded exchange.
 const DefaultUpstreamTimeout = 30 * time.Second
 
@@ -138,7 +194,7 @@ func (p *proxy) serve(c echo.Context, route *routers.Route, s *Server) error {
 	if err != nil {
 		return p.failure(req.Context(), err)
 	}
-	header := withoutHopHeaders(resp.Header)
+	header := inboundHeader(resp.Header)
 	vs := violation.CheckRouteResponse(route, resp.StatusCode, header, body)
 	upstreamID := header.Get(headerRequestID)
 	for i := range vs {
@@ -180,13 +236,42 @@ func (p *proxy) outbound(ctx context.Context, req *http.Request, x *exchange) (*
 	if len(x.body) == 0 {
 		out.Body, out.GetBody, out.ContentLength = http.NoBody, nil, 0
 	}
-	out.Header = withoutHopHeaders(req.Header)
-	out.Header.Del("Accept-Encoding") // the transport asks for gzip and decodes it
-	if x.authKind != schemeAKSK {
+	out.Header = outboundHeader(req.Header)
+	if x.authKind == schemeToken && x.auth.tokenPassed {
 		out.Header.Del(aksk.HeaderAuthorization) // a signature is for the stub's host only
 		return out, nil
 	}
 	return out, p.sign(out)
+}
+
+// outboundHeader is what of the caller's headers goes upstream: not the
+// hop-by-hop ones, nor what the caller's side of the connection knows
+// (cookies, forwarding headers the proxy did not set).
+func outboundHeader(h http.Header) http.Header {
+	out := withoutHopHeaders(h)
+	out.Del("Accept-Encoding") // the transport asks for gzip and decodes it
+	out.Del("Cookie")
+	out.Del("Forwarded")
+	for name := range out {
+		if strings.HasPrefix(name, "X-Forwarded-") || name == "X-Real-Ip" {
+			delete(out, name)
+		}
+	}
+	return out
+}
+
+// inboundHeader is what of the upstream's headers reaches the caller:
+// not the hop-by-hop ones, nor cookies or CORS grants, which are the
+// upstream's to give for its own origin, not the stub's.
+func inboundHeader(h http.Header) http.Header {
+	out := withoutHopHeaders(h)
+	out.Del("Set-Cookie")
+	for name := range out {
+		if strings.HasPrefix(name, "Access-Control-") || name == "Timing-Allow-Origin" {
+			delete(out, name)
+		}
+	}
+	return out
 }
 
 // sign replaces the caller's signature, verified by the stub, with the
@@ -199,7 +284,7 @@ func (p *proxy) sign(out *http.Request) error {
 		return nil // a cassette checks no signature
 	}
 	if p.key == nil || p.key.AK == "" || p.key.SK == "" {
-		return unauthorized("the proxy has no access key of its own to sign the forwarded request with: start it with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK set, or send an X-Auth-Token")
+		return unauthorized("the proxy has no access key of its own to sign the forwarded request with: start it with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK set")
 	}
 	if p.key.DomainID != "" {
 		out.Header.Set(headerDomainID, p.key.DomainID)

@@ -24,9 +24,13 @@ func ExampleOptions_upstream() {
 	u, _ := url.Parse(upstream.URL) // in real life https://osm.cn-south-1.myhuaweicloud.com
 	proxy, err := server.New(server.Options{
 		Upstream: u,
-		// Signed callers are signed again with this key (the binary reads
-		// HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK); tokens pass as they are.
+		// Requests are signed again with this key (the binary reads
+		// HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK)...
 		UpstreamKey: &server.UpstreamKey{AK: "MYAK", SK: "my-secret-key"},
+		// ...when they carry the credential the operator gives the
+		// proxy's callers (the binary reads OSM_STUB_PROXY_TOKEN, or
+		// OSM_STUB_PROXY_AK and OSM_STUB_PROXY_SK).
+		ProxyCaller: &server.ProxyCaller{Token: "a-token-for-my-test-programs"},
 	})
 	if err != nil {
 		panic(err)
@@ -36,7 +40,7 @@ func ExampleOptions_upstream() {
 	defer ts.Close()
 
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v2/servicerequest/cases/CS1/relations", nil)
-	req.Header.Set("X-Auth-Token", "a token the upstream knows")
+	req.Header.Set("X-Auth-Token", "a-token-for-my-test-programs")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		panic(err)

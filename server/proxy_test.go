@@ -24,7 +24,23 @@ const (
 	codeBackend = "APIGW.0201"
 	proxyAK     = "PROXYAK00000000000001"
 	proxySK     = "proxy-secret-key"
+	// The operator's credential for the proxy's callers.
+	callerAK    = "CALLERAK000000000001"
+	callerSK    = "caller-secret-key-0001"
+	callerToken = "caller-token-0123456789"
 )
+
+// operatorProxy is a proxy to u that signs with the proxy's key and
+// serves the operator's caller credential.
+func operatorProxy(t *testing.T, u *url.URL, more ...func(*server.Options)) *server.Server {
+	t.Helper()
+	opts := server.Options{Upstream: u, UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK},
+		ProxyCaller: &server.ProxyCaller{AK: callerAK, SK: callerSK, Token: callerToken}}
+	for _, f := range more {
+		f(&opts)
+	}
+	return proxyServer(t, opts)
+}
 
 // upstreamServer serves h on 127.0.0.1 for the test and counts the
 // requests it gets.
@@ -81,10 +97,10 @@ func violations(t *testing.T, srv *server.Server) []violation.Violation {
 // violation.
 func TestProxyForwardsToAStub(t *testing.T) {
 	up, u, calls := upstreamStub(t)
-	p := proxyServer(t, server.Options{Upstream: u, UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK}})
+	p := operatorProxy(t, u)
 
-	expectOK(t, p, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2"]}`))
-	status, header, body := do(t, p, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+	expectOK(t, p, tokenReq(callerToken, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2"]}`))
+	status, header, body := do(t, p, tokenReq(callerToken, http.MethodGet, "DEMO-1", ""))
 	if status != http.StatusOK || !strings.Contains(string(body), `"case_id":"DEMO-2"`) {
 		t.Fatalf("list through the proxy: %d %s", status, body)
 	}
@@ -106,7 +122,7 @@ func TestProxyForwardsToAStub(t *testing.T) {
 
 	// An invalid request is refused by the proxy, never forwarded, and
 	// listed as a request violation.
-	status, _, body = do(t, p, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2","DEMO-3","DEMO-4","DEMO-5"]}`))
+	status, _, body = do(t, p, tokenReq(callerToken, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-2","DEMO-3","DEMO-4","DEMO-5"]}`))
 	if status != http.StatusBadRequest {
 		t.Fatalf("invalid request: %d %s", status, body)
 	}
@@ -119,13 +135,17 @@ func TestProxyForwardsToAStub(t *testing.T) {
 	}
 }
 
-// TestProxyCredentials: tokens pass through unverified; a signature by a
-// key the proxy knows is verified and replaced by the proxy's own, which
-// is the only key the upstream accepts.
+// TestProxyCredentials: the proxy signs with the operator's real key, so
+// it serves only the caller credential the operator configured. The
+// fixtures' credentials (public demo data) are refused unless the
+// operator opts in, and tokens the stub cannot verify are refused unless
+// they are passed on, unverified and never signed again.
 func TestProxyCredentials(t *testing.T) {
 	_, u, calls := upstreamStub(t)
-	withKey := proxyServer(t, server.Options{Upstream: u, UpstreamKey: &server.UpstreamKey{AK: proxyAK, SK: proxySK}})
-	noKey := proxyServer(t, server.Options{Upstream: u})
+	operator := operatorProxy(t, u)
+	unsafeDemo := operatorProxy(t, u, func(o *server.Options) { o.ProxyUnsafeFixtureCredentials = true })
+	passing := operatorProxy(t, u, func(o *server.Options) { o.ProxyPassTokens = true })
+	noKey := proxyServer(t, server.Options{Upstream: u, ProxyCaller: &server.ProxyCaller{Token: callerToken}})
 
 	// The caller's own signature means nothing upstream.
 	direct := signed(t, http.MethodGet, "DEMO-1", "")
@@ -135,6 +155,9 @@ func TestProxyCredentials(t *testing.T) {
 		t.Fatalf("the upstream accepted the caller's key: %d", res.StatusCode)
 	}
 
+	callerSigned := func(method, body string, headers ...string) *http.Request {
+		return signedWith(t, callerAK, callerSK, clock, method, "DEMO-1", body, headers...)
+	}
 	tests := []struct {
 		name     string
 		srv      *server.Server
@@ -143,13 +166,28 @@ func TestProxyCredentials(t *testing.T) {
 		code     string
 		upstream bool // reaches the upstream
 	}{
-		{"signed by a key the proxy knows", withKey, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
-		{"signed create, body signed again", withKey, signed(t, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`, "X-Domain-Id", "demo-domain"), http.StatusOK, "", true},
-		{"signed by a key the proxy does not know", withKey, signedWith(t, "NOPEAK", "nope", clock, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
-		{"signed, proxy without a key", noKey, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
-		{"token only the upstream knows", noKey, tokenReq("upstream-token", http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
-		{"token nobody knows: the upstream's 401", noKey, tokenReq("nobody-token", http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, true},
-		{"no credential", noKey, newReq(http.MethodGet, relationsPath("DEMO-1"), ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the operator's token", operator, tokenReq(callerToken, http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"signed by the operator's caller key", operator, callerSigned(http.MethodGet, ""), http.StatusOK, "", true},
+		{"signed create by the caller key, any domain, body signed again", operator, callerSigned(http.MethodPost, `{"related_id_list":["DEMO-3"]}`, "X-Domain-Id", "some-domain"), http.StatusOK, "", true},
+		{"caller key, wrong secret", operator, signedWith(t, callerAK, "wrong-secret-key-0001", clock, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the operator's token from another host", operator, tokenReq(callerToken, http.MethodGet, "DEMO-1", "", "Host", "stub.example:8080"), http.StatusOK, "", true},
+		{"the operator's token from a web page", operator, tokenReq(callerToken, http.MethodGet, "DEMO-1", "", "Origin", "http://evil.example"), http.StatusForbidden, codeForbidden, false},
+		{"the demo key: public, refused", operator, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the demo key's create: refused", operator, signed(t, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the demo token: refused", operator, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"a token the upstream knows: not passed by default", operator, tokenReq("upstream-token", http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"signed by a key nobody knows", operator, signedWith(t, "NOPEAK", "nope", clock, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the demo key, opted in", unsafeDemo, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"the demo token, opted in: signed again", unsafeDemo, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"the demo key, opted in, rebound Host", unsafeDemo, signed(t, http.MethodGet, "DEMO-1", "", "Host", "rebind.example:8080"), http.StatusForbidden, codeForbidden, false},
+		{"the demo token, opted in, cross-site fetch", unsafeDemo, tokenReq("demo-token", http.MethodGet, "DEMO-1", "", "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, codeForbidden, false},
+		{"passed token the upstream knows", passing, tokenReq("upstream-token", http.MethodGet, "DEMO-1", ""), http.StatusOK, "", true},
+		{"passed token nobody knows: the upstream's 401", passing, tokenReq("nobody-token", http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, true},
+		{"passed token, rebound Host", passing, tokenReq("upstream-token", http.MethodGet, "DEMO-1", "", "Host", "rebind.example"), http.StatusForbidden, codeForbidden, false},
+		{"passed demo token: not signed again", passing, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-4"]}`), http.StatusOK, "", true},
+		{"the demo key with pass-tokens: refused", passing, signed(t, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"the operator's token, proxy without a key", noKey, tokenReq(callerToken, http.MethodGet, "DEMO-1", ""), http.StatusUnauthorized, codeUnauthorized, false},
+		{"no credential", operator, newReq(http.MethodGet, relationsPath("DEMO-1"), ""), http.StatusUnauthorized, codeUnauthorized, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +207,86 @@ func TestProxyCredentials(t *testing.T) {
 				t.Errorf("reached the upstream: %v, want %v", reached, tt.upstream)
 			}
 		})
+	}
+}
+
+// TestProxyRefusesBeforeTheBody: a caller the proxy will not serve never
+// gets its body read: the refusal comes from the headers alone.
+func TestProxyRefusesBeforeTheBody(t *testing.T) {
+	_, u, _ := upstreamStub(t)
+	p := operatorProxy(t, u)
+	for _, req := range []*http.Request{
+		tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`),
+		tokenReq("upstream-token", http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`),
+		signed(t, http.MethodPost, "DEMO-1", `{"related_id_list":["DEMO-3"]}`),
+	} {
+		body := &countingBody{r: strings.NewReader(`{"related_id_list":["DEMO-3"]}`)}
+		req.Body = body
+		if status, _, b := do(t, p, req); status != http.StatusUnauthorized {
+			t.Errorf("%d %s, want 401", status, b)
+		}
+		if body.n != 0 {
+			t.Errorf("%d bytes of the refused caller's body were read", body.n)
+		}
+	}
+}
+
+type countingBody struct {
+	r io.Reader
+	n int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += n
+	return n, err
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// TestProxyHeaders: the proxy forwards neither the hop-by-hop headers nor
+// those of the caller's side of the connection (cookies, forwarding
+// headers it did not set, the caller's credential), and passes back
+// neither cookies nor CORS grants of the upstream.
+func TestProxyHeaders(t *testing.T) {
+	var got http.Header
+	u, _ := upstreamServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Request-Id", "u1")
+		h.Set("Set-Cookie", "session=upstream")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Connection", "X-Upstream-Hop")
+		h.Set("X-Upstream-Hop", "1")
+		h.Set("X-Kept", "yes")
+		_, _ = w.Write([]byte(`{"case_relation_list":[]}`))
+	}))
+	p := operatorProxy(t, u)
+	req := tokenReq(callerToken, http.MethodGet, "DEMO-1", "",
+		"Cookie", "console=secret", "X-Forwarded-For", "10.0.0.1", "X-Forwarded-Host", "evil.example",
+		"Forwarded", "for=10.0.0.1", "X-Real-Ip", "10.0.0.1", "Connection", "X-Caller-Hop", "X-Caller-Hop", "1",
+		"Proxy-Authorization", "Basic eDp5", "X-Caller-Kept", "yes")
+	status, header, body := do(t, p, req)
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	for _, name := range []string{"Cookie", "X-Forwarded-For", "X-Forwarded-Host", "Forwarded", "X-Real-Ip", "X-Caller-Hop", "Proxy-Authorization", "X-Auth-Token"} {
+		if v := got.Get(name); v != "" {
+			t.Errorf("forwarded %s: %q", name, v)
+		}
+	}
+	if got.Get("X-Caller-Kept") != "yes" || !strings.HasPrefix(got.Get("Authorization"), "SDK-HMAC-SHA256 Access="+proxyAK) {
+		t.Errorf("forwarded headers lack X-Caller-Kept or the proxy's signature: %v", got)
+	}
+	for _, name := range []string{"Set-Cookie", "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "X-Upstream-Hop"} {
+		if v := header.Get(name); v != "" {
+			t.Errorf("passed back %s: %q", name, v)
+		}
+	}
+	if header.Get("X-Kept") != "yes" || header.Get("X-Request-Id") != "u1" {
+		t.Errorf("answer headers = %v", header)
 	}
 }
 
@@ -226,7 +344,7 @@ func TestProxyReportsViolations(t *testing.T) {
 				body = `{"related_id_list":["DEMO-2"]}`
 			}
 			for _, strict := range []bool{false, true} {
-				p := proxyServer(t, server.Options{Upstream: u, Strict: strict})
+				p := proxyServer(t, server.Options{Upstream: u, Strict: strict, ProxyPassTokens: true})
 				rec := httptest.NewRecorder()
 				p.ServeHTTP(rec, tokenReq("any-token", tt.method, "DEMO-1", body))
 				vs := violations(t, p)
@@ -298,7 +416,7 @@ func TestProxyUpstreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := proxyServer(t, server.Options{Upstream: tt.u, UpstreamTimeout: tt.timeout})
+			p := proxyServer(t, server.Options{Upstream: tt.u, UpstreamTimeout: tt.timeout, ProxyPassTokens: true})
 			status, header, body := do(t, p, tokenReq("any-token", http.MethodGet, "DEMO-1", ""))
 			code, msg := decodeError(t, body)
 			if status != tt.status || code != codeBackend || !strings.Contains(msg, tt.msg) {
@@ -310,7 +428,7 @@ func TestProxyUpstreamFailures(t *testing.T) {
 		})
 	}
 	t.Run("redirect", func(t *testing.T) {
-		p := proxyServer(t, server.Options{Upstream: redirect})
+		p := proxyServer(t, server.Options{Upstream: redirect, ProxyPassTokens: true})
 		rec := httptest.NewRecorder()
 		p.ServeHTTP(rec, tokenReq("any-token", http.MethodGet, "DEMO-1", ""))
 		if rec.Code != http.StatusFound || otherCalls.Load() != 0 {
@@ -329,7 +447,7 @@ func TestViolationsControlAPI(t *testing.T) {
 		w.Header().Set("X-Request-Id", "u1")
 		_, _ = w.Write([]byte(`{"case_relation_list":[],"token":"not-listed"}`))
 	}))
-	p := proxyServer(t, server.Options{Upstream: u})
+	p := proxyServer(t, server.Options{Upstream: u, ProxyPassTokens: true})
 	do(t, p, tokenReq("secret-token-value", http.MethodGet, "DEMO-1", ""))
 	res := ctlDo(t, p, http.MethodGet, "/_stub/violations", "")
 	var got struct {

@@ -93,6 +93,17 @@ type Options struct {
 	Strict          bool
 	Record          io.Writer
 	Replay          http.RoundTripper
+	// Who may use the upstream proxy (proxy.go, "Who the proxy serves").
+	// ProxyCaller is the operator's credential for callers of the proxy:
+	// their requests are signed again with UpstreamKey. The fixtures'
+	// credentials, which are public demo data, are refused in proxy mode
+	// unless ProxyUnsafeFixtureCredentials says otherwise; a token the stub
+	// cannot verify is refused unless ProxyPassTokens passes it to the
+	// upstream as it is. Neither applies to Replay, which reaches nothing
+	// real.
+	ProxyCaller                   *ProxyCaller
+	ProxyUnsafeFixtureCredentials bool
+	ProxyPassTokens               bool
 	// ValidateResponses checks every answer the stub itself gives to a
 	// contract request against the contract (respcheck.go); a broken
 	// rule is logged and listed at GET /_stub/violations.
@@ -159,7 +170,9 @@ func New(opts Options) (*Server, error) {
 	if s.proxy, err = newProxy(opts, s.clock.now); err != nil {
 		return nil, err
 	}
-	s.auth.passTokens = s.proxy != nil
+	if err := s.auth.proxyMode(opts, s.proxy); err != nil {
+		return nil, err
+	}
 	if err := s.loadFixtures(opts); err != nil {
 		return nil, err
 	}

@@ -105,7 +105,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := c.proxy.check(); err != nil {
 		return c, err
 	}
-	return c, checkControlExposure(c)
+	if err := checkControlExposure(c); err != nil {
+		return c, err
+	}
+	return c, checkProxyExposure(c)
 }
 
 // checkControlExposure refuses to serve the control API, which reads every

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -28,7 +29,18 @@ type proxyConfig struct {
 	replay            string
 	replayMatch       string
 	validateResponses bool
+	// Who the proxy serves (server.Options.ProxyCaller and the rest).
+	callerAK, callerSK, callerToken string
+	passTokens, unsafeDemo          bool
 }
+
+// The proxy's caller credential: the SK only from the environment, so
+// that it is never on a command line others can list.
+const (
+	envProxyAK    = "OSM_STUB_PROXY_AK"
+	envProxySK    = "OSM_STUB_PROXY_SK"
+	envProxyToken = "OSM_STUB_PROXY_TOKEN"
+)
 
 func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
 	timeout, err := envDuration("OSM_STUB_UPSTREAM_TIMEOUT", server.DefaultUpstreamTimeout)
@@ -49,6 +61,20 @@ func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
 	fs.StringVar(&c.record, "record", env("OSM_STUB_RECORD", ""), "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
 	fs.StringVar(&c.replay, "replay", env("OSM_STUB_REPLAY", ""), "serve the answers of this cassette file instead of an upstream (env OSM_STUB_REPLAY)")
 	fs.StringVar(&c.replayMatch, "replay-match", env("OSM_STUB_REPLAY_MATCH", cassette.DefaultMatch.String()), "replay: the parts of a request that must equal a recorded one: method, path, query, body (env OSM_STUB_REPLAY_MATCH)")
+	passTokens, err := envBool("OSM_STUB_PROXY_PASS_TOKENS", false)
+	if err != nil {
+		return err
+	}
+	unsafeDemo, err := envBool("OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS", false)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&c.callerAK, "proxy-ak", env(envProxyAK, ""), "proxy mode: the access key the proxy's callers sign with (its secret key only from "+envProxySK+"); their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyAK+")")
+	c.callerSK = os.Getenv(envProxySK)
+	fs.StringVar(&c.callerToken, "proxy-token", env(envProxyToken, ""), "proxy mode: a token (16 characters or more) the proxy's callers send as X-Auth-Token; their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyToken+")")
+	fs.Lookup("proxy-token").DefValue = redactedDefault(c.callerToken)
+	fs.BoolVar(&c.passTokens, "proxy-pass-tokens", passTokens, "proxy mode: pass X-Auth-Token values the stub cannot verify to the upstream as they are (never signed again), from loopback callers only (env OSM_STUB_PROXY_PASS_TOKENS)")
+	fs.BoolVar(&c.unsafeDemo, "proxy-unsafe-demo-credentials", unsafeDemo, "proxy mode: UNSAFE: sign again with your real key the requests of anyone who has the fixtures' credentials, which are public demo data; loopback only, for an upstream that is itself a test stub (env OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS)")
 	fs.BoolVar(&c.validateResponses, "validate-responses", validate, "check every answer the stub itself gives against the contract; violations at GET /_stub/violations (env OSM_STUB_VALIDATE_RESPONSES)")
 	return nil
 }
@@ -65,7 +91,51 @@ func (c proxyConfig) check() error {
 	if _, err := cassette.ParseMatch(c.replayMatch); err != nil {
 		return fmt.Errorf("-replay-match: %w", err)
 	}
+	if c.upstream == "" {
+		for name, set := range map[string]bool{"-proxy-ak": c.callerAK != "", "-proxy-token": c.callerToken != "", "-proxy-pass-tokens": c.passTokens, "-proxy-unsafe-demo-credentials": c.unsafeDemo} {
+			if set {
+				return fmt.Errorf("%s needs -upstream", name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case c.callerAK != "" && len(c.callerSK) < server.MinProxySecret:
+		return fmt.Errorf("-proxy-ak: set its secret key in %s (%d characters or more)", envProxySK, server.MinProxySecret)
+	case c.callerAK == "" && c.callerSK != "":
+		return fmt.Errorf("%s is set: set its access key with -proxy-ak (or %s)", envProxySK, envProxyAK)
+	case c.callerToken != "" && len(strings.TrimSpace(c.callerToken)) < server.MinProxySecret:
+		return fmt.Errorf("-proxy-token: want %d characters or more", server.MinProxySecret)
+	}
 	return nil
+}
+
+// hasCaller reports whether the operator gave the proxy's callers a
+// credential of their own.
+func (c proxyConfig) hasCaller() bool { return c.callerAK != "" || c.callerToken != "" }
+
+// checkProxyExposure refuses a proxy that others could use to act as the
+// operator's account: off loopback, only with a caller credential, and
+// never with the public demo credentials.
+func checkProxyExposure(c config) error {
+	if c.proxy.upstream == "" || isLoopback(c.addr) {
+		return nil
+	}
+	if c.proxy.unsafeDemo {
+		return fmt.Errorf("-proxy-unsafe-demo-credentials: refused on -addr %s, which is reachable from other hosts: the demo credentials are public", c.addr)
+	}
+	if !c.proxy.hasCaller() {
+		return fmt.Errorf("-addr %s is reachable from other hosts and the proxy signs with your key: give its callers a credential with -proxy-token (or %s), or -proxy-ak and %s", c.addr, envProxyToken, envProxySK)
+	}
+	return nil
+}
+
+// redactedDefault is what -h shows of a secret's default.
+func redactedDefault(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "[redacted]"
 }
 
 // apply sets the proxy's server options; the returned function closes the
@@ -87,8 +157,19 @@ func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), erro
 	if ak, sk := os.Getenv(client.EnvAK), os.Getenv(client.EnvSK); ak != "" && sk != "" {
 		opts.UpstreamKey = &server.UpstreamKey{AK: ak, SK: sk, DomainID: os.Getenv(client.EnvDomainID), SecurityToken: os.Getenv(client.EnvSecurityToken)}
 	}
+	if c.hasCaller() {
+		opts.ProxyCaller = &server.ProxyCaller{AK: c.callerAK, SK: c.callerSK, Token: c.callerToken}
+	}
+	opts.ProxyPassTokens, opts.ProxyUnsafeFixtureCredentials = c.passTokens, c.unsafeDemo
 	log.Info("proxy mode", slog.String("upstream", u.Redacted()), slog.Bool("signs", opts.UpstreamKey != nil),
+		slog.Bool("caller_key", c.callerAK != ""), slog.Bool("caller_token", c.callerToken != ""), slog.Bool("pass_tokens", c.passTokens),
 		slog.Duration("timeout", c.upstreamTimeout), slog.Bool("strict", c.strict))
+	if c.unsafeDemo {
+		log.Warn("proxy mode: -proxy-unsafe-demo-credentials: anyone with the public demo credentials acts as the account of HUAWEICLOUD_SDK_AK")
+	}
+	if !c.hasCaller() && !c.passTokens && !c.unsafeDemo {
+		log.Warn("proxy mode: no caller credential, so every request is refused: set -proxy-token (or " + envProxyToken + "), or -proxy-ak and " + envProxySK)
+	}
 	if c.record == "" {
 		return func() {}, nil
 	}
