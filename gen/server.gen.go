@@ -18,13 +18,13 @@ import (
 type ServerInterface interface {
 	// DeleteRelation Remove an association
 	// (DELETE /v2/servicerequest/cases/{case_id}/relations)
-	DeleteRelation(ctx echo.Context, caseId CaseId, params DeleteRelationParams) error
+	DeleteRelation(ctx echo.Context, caseId DeleteCaseId, params DeleteRelationParams) error
 	// ListRelation List the tickets associated with a ticket
 	// (GET /v2/servicerequest/cases/{case_id}/relations)
-	ListRelation(ctx echo.Context, caseId CaseId, params ListRelationParams) error
+	ListRelation(ctx echo.Context, caseId ListCaseId, params ListRelationParams) error
 	// CreateRelations Associate tickets with a ticket
 	// (POST /v2/servicerequest/cases/{case_id}/relations)
-	CreateRelations(ctx echo.Context, caseId CaseId, params CreateRelationsParams) error
+	CreateRelations(ctx echo.Context, caseId CreateCaseId, params CreateRelationsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -36,7 +36,7 @@ type ServerInterfaceWrapper struct {
 func (w *ServerInterfaceWrapper) DeleteRelation(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "case_id" -------------
-	var caseId CaseId
+	var caseId DeleteCaseId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -102,7 +102,7 @@ func (w *ServerInterfaceWrapper) DeleteRelation(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRelation(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "case_id" -------------
-	var caseId CaseId
+	var caseId ListCaseId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -168,7 +168,7 @@ func (w *ServerInterfaceWrapper) ListRelation(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateRelations(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "case_id" -------------
-	var caseId CaseId
+	var caseId CreateCaseId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -376,7 +376,7 @@ type UnsupportedMediaTypeJSONResponse struct {
 }
 
 type DeleteRelationRequestObject struct {
-	CaseId CaseId `json:"case_id"`
+	CaseId DeleteCaseId `json:"case_id"`
 	Params DeleteRelationParams
 	Body   *DeleteRelationJSONRequestBody
 }
@@ -588,7 +588,7 @@ func (response DeleteRelation504JSONResponse) VisitDeleteRelationResponse(w http
 }
 
 type ListRelationRequestObject struct {
-	CaseId CaseId `json:"case_id"`
+	CaseId ListCaseId `json:"case_id"`
 	Params ListRelationParams
 }
 
@@ -799,7 +799,7 @@ func (response ListRelation504JSONResponse) VisitListRelationResponse(w http.Res
 }
 
 type CreateRelationsRequestObject struct {
-	CaseId CaseId `json:"case_id"`
+	CaseId CreateCaseId `json:"case_id"`
 	Params CreateRelationsParams
 	Body   *CreateRelationsJSONRequestBody
 }
@@ -1036,7 +1036,7 @@ type strictHandler struct {
 }
 
 // DeleteRelation operation middleware
-func (sh *strictHandler) DeleteRelation(ctx echo.Context, caseId CaseId, params DeleteRelationParams) error {
+func (sh *strictHandler) DeleteRelation(ctx echo.Context, caseId DeleteCaseId, params DeleteRelationParams) error {
 	var request DeleteRelationRequestObject
 
 	request.CaseId = caseId
@@ -1085,7 +1085,7 @@ func (sh *strictHandler) DeleteRelation(ctx echo.Context, caseId CaseId, params 
 }
 
 // ListRelation operation middleware
-func (sh *strictHandler) ListRelation(ctx echo.Context, caseId CaseId, params ListRelationParams) error {
+func (sh *strictHandler) ListRelation(ctx echo.Context, caseId ListCaseId, params ListRelationParams) error {
 	var request ListRelationRequestObject
 
 	request.CaseId = caseId
@@ -1111,7 +1111,7 @@ func (sh *strictHandler) ListRelation(ctx echo.Context, caseId CaseId, params Li
 }
 
 // CreateRelations operation middleware
-func (sh *strictHandler) CreateRelations(ctx echo.Context, caseId CaseId, params CreateRelationsParams) error {
+func (sh *strictHandler) CreateRelations(ctx echo.Context, caseId CreateCaseId, params CreateRelationsParams) error {
 	var request CreateRelationsRequestObject
 
 	request.CaseId = caseId

@@ -80,8 +80,13 @@ func declared(op *openapi3.Operation) string {
 // order when known, else by name.
 func pickExample(resp *openapi3.Response, name string, order []string) (any, error) {
 	mt := resp.Content.Get(contentTypeJSON)
-	if mt == nil || len(mt.Examples) == 0 {
+	switch {
+	case mt == nil || len(mt.Examples) == 0 && mt.Example == nil:
 		return nil, fmt.Errorf("the contract has no example for this status")
+	case len(mt.Examples) == 0 && name != "":
+		return nil, fmt.Errorf("example=%s: this status has one example, without a name", name)
+	case len(mt.Examples) == 0:
+		return mt.Example, nil
 	}
 	names := make([]string, 0, len(mt.Examples))
 	for n := range mt.Examples {

@@ -321,7 +321,9 @@ func TestProxyReportsViolations(t *testing.T) {
 		{"no X-Request-Id", http.MethodGet, 200, map[string]string{"X-Request-Id": ""}, `{"case_relation_list":[]}`, "header", "/X-Request-Id", "is required"},
 		{"unknown status", http.MethodGet, 418, nil, `{"error_code":"X","error_msg":"teapot"}`, "status", "", "418 is not a status the contract declares for ListRelation"},
 		{"not JSON", http.MethodGet, 200, nil, `<html>`, "body", "", "is not valid JSON"},
-		{"wrong media type", http.MethodGet, 200, map[string]string{"Content-Type": "text/plain"}, `{}`, "header", "/Content-Type", "must be application/json"},
+		{"wrong media type", http.MethodGet, 200, map[string]string{"Content-Type": "text/plain"}, `{"case_relation_list":[]}`, "header", "/Content-Type", "must be application/json"},
+		{"a list and an error_code", http.MethodGet, 200, nil, `{"case_relation_list":[],"error_code":"OSM.01010002","error_msg":"No operation permission."}`, "body", "", "a 200 body is a success (case_relation_list, no error_code or error_msg) or a refusal (error_code and error_msg, no case_relation_list)"},
+		{"a contract-generated refusal", http.MethodPost, 200, nil, `{"error_code":"EQUYI"}`, "body", "", "a 200 body is a success (no error_code, no error_msg) or a refusal (error_code and error_msg)"},
 		{"Retry-After not a number", http.MethodGet, 503, map[string]string{"Retry-After": "soon"}, `{"error_code":"APIGW.0202","error_msg":"Backend unavailable."}`, "header", "/Retry-After", "must be a number"},
 	}
 	for _, tt := range tests {

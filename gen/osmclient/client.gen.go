@@ -98,7 +98,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-	DeleteRelationWithBody(ctx context.Context, caseId CaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteRelationWithBody(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteRelation Remove an association
 	//
@@ -108,7 +108,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-	DeleteRelation(ctx context.Context, caseId CaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteRelation(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRelation List the tickets associated with a ticket
 	//
@@ -116,7 +116,7 @@ type ClientInterface interface {
 	// each with its short description and the name of its owner.
 	//
 	// Corresponds with GET /v2/servicerequest/cases/{case_id}/relations (the `ListRelation` operationId).
-	ListRelation(ctx context.Context, caseId CaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRelation(ctx context.Context, caseId ListCaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRelationsWithBody Associate tickets with a ticket
 	//
@@ -128,7 +128,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-	CreateRelationsWithBody(ctx context.Context, caseId CaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRelationsWithBody(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRelations Associate tickets with a ticket
 	//
@@ -140,7 +140,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-	CreateRelations(ctx context.Context, caseId CaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRelations(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // DeleteRelationWithBody Remove an association
@@ -151,7 +151,7 @@ type ClientInterface interface {
 // Takes any type of body and a specified content type.
 //
 // Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-func (c *Client) DeleteRelationWithBody(ctx context.Context, caseId CaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteRelationWithBody(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteRelationRequestWithBody(c.Server, caseId, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (c *Client) DeleteRelationWithBody(ctx context.Context, caseId CaseId, para
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-func (c *Client) DeleteRelation(ctx context.Context, caseId CaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteRelation(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteRelationRequest(c.Server, caseId, params, body)
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func (c *Client) DeleteRelation(ctx context.Context, caseId CaseId, params *Dele
 // each with its short description and the name of its owner.
 //
 // Corresponds with GET /v2/servicerequest/cases/{case_id}/relations (the `ListRelation` operationId).
-func (c *Client) ListRelation(ctx context.Context, caseId CaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListRelation(ctx context.Context, caseId ListCaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListRelationRequest(c.Server, caseId, params)
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (c *Client) ListRelation(ctx context.Context, caseId CaseId, params *ListRe
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-func (c *Client) CreateRelationsWithBody(ctx context.Context, caseId CaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateRelationsWithBody(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRelationsRequestWithBody(c.Server, caseId, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (c *Client) CreateRelationsWithBody(ctx context.Context, caseId CaseId, par
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-func (c *Client) CreateRelations(ctx context.Context, caseId CaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateRelations(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRelationsRequest(c.Server, caseId, params, body)
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (c *Client) CreateRelations(ctx context.Context, caseId CaseId, params *Cre
 }
 
 // NewDeleteRelationRequest calls the generic DeleteRelation builder with application/json body
-func NewDeleteRelationRequest(server string, caseId CaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody) (*http.Request, error) {
+func NewDeleteRelationRequest(server string, caseId DeleteCaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -257,7 +257,7 @@ func NewDeleteRelationRequest(server string, caseId CaseId, params *DeleteRelati
 }
 
 // NewDeleteRelationRequestWithBody constructs an http.Request for the DeleteRelation method, with any body, and a specified content type
-func NewDeleteRelationRequestWithBody(server string, caseId CaseId, params *DeleteRelationParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewDeleteRelationRequestWithBody(server string, caseId DeleteCaseId, params *DeleteRelationParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -330,7 +330,7 @@ func NewDeleteRelationRequestWithBody(server string, caseId CaseId, params *Dele
 }
 
 // NewListRelationRequest constructs an http.Request for the ListRelation method
-func NewListRelationRequest(server string, caseId CaseId, params *ListRelationParams) (*http.Request, error) {
+func NewListRelationRequest(server string, caseId ListCaseId, params *ListRelationParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -401,7 +401,7 @@ func NewListRelationRequest(server string, caseId CaseId, params *ListRelationPa
 }
 
 // NewCreateRelationsRequest calls the generic CreateRelations builder with application/json body
-func NewCreateRelationsRequest(server string, caseId CaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody) (*http.Request, error) {
+func NewCreateRelationsRequest(server string, caseId CreateCaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -412,7 +412,7 @@ func NewCreateRelationsRequest(server string, caseId CaseId, params *CreateRelat
 }
 
 // NewCreateRelationsRequestWithBody constructs an http.Request for the CreateRelations method, with any body, and a specified content type
-func NewCreateRelationsRequestWithBody(server string, caseId CaseId, params *CreateRelationsParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateRelationsRequestWithBody(server string, caseId CreateCaseId, params *CreateRelationsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -536,7 +536,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-	DeleteRelationWithBodyWithResponse(ctx context.Context, caseId CaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error)
+	DeleteRelationWithBodyWithResponse(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error)
 
 	// DeleteRelationWithResponse Remove an association
 	//
@@ -546,7 +546,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-	DeleteRelationWithResponse(ctx context.Context, caseId CaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error)
+	DeleteRelationWithResponse(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error)
 
 	// ListRelationWithResponse List the tickets associated with a ticket
 	//
@@ -556,7 +556,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v2/servicerequest/cases/{case_id}/relations (the `ListRelation` operationId).
-	ListRelationWithResponse(ctx context.Context, caseId CaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*ListRelationResponse, error)
+	ListRelationWithResponse(ctx context.Context, caseId ListCaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*ListRelationResponse, error)
 
 	// CreateRelationsWithBodyWithResponse Associate tickets with a ticket
 	//
@@ -568,7 +568,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-	CreateRelationsWithBodyWithResponse(ctx context.Context, caseId CaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error)
+	CreateRelationsWithBodyWithResponse(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error)
 
 	// CreateRelationsWithResponse Associate tickets with a ticket
 	//
@@ -580,7 +580,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-	CreateRelationsWithResponse(ctx context.Context, caseId CaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error)
+	CreateRelationsWithResponse(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error)
 }
 
 // DeleteRelationResponse200Headers the declared response headers of an HTTP 200 response for DeleteRelation
@@ -1161,7 +1161,7 @@ func (r CreateRelationsResponse) ContentType() string {
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-func (c *ClientWithResponses) DeleteRelationWithBodyWithResponse(ctx context.Context, caseId CaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error) {
+func (c *ClientWithResponses) DeleteRelationWithBodyWithResponse(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error) {
 	rsp, err := c.DeleteRelationWithBody(ctx, caseId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1177,7 +1177,7 @@ func (c *ClientWithResponses) DeleteRelationWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v2/servicerequest/cases/{case_id}/relations (the `DeleteRelation` operationId).
-func (c *ClientWithResponses) DeleteRelationWithResponse(ctx context.Context, caseId CaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error) {
+func (c *ClientWithResponses) DeleteRelationWithResponse(ctx context.Context, caseId DeleteCaseId, params *DeleteRelationParams, body DeleteRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRelationResponse, error) {
 	rsp, err := c.DeleteRelation(ctx, caseId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1193,7 +1193,7 @@ func (c *ClientWithResponses) DeleteRelationWithResponse(ctx context.Context, ca
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v2/servicerequest/cases/{case_id}/relations (the `ListRelation` operationId).
-func (c *ClientWithResponses) ListRelationWithResponse(ctx context.Context, caseId CaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*ListRelationResponse, error) {
+func (c *ClientWithResponses) ListRelationWithResponse(ctx context.Context, caseId ListCaseId, params *ListRelationParams, reqEditors ...RequestEditorFn) (*ListRelationResponse, error) {
 	rsp, err := c.ListRelation(ctx, caseId, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1211,7 +1211,7 @@ func (c *ClientWithResponses) ListRelationWithResponse(ctx context.Context, case
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-func (c *ClientWithResponses) CreateRelationsWithBodyWithResponse(ctx context.Context, caseId CaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error) {
+func (c *ClientWithResponses) CreateRelationsWithBodyWithResponse(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error) {
 	rsp, err := c.CreateRelationsWithBody(ctx, caseId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1229,7 +1229,7 @@ func (c *ClientWithResponses) CreateRelationsWithBodyWithResponse(ctx context.Co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v2/servicerequest/cases/{case_id}/relations (the `CreateRelations` operationId).
-func (c *ClientWithResponses) CreateRelationsWithResponse(ctx context.Context, caseId CaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error) {
+func (c *ClientWithResponses) CreateRelationsWithResponse(ctx context.Context, caseId CreateCaseId, params *CreateRelationsParams, body CreateRelationsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRelationsResponse, error) {
 	rsp, err := c.CreateRelations(ctx, caseId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,18 @@ func (e CreateRelationsParamsXSite) Valid() bool {
 	}
 }
 
+// BusinessErrorCode The business error code of a refused request, such as `OSM.01010043`: the vendor's
+// pattern, a prefix in capitals, a dot and four or eight digits. Absent on success.
+type BusinessErrorCode = string
+
+// BusinessErrorMessage A short explanation of the business error; absent on success. The vendor's table says
+// 32 characters, but the service's own messages are longer (see the fidelity ledger),
+// so the contract allows what the service sends.
+type BusinessErrorMessage = string
+
+// CaseId The ID of a service ticket.
+type CaseId = string
+
 // CaseRelation One associated ticket.
 type CaseRelation struct {
 	// CaseId The ID of the associated ticket.
@@ -123,33 +135,44 @@ type ErrorBody struct {
 	RequestId *string `json:"request_id,omitempty"`
 }
 
-// OperationResult The outcome of a change. Both fields are empty or absent on success; on a business
-// failure `error_code` names the failure and `error_msg` says briefly why.
+// OperationResult The outcome of a change: a success is `{}` (neither field); a business refusal has
+// both, `error_code` naming the failure and `error_msg` saying briefly why. Never one
+// without the other.
 type OperationResult struct {
-	// ErrorCode The business error code, such as `OSM.01010001`; empty on success.
-	ErrorCode *string `json:"error_code,omitempty"`
+	// ErrorCode The business error code of a refused request, such as `OSM.01010043`: the vendor's
+	// pattern, a prefix in capitals, a dot and four or eight digits. Absent on success.
+	ErrorCode *BusinessErrorCode `json:"error_code,omitempty"`
 
-	// ErrorMsg A short explanation of the business error; empty on success. The vendor's table
-	// says 32 characters, but the service's own messages are longer (see the fidelity
-	// ledger), so the contract allows what the service sends.
-	ErrorMsg *string `json:"error_msg,omitempty"`
+	// ErrorMsg A short explanation of the business error; absent on success. The vendor's table says
+	// 32 characters, but the service's own messages are longer (see the fidelity ledger),
+	// so the contract allows what the service sends.
+	ErrorMsg *BusinessErrorMessage `json:"error_msg,omitempty"`
 }
 
-// RelationList The tickets associated with a ticket, or the business error that refused the request.
+// RelationList The tickets associated with a ticket (`case_relation_list`, no `error_code`), or the
+// business refusal (`error_code` and `error_msg`, no list). Never both, never neither.
 type RelationList struct {
 	// CaseRelationList The associated tickets, in the order they were associated.
 	CaseRelationList *[]CaseRelation `json:"case_relation_list,omitempty"`
 
-	// ErrorCode The business error code, such as `OSM.01010002`; absent on success.
-	ErrorCode *string `json:"error_code,omitempty"`
+	// ErrorCode The business error code of a refused request, such as `OSM.01010043`: the vendor's
+	// pattern, a prefix in capitals, a dot and four or eight digits. Absent on success.
+	ErrorCode *BusinessErrorCode `json:"error_code,omitempty"`
 
-	// ErrorMsg A short explanation of the business error; absent on success. Longer than the
-	// vendor table's 32 characters where the service's own messages are.
-	ErrorMsg *string `json:"error_msg,omitempty"`
+	// ErrorMsg A short explanation of the business error; absent on success. The vendor's table says
+	// 32 characters, but the service's own messages are longer (see the fidelity ledger),
+	// so the contract allows what the service sends.
+	ErrorMsg *BusinessErrorMessage `json:"error_msg,omitempty"`
 }
 
-// CaseId defines model for CaseId.
-type CaseId = string
+// CreateCaseId The ID of a service ticket.
+type CreateCaseId = CaseId
+
+// DeleteCaseId The ID of a service ticket.
+type DeleteCaseId = CaseId
+
+// ListCaseId The ID of a service ticket.
+type ListCaseId = CaseId
 
 // XLanguage defines model for XLanguage.
 type XLanguage = string

@@ -3,6 +3,7 @@ package contract_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -103,6 +104,60 @@ func TestEveryExampleValidates(t *testing.T) {
 				t.Errorf("parameter %s example: %v", name, err)
 			}
 		}
+		for ex, ref := range p.Value.Examples {
+			if err := p.Value.Schema.Value.VisitJSON(ref.Value.Value); err != nil {
+				t.Errorf("parameter %s example %q: %v", name, ex, err)
+			}
+		}
+	}
+}
+
+// TestExamplesPairedByName: tools that pair a request example with the
+// response example of the same name (Specmatic) refuse a response example
+// without its request. Every named response example of an operation has a
+// request example of that name: in the body for an operation with one,
+// and in every path parameter; every request body example has its
+// response. Error responses carry one unnamed example (no request alone
+// produces a 503). TestContractExamples (server) sends each pair.
+func TestExamplesPairedByName(t *testing.T) {
+	doc := spec(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			responses := map[string]bool{}
+			for code, resp := range op.Responses.Map() {
+				mt := resp.Value.Content.Get("application/json")
+				if mt == nil {
+					continue
+				}
+				if code[0] != '2' && len(mt.Examples) > 0 {
+					t.Errorf("%s %s: named examples %v on an error response, which no request example produces alone; give it one unnamed example", name, code, slices.Collect(maps.Keys(mt.Examples)))
+				}
+				for ex := range mt.Examples {
+					responses[ex] = true
+				}
+			}
+			if len(responses) == 0 {
+				t.Errorf("%s: no named response example", name)
+			}
+			for ex := range responses {
+				if op.RequestBody != nil && op.RequestBody.Value.Content.Get("application/json").Examples[ex] == nil {
+					t.Errorf("%s: response example %q has no request body example of that name", name, ex)
+				}
+				for _, p := range op.Parameters {
+					if p.Value.In == openapi3.ParameterInPath && p.Value.Examples[ex] == nil {
+						t.Errorf("%s: response example %q has no example of that name for path parameter %s", name, ex, p.Value.Name)
+					}
+				}
+			}
+			if op.RequestBody != nil {
+				for ex := range op.RequestBody.Value.Content.Get("application/json").Examples {
+					if !responses[ex] {
+						t.Errorf("%s: request body example %q has no response example of that name", name, ex)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -113,12 +168,19 @@ func checkExamples(t *testing.T, name string, content openapi3.Content, opt open
 		t.Errorf("%s: no application/json content", name)
 		return
 	}
-	if len(mt.Examples) == 0 {
-		t.Errorf("%s: no named examples", name)
-	}
+	examples := map[string]any{}
 	for ex, ref := range mt.Examples {
+		examples[ex] = ref.Value.Value
+	}
+	if mt.Example != nil { // an error response's one example, unnamed: no request produces it alone
+		examples["(unnamed)"] = mt.Example
+	}
+	if len(examples) == 0 {
+		t.Errorf("%s: no example", name)
+	}
+	for ex, value := range examples {
 		// Round-trip through JSON so numbers and maps look as they do on the wire.
-		raw, err := json.Marshal(ref.Value.Value)
+		raw, err := json.Marshal(value)
 		if err != nil {
 			t.Fatal(err)
 		}

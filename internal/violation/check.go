@@ -280,8 +280,14 @@ func schemaErrors(err error) []*openapi3.SchemaError {
 
 // rule is a schema error's reason in a few words, without the value.
 func rule(se *openapi3.SchemaError) string {
-	if se.SchemaField == "required" {
+	switch se.SchemaField {
+	case "required":
 		return "is required"
+	case "not": // kin-openapi gives no reason; the contract's not-schema says what it rules out
+		if se.Schema != nil && se.Schema.Not != nil && se.Schema.Not.Value != nil && se.Schema.Not.Value.Description != "" {
+			return se.Schema.Not.Value.Description
+		}
+		return "matches a shape the contract rules out"
 	}
 	return strings.TrimPrefix(se.Reason, "value ")
 }

@@ -30,10 +30,26 @@ func TestCheckResponse(t *testing.T) {
 	}{
 		{"a conforming list", http.MethodGet, 200, okHeader, `{"case_relation_list":[{"case_id":"CS2","simple_description":"d","user_name":"u"}]}`, nil},
 		{"a conforming refusal", http.MethodPost, 400, okHeader, `{"error_code":"OSM.0001","error_msg":"x: y"}`, nil},
-		{"a long message, capped", http.MethodPost, 200, okHeader, `{"error_code":"X","error_msg":` + long + `}`,
+		{"a long message, capped", http.MethodPost, 200, okHeader, `{"error_code":"OSM.01010043","error_msg":` + long + `}`,
 			[]string{`body/error_msg: maximum string length is 256 ("` + strings.Repeat("é", 30) + `...)`}},
 		{"two problems, in order", http.MethodGet, 200, okHeader, `{"case_relation_list":[{"case_id":""}],"x/y":true}`,
 			[]string{`body/case_relation_list/0/case_id: minimum string length is 1 ("")`, `body/x~1y: is not a property the contract lists (true)`}},
+		// A 200 body is a success or a refusal, never both, never neither
+		// (issue 23): what a contract-generated mock or a deviant upstream
+		// may send.
+		{"a conforming list refusal", http.MethodGet, 200, okHeader, `{"error_code":"OSM.01010002","error_msg":"No operation permission."}`, nil},
+		{"a conforming create", http.MethodPost, 200, okHeader, `{}`, nil},
+		{"a conforming create refusal", http.MethodPost, 200, okHeader, `{"error_code":"OSM.01010043","error_msg":"over 3"}`, nil},
+		{"a list and an error_code", http.MethodGet, 200, okHeader, `{"case_relation_list":[],"error_code":"OSM.01010002","error_msg":"No operation permission."}`,
+			[]string{`body: a 200 body is a success (case_relation_list, no error_code or error_msg) or a refusal (error_code and error_msg, no case_relation_list) ({"case_relation_list":[],"error_code":"OSM.01010002","error_m...)`}},
+		{"neither a list nor an error_code", http.MethodGet, 200, okHeader, `{}`,
+			[]string{`body: a 200 body is a success (case_relation_list, no error_code or error_msg) or a refusal (error_code and error_msg, no case_relation_list) ({})`}},
+		{"a code alone", http.MethodPost, 200, okHeader, `{"error_code":"EQUYI"}`,
+			[]string{`body: a 200 body is a success (no error_code, no error_msg) or a refusal (error_code and error_msg) ({"error_code":"EQUYI"})`}},
+		{"a code not of the vendor's pattern", http.MethodPost, 200, okHeader, `{"error_code":"EQUYI","error_msg":"x"}`,
+			[]string{`body/error_code: minimum string length is 8 ("EQUYI")`, `body/error_code: string doesn't match the regular expression "^[A-Z]+\.[0-9]{4}([0-9]{4})?$" ("EQUYI")`}},
+		{"an empty code is no success", http.MethodDelete, 200, okHeader, `{"error_code":"","error_msg":""}`,
+			[]string{`body/error_code: minimum string length is 8 ("")`, `body/error_code: string doesn't match the regular expression "^[A-Z]+\.[0-9]{4}([0-9]{4})?$" ("")`, `body/error_msg: minimum string length is 1 ("")`}},
 		{"an error body without its fields", http.MethodDelete, 500, okHeader, `{}`,
 			[]string{"body/error_code: is required in an error body", "body/error_msg: is required in an error body"}},
 	}
