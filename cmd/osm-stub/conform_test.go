@@ -44,17 +44,30 @@ func TestConformSubcommand(t *testing.T) {
 		stdout  []string
 		stderr  string
 	}{
-		{name: "token, text", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4"},
-			stdout: []string{"PASS     create DEMO-1-DEMO-2\n", "PASS     unknown method PUT\n", "31 checks: 30 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was\n"}},
-		{name: "token from the environment, markdown", args: []string{"-endpoint", url, "-cases", "DEMO-1,DEMO-2", "-format", "markdown"},
+		{name: "token, text", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4,DEMO-5"},
+			stdout: []string{"PASS     create DEMO-1-DEMO-2\n", "PASS     limit: DEMO-1-DEMO-5, over the limit, is refused\n", "PASS     unknown method PUT\n",
+				"35 checks: 35 pass, 0 differ, 0 violate the contract, 0 failed, 0 skipped; every ticket is as it was\n"}},
+		{name: "four tickets: a skipped check fails the run", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4"},
+			wantErr: conform.ErrNotConforming, stdout: []string{"SKIPPED  limit: an association over the limit is refused\n",
+				"         every given ticket is now associated with DEMO-1, so none is left to be one too many; 5 tickets free of associations run every check (4 given)\n",
+				"1 skipped (a skipped check fails the run unless -allow-skip)"}},
+		{name: "four tickets, -allow-skip", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4", "-allow-skip"},
+			stdout: []string{"SKIPPED  limit: an association over the limit is refused\n", "31 checks: 30 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was\n"}},
+		{name: "token from the environment, markdown", args: []string{"-endpoint", url, "-cases", "DEMO-1,DEMO-2", "-format", "markdown", "-allow-skip"},
 			env:    map[string]string{conform.EnvToken: "demo-token"},
 			stdout: []string{"# Conformance run against " + url, "| 1 | list DEMO-1 (the state before) | pass |"}},
-		{name: "AK/SK from the environment, json", args: []string{"-endpoint", url, "-cases", "DEMO-5,DEMO-6", "-format", "json", "-timeout", "5s"},
+		{name: "AK/SK from the environment, json", args: []string{"-endpoint", url, "-cases", "DEMO-5,DEMO-6", "-format", "json", "-timeout", "5s", "-allow-skip"},
 			env:    map[string]string{client.EnvAK: "DEMOAK0000000000000001", client.EnvSK: "demo-secret-key", client.EnvDomainID: "demo-domain"},
 			stdout: []string{`"verdict": "pass"`, `"restored": true`}},
 		{name: "a ticket of another user", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,OUT-1"},
 			wantErr: conform.ErrNotConforming, stdout: []string{"DIFFERS  list OUT-1 (the state before)\n", "SKIPPED  the rest of the run\n"}},
 		{name: "help", args: []string{"-h"}, stderr: "Usage: osm-stub conform -endpoint URL"},
+		{name: "help says how many tickets each check needs", args: []string{"-h"}, stderr: "Tickets (free of associations) the checks need:\n" +
+			"  2  every check but the limit's\n" +
+			"  4  limit: fill one ticket up to three associations, repeat at the limit\n" +
+			"  5  limit: one association over the limit, refused from either side\n" +
+			"A check that cannot run is SKIPPED, with the reason, and fails the run unless -allow-skip.\n"},
+		{name: "six tickets", args: []string{"-endpoint", url, "-token", "t", "-cases", "A,B,C,D,E,F"}, wantErr: conform.ErrConfig},
 		{name: "no credential", args: []string{"-endpoint", url, "-cases", "A,B"}, wantErr: conform.ErrConfig},
 		{name: "one ticket", args: []string{"-endpoint", url, "-token", "t", "-cases", "A"}, wantErr: conform.ErrConfig},
 	}
@@ -124,7 +137,7 @@ func TestConformCtrlC(t *testing.T) {
 	}))
 	defer ts.Close()
 	var stdout, stderr bytes.Buffer
-	err = runConform(context.Background(), []string{"-endpoint", ts.URL, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4"}, &stdout, &stderr)
+	err = runConform(context.Background(), []string{"-endpoint", ts.URL, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4,DEMO-5"}, &stdout, &stderr)
 	if !errors.Is(err, conform.ErrInterrupted) {
 		t.Fatalf("err = %v, want ErrInterrupted; stdout:\n%s", err, stdout.String())
 	}

@@ -90,7 +90,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
 	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

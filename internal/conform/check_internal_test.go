@@ -49,3 +49,30 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// A 200 that carries a list and an error_code is never a pass, even when
+// its error_code matches the stub's refusal or is empty: whether the
+// contract also refuses it (VIOLATES) or not (DIFFERS).
+func TestJudgeSuccessAndRefusal(t *testing.T) {
+	ok := func(body string) Response {
+		return newResponse(200, http.Header{"X-Request-Id": {"r"}, "Content-Type": {"application/json"}}, []byte(body))
+	}
+	list := call{method: http.MethodGet, caseID: "A"}
+	const rule = "a 200 body with both case_relation_list and error_code: an answer is a success or a refusal, never both"
+	tests := []struct {
+		name      string
+		got, stub Response
+	}{
+		{"refusal with a list", ok(`{"case_relation_list":[],"error_code":"OSM.01010002","error_msg":"x"}`), ok(`{"error_code":"OSM.01010002","error_msg":"x"}`)},
+		{"success with an empty error_code", ok(`{"case_relation_list":[],"error_code":"","error_msg":""}`), ok(`{"case_relation_list":[]}`)},
+		{"success with an error_code", ok(`{"case_relation_list":[],"error_code":"OSM.01010001","error_msg":"x"}`), ok(`{"case_relation_list":[]}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ck := judge(tt.name, list, tt.got, tt.stub)
+			if ck.Verdict == Pass || !slices.Contains(ck.Problems, rule) {
+				t.Errorf("%s %q, want a verdict other than pass and %q", ck.Verdict, ck.Problems, rule)
+			}
+		})
+	}
+}

@@ -19,7 +19,8 @@ import (
 const EnvToken = "OSM_CONFORM_TOKEN"
 
 // ErrNotConforming: the run finished and some check differs, violates the
-// contract or failed, or the cleanup could not restore the state.
+// contract, failed or was skipped (without -allow-skip), or the cleanup
+// could not restore the state.
 var ErrNotConforming = errors.New("the endpoint does not conform")
 
 // Main is the osm-stub conform subcommand: it parses args, runs the
@@ -55,15 +56,21 @@ func parseArgs(args []string, stderr io.Writer) (Config, string, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "base URL of the implementation to check, e.g. https://osm.ap-southeast-3.myhuaweicloud.com or http://127.0.0.1:8080")
 	fs.StringVar(&cfg.Credential.Token, "token", os.Getenv(EnvToken), "IAM token sent as X-Auth-Token (env "+EnvToken+"); without one, requests are signed with the AK/SK in "+client.EnvAK+" and "+client.EnvSK+" (and "+client.EnvDomainID+", "+client.EnvSecurityToken+" when set)")
-	fs.StringVar(&cases, "cases", "", "two to four comma-separated IDs of tickets you own; the run only acts on these (four let it fill one up to the limit)")
+	fs.StringVar(&cases, "cases", "", fmt.Sprintf("%d to %d comma-separated IDs of tickets you own; the run only acts on these (how many each check needs is listed above)", Needs[0].Cases, maxCases))
 	fs.StringVar(&cfg.Group, "group", "", "group_id to send with creates and deletes (optional)")
 	fs.StringVar(&format, "format", "text", "report format: "+strings.Join(Formats, ", "))
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time limit of each request")
+	fs.BoolVar(&cfg.AllowSkip, "allow-skip", false, "exit 0 even when checks were skipped for want of tickets (they are still listed, with the reason)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: osm-stub conform -endpoint URL [-token TOKEN] -cases ID,ID[,ID,ID] [flags]\n\n"+
+		fmt.Fprintf(stderr, "Usage: osm-stub conform -endpoint URL [-token TOKEN] -cases ID,ID[,ID,ID,ID] [flags]\n\n"+
 			"Runs a safe, self-cleaning scenario against an implementation of the OSM association API,\n"+
 			"validates every answer against openapi.yaml and compares it with what osm-stub answers.\n"+
-			"It acts only on the given tickets and removes every association it created, also on Ctrl-C.\n\nFlags:\n")
+			"It acts only on the given tickets and removes every association it created, also on Ctrl-C.\n\n"+
+			"Tickets (free of associations) the checks need:\n")
+		for _, n := range Needs {
+			fmt.Fprintf(stderr, "  %d  %s\n", n.Cases, n.Checks)
+		}
+		fmt.Fprintf(stderr, "A check that cannot run is SKIPPED, with the reason, and fails the run unless -allow-skip.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -20,7 +20,7 @@ import (
 	"github.com/osmstub/osmstub/server/store/storeopen"
 )
 
-var demoCases = []string{"DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4"}
+var demoCases = []string{"DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4", "DEMO-5"}
 
 // upstream starts a stub on 127.0.0.1 with the demo data in st, behind
 // wrap when it is not nil.
@@ -109,32 +109,33 @@ func TestScenarioProvokesEachAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"create DEMO-1-DEMO-2":                               "200 ",
-		"repeat create DEMO-1-DEMO-2 (idempotent)":           "200 ",
-		"self-association DEMO-1-DEMO-1":                     "200 OSM.01010044",
-		"limit: create DEMO-1-DEMO-4":                        "200 ",
-		"limit: repeat create at the limit (idempotent)":     "200 ",
-		"delete again DEMO-1-DEMO-2 (idempotent)":            "200 ",
-		"bad input: related_id_list as a string":             "400 OSM.0001",
-		"bad input: four related IDs":                        "400 OSM.0001",
-		"bad input: a related ID of 65 characters":           "400 OSM.0001",
-		"bad input: trailing garbage after the JSON":         "400 OSM.0001",
-		"bad input: Content-Type text/plain":                 "415 OSM.0001",
-		"wrong credential":                                   "401 APIGW.0301",
-		"unknown method PUT":                                 "404 APIGW.0101",
-		"list DEMO-1 holds three associations":               "200 ",
-		"list DEMO-2 shows DEMO-1 (mutual)":                  "200 ",
-		"list DEMO-1 unchanged after the bad inputs":         "200 ",
-		"limit: an association over the limit is refused":    "skipped",
-		"unknown ticket: create DEMO-1-" + unknownID(t, rep): "200 OSM.01010015",
+		"create DEMO-1-DEMO-2":                                                 "200 ",
+		"repeat create DEMO-1-DEMO-2 (idempotent)":                             "200 ",
+		"self-association DEMO-1-DEMO-1":                                       "200 OSM.01010044",
+		"limit: create DEMO-1-DEMO-4":                                          "200 ",
+		"limit: repeat create at the limit (idempotent)":                       "200 ",
+		"delete again DEMO-1-DEMO-2 (idempotent)":                              "200 ",
+		"bad input: related_id_list as a string":                               "400 OSM.0001",
+		"bad input: four related IDs":                                          "400 OSM.0001",
+		"bad input: a related ID of 65 characters":                             "400 OSM.0001",
+		"bad input: trailing garbage after the JSON":                           "400 OSM.0001",
+		"bad input: Content-Type text/plain":                                   "415 OSM.0001",
+		"wrong credential":                                                     "401 APIGW.0301",
+		"unknown method PUT":                                                   "404 APIGW.0101",
+		"list DEMO-1 holds three associations":                                 "200 ",
+		"list DEMO-2 shows DEMO-1 (mutual)":                                    "200 ",
+		"list DEMO-1 unchanged after the bad inputs":                           "200 ",
+		"limit: DEMO-1-DEMO-5, over the limit, is refused":                     "200 OSM.01010043",
+		"limit: DEMO-5-DEMO-1, over the limit from the other side, is refused": "200 OSM.01010043",
+		"unknown ticket: create DEMO-1-" + unknownID(t, rep):                   "200 OSM.01010015",
 	}
 	got := map[string]string{}
 	for _, c := range rep.Checks {
 		if c.Verdict == conform.Skipped {
-			got[c.Name] = "skipped"
-		} else {
-			got[c.Name] = fmt.Sprintf("%d %s", c.Got.Status, c.Got.Code)
+			t.Errorf("%s: skipped (%s): five tickets must run every check", c.Name, c.Reason)
+			continue
 		}
+		got[c.Name] = fmt.Sprintf("%d %s", c.Got.Status, c.Got.Code)
 	}
 	for name, w := range want {
 		if got[name] != w {
@@ -142,10 +143,12 @@ func TestScenarioProvokesEachAnswer(t *testing.T) {
 		}
 	}
 	lists := map[string][]string{
-		"list DEMO-1 holds three associations":       {"DEMO-2", "DEMO-3", "DEMO-4"},
-		"list DEMO-2 shows DEMO-1 (mutual)":          {"DEMO-1"},
-		"list DEMO-1 no longer shows DEMO-2":         {},
-		"list DEMO-2 unchanged after the bad inputs": {},
+		"list DEMO-1 holds three associations":                    {"DEMO-2", "DEMO-3", "DEMO-4"},
+		"list DEMO-2 shows DEMO-1 (mutual)":                       {"DEMO-1"},
+		"list DEMO-1 no longer shows DEMO-2":                      {},
+		"list DEMO-2 unchanged after the bad inputs":              {},
+		"list DEMO-5 unchanged after the refusals over the limit": {},
+		"list DEMO-1 unchanged after the refusals over the limit": {"DEMO-2", "DEMO-3", "DEMO-4"},
 	}
 	for _, c := range rep.Checks {
 		if want, ok := lists[c.Name]; ok {
@@ -192,7 +195,7 @@ func TestPreExistingAssociations(t *testing.T) {
 	if err := store.Link(context.Background(), srv.Store(), "DEMO-1", "DEMO-5"); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := run(t, context.Background(), url, demoCases...)
+	rep, err := run(t, context.Background(), url, demoCases[:4]...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +216,9 @@ func TestPreExistingAssociations(t *testing.T) {
 	}
 }
 
+// Fewer than five tickets free of associations skip limit checks: with
+// -allow-skip the run is OK, without it the skips fail it. Tickets that
+// already hold associations elsewhere make up for missing ones.
 func TestFewTickets(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -223,7 +229,8 @@ func TestFewTickets(t *testing.T) {
 	}{
 		{name: "two", cases: []string{"DEMO-1", "DEMO-2"}, skipped: []string{"limit: three associations on DEMO-1", "limit: an association over the limit is refused"}},
 		{name: "three", cases: []string{"DEMO-1", "DEMO-2", "DEMO-3"}, skipped: []string{"limit: three associations on DEMO-1", "limit: an association over the limit is refused"}},
-		{name: "four, one full", cases: demoCases, link: [][2]string{{"DEMO-4", "DEMO-5"}, {"DEMO-4", "DEMO-6"}, {"DEMO-4", "TEAM-1"}},
+		{name: "four", cases: demoCases[:4], skipped: []string{"limit: an association over the limit is refused"}},
+		{name: "four, one full", cases: demoCases[:4], link: [][2]string{{"DEMO-4", "DEMO-5"}, {"DEMO-4", "DEMO-6"}, {"DEMO-4", "TEAM-1"}},
 			skipped: []string{"limit: three associations on DEMO-1"}, refused: "limit: DEMO-1-DEMO-4, over the limit, is refused"},
 		{name: "two, one full", cases: []string{"DEMO-1", "DEMO-4"}, link: [][2]string{{"DEMO-1", "DEMO-5"}, {"DEMO-1", "DEMO-6"}, {"DEMO-1", "TEAM-1"}},
 			skipped: []string{"the rest of the run"}},
@@ -241,7 +248,9 @@ func TestFewTickets(t *testing.T) {
 				}
 			}
 			before := relations(t, st)
-			rep, err := run(t, context.Background(), url, tt.cases...)
+			rep, err := conform.Run(context.Background(), conform.Config{
+				Endpoint: url, Credential: conform.Credential{Token: "demo-token"}, Cases: tt.cases, AllowSkip: true,
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,10 +258,16 @@ func TestFewTickets(t *testing.T) {
 			for _, c := range rep.Checks {
 				if c.Verdict == conform.Skipped {
 					skipped = append(skipped, c.Name)
+					if c.Reason == "" {
+						t.Errorf("%s: skipped without a reason", c.Name)
+					}
 				}
 			}
 			if !rep.OK() || !slices.Equal(skipped, tt.skipped) {
 				t.Errorf("skipped %q, want %q:\n%s", skipped, tt.skipped, text(t, rep))
+			}
+			if rep.AllowSkip = false; rep.OK() {
+				t.Errorf("without AllowSkip, a report with skipped checks is OK")
 			}
 			if got := relations(t, st); !slices.Equal(got, before) {
 				t.Errorf("relations %v, before %v", got, before)
@@ -263,6 +278,31 @@ func TestFewTickets(t *testing.T) {
 				t.Errorf("no passing check %q with OSM.01010043:\n%s", tt.refused, text(t, rep))
 			}
 		})
+	}
+}
+
+// The skip reasons of the limit checks say how many tickets run every
+// check, so that a reader knows what to give next time.
+func TestSkipReasonsSayWhatIsNeeded(t *testing.T) {
+	_, url := upstream(t, nil, nil)
+	for _, cases := range [][]string{demoCases[:2], demoCases[:4]} {
+		rep, err := run(t, context.Background(), url, cases...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range rep.Checks {
+			if c.Verdict != conform.Skipped {
+				continue
+			}
+			n++
+			if want := fmt.Sprintf("5 tickets free of associations run every check (%d given)", len(cases)); !strings.HasSuffix(c.Reason, want) {
+				t.Errorf("%s: reason %q does not end with %q", c.Name, c.Reason, want)
+			}
+		}
+		if n == 0 || rep.OK() || !strings.Contains(rep.Summary(), "a skipped check fails the run unless -allow-skip") {
+			t.Errorf("%d tickets: %d skipped, OK %v, summary %q", len(cases), n, rep.OK(), rep.Summary())
+		}
 	}
 }
 
@@ -293,7 +333,7 @@ func TestAKSK(t *testing.T) {
 	rep, err := conform.Run(context.Background(), conform.Config{
 		Endpoint:   url,
 		Credential: conform.Credential{AK: "DEMOAK0000000000000001", SK: "demo-secret-key", DomainID: "demo-domain"},
-		Cases:      []string{"DEMO-3", "DEMO-4", "DEMO-5"},
+		Cases:      []string{"DEMO-2", "DEMO-3", "DEMO-4", "DEMO-5", "DEMO-6"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -310,8 +350,8 @@ func TestConfigErrors(t *testing.T) {
 		edit func(*conform.Config)
 		want string
 	}{
-		{"one ticket", func(c *conform.Config) { c.Cases = []string{"A"} }, "1 tickets given, want two to four"},
-		{"five tickets", func(c *conform.Config) { c.Cases = []string{"A", "B", "C", "D", "E"} }, "5 tickets given"},
+		{"one ticket", func(c *conform.Config) { c.Cases = []string{"A"} }, "1 tickets given, want 2 to 5"},
+		{"six tickets", func(c *conform.Config) { c.Cases = []string{"A", "B", "C", "D", "E", "F"} }, "6 tickets given"},
 		{"twice", func(c *conform.Config) { c.Cases = []string{"A", "A"} }, "ticket A is given twice"},
 		{"empty ID", func(c *conform.Config) { c.Cases = []string{"A", ""} }, `ticket "": want 1 to 64 characters`},
 		{"no credential", func(c *conform.Config) { c.Credential = conform.Credential{AK: "ak"} }, "no credential"},
@@ -345,7 +385,7 @@ func TestGroup(t *testing.T) {
 	_, url := upstream(t, st, nil)
 	rep, err := conform.Run(context.Background(), conform.Config{
 		Endpoint: url, Credential: conform.Credential{Token: "demo-token"}, Group: "team",
-		Cases: []string{"DEMO-1", "TEAM-1"},
+		Cases: []string{"DEMO-1", "TEAM-1"}, AllowSkip: true,
 	})
 	if err != nil {
 		t.Fatal(err)

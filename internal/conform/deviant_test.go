@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/osmstub/osmstub/internal/conform"
+	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
 )
 
@@ -243,5 +244,180 @@ func TestRedirectNotFollowed(t *testing.T) {
 	defer mu.Unlock()
 	if elsewhere != 0 || rep.Checks[0].Verdict != conform.Violates || rep.Checks[0].Got.Status != http.StatusFound {
 		t.Errorf("requests elsewhere %d; report:\n%s", elsewhere, text(t, rep))
+	}
+}
+
+// caseOf returns the case ID of a request on the relations path.
+func caseOf(r *http.Request) string {
+	id, _ := strings.CutPrefix(r.URL.Path, "/v2/servicerequest/cases/")
+	id, _ = strings.CutSuffix(id, "/relations")
+	return id
+}
+
+// errorCode returns the error_code of an answer, "" when it has none.
+func errorCode(rec *httptest.ResponseRecorder) string {
+	var b struct {
+		Code string `json:"error_code"`
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &b)
+	return b.Code
+}
+
+// limitOf4 makes the stub allow four associations a ticket: a create it
+// refuses for the limit is carried out when no ticket would hold more than
+// four, and answered as a success.
+func limitOf4(st store.Store) func(http.Handler) http.Handler {
+	return rewrite(func(r *http.Request, reqBody []byte, rec *httptest.ResponseRecorder) {
+		if r.Method != http.MethodPost || errorCode(rec) != "OSM.01010043" {
+			return
+		}
+		var body struct {
+			Related []string `json:"related_id_list"`
+		}
+		if json.Unmarshal(reqBody, &body) != nil {
+			return
+		}
+		a := caseOf(r)
+		err := st.Update(context.Background(), func(tx store.Tx) error {
+			for _, b := range body.Related {
+				ra, err := tx.Relations(a)
+				if err != nil {
+					return err
+				}
+				rb, err := tx.Relations(b)
+				if err != nil {
+					return err
+				}
+				if slices.Contains(ra, b) {
+					continue
+				}
+				if len(ra) >= 4 || len(rb) >= 4 {
+					return errors.New("over four")
+				}
+				if err := tx.AddPair(a, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			rec.Body = bytes.NewBufferString("{}")
+		}
+	})
+}
+
+// refusalsAs400 sends every business refusal (a 200 with an error_code)
+// as HTTP 400.
+func refusalsAs400(store.Store) func(http.Handler) http.Handler {
+	return rewrite(func(r *http.Request, _ []byte, rec *httptest.ResponseRecorder) {
+		if rec.Code == http.StatusOK && errorCode(rec) != "" {
+			rec.Code = http.StatusBadRequest
+		}
+	})
+}
+
+// oneWay makes associations one-sided: A-B created on A shows on A's list
+// only, not on B's.
+func oneWay(store.Store) func(http.Handler) http.Handler {
+	var mu sync.Mutex
+	made := map[[2]string]bool{} // created on [0], with [1]
+	return rewrite(func(r *http.Request, reqBody []byte, rec *httptest.ResponseRecorder) {
+		if rec.Code != http.StatusOK || errorCode(rec) != "" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		a := caseOf(r)
+		var body struct {
+			Related   []string `json:"related_id_list"`
+			RelatedID string   `json:"related_id"`
+		}
+		_ = json.Unmarshal(reqBody, &body)
+		switch r.Method {
+		case http.MethodPost:
+			for _, b := range body.Related {
+				made[[2]string{a, b}] = true
+			}
+		case http.MethodDelete:
+			delete(made, [2]string{a, body.RelatedID})
+			delete(made, [2]string{body.RelatedID, a})
+		case http.MethodGet:
+			setJSON(rec, func(m map[string]any) {
+				list, _ := m["case_relation_list"].([]any)
+				kept := []any{}
+				for _, e := range list {
+					if b, _ := e.(map[string]any)["case_id"].(string); made[[2]string{b, a}] && !made[[2]string{a, b}] {
+						continue
+					}
+					kept = append(kept, e)
+				}
+				m["case_relation_list"] = kept
+			})
+		}
+	})
+}
+
+// listWithCode adds an error_code to every successful ListRelation answer.
+func listWithCode(code string) func(store.Store) func(http.Handler) http.Handler {
+	return func(store.Store) func(http.Handler) http.Handler {
+		return rewrite(func(r *http.Request, _ []byte, rec *httptest.ResponseRecorder) {
+			if r.Method == http.MethodGet && rec.Code == http.StatusOK && errorCode(rec) == "" {
+				setJSON(rec, func(m map[string]any) { m["error_code"], m["error_msg"] = code, "" })
+			}
+		})
+	}
+}
+
+// Deliberately deviant implementations: conform, run as the README shows,
+// exits non-zero for each, the checks aimed at the deviation do not pass
+// (whatever the verdict: the contract may refuse the answer, or only the
+// comparison with the stub), and the cleanup leaves nothing behind.
+func TestDeviantsDoNotPass(t *testing.T) {
+	five := strings.Join(demoCases, ",")
+	tests := []struct {
+		name  string
+		wrap  func(store.Store) func(http.Handler) http.Handler
+		cases string
+		// failing lists checks (by name prefix) that must neither pass nor
+		// be skipped.
+		failing []string
+	}{
+		{name: "a limit of 4", wrap: limitOf4, cases: five, failing: []string{
+			"limit: DEMO-1-DEMO-5, over the limit, is refused", "limit: DEMO-5-DEMO-1, over the limit from the other side, is refused",
+			"list DEMO-1 unchanged after the refusals over the limit", "list DEMO-5 unchanged after the refusals over the limit"}},
+		// With four tickets nothing can be one too many: the skip fails the run.
+		{name: "a limit of 4, four tickets", wrap: limitOf4, cases: strings.Join(demoCases[:4], ",")},
+		{name: "refusals as HTTP 400", wrap: refusalsAs400, cases: five, failing: []string{
+			"self-association DEMO-1-DEMO-1", "unknown ticket: create DEMO-1-", "limit: DEMO-1-DEMO-5, over the limit, is refused"}},
+		{name: "associations not mutual", wrap: oneWay, cases: five, failing: []string{"list DEMO-2 shows DEMO-1 (mutual)"}},
+		{name: "a list with an error_code", wrap: listWithCode("OSM.01010001"), cases: five, failing: []string{"list DEMO-1 (the state before)"}},
+		{name: "a list with an empty error_code", wrap: listWithCode(""), cases: five, failing: []string{
+			"list DEMO-1 (the state before)", "list DEMO-2 shows DEMO-1 (mutual)", "list DEMO-1 holds three associations"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := memory.New()
+			_, url := upstream(t, st, tt.wrap(st))
+			var stdout, stderr bytes.Buffer
+			err := conform.Main(context.Background(), []string{"-endpoint", url, "-token", "demo-token", "-cases", tt.cases, "-format", "json"}, &stdout, &stderr)
+			if !errors.Is(err, conform.ErrNotConforming) {
+				t.Errorf("err = %v, want ErrNotConforming; stderr: %s", err, stderr.String())
+			}
+			var rep conform.Report
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("report: %v\n%s", err, stdout.String())
+			}
+			for _, name := range tt.failing {
+				i := slices.IndexFunc(rep.Checks, func(c conform.Check) bool { return strings.HasPrefix(c.Name, name) })
+				if i < 0 {
+					t.Errorf("%s: not in the report:\n%s", name, text(t, &rep))
+				} else if v := rep.Checks[i].Verdict; v == conform.Pass || v == conform.Skipped {
+					t.Errorf("%s: %s, want it caught:\n%s", name, v, text(t, &rep))
+				}
+			}
+			if got := relations(t, st); len(got) != 0 || !rep.Restored {
+				t.Errorf("restored %v, left behind %v", rep.Restored, got)
+			}
+		})
 	}
 }

@@ -21,18 +21,18 @@ func ExampleRun() {
 	rep, err := conform.Run(context.Background(), conform.Config{
 		Endpoint:   ts.URL,
 		Credential: conform.Credential{Token: "demo-token"},
-		Cases:      []string{"DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4"},
+		Cases:      []string{"DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4", "DEMO-5"},
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(rep.Summary())
-	for _, c := range rep.Checks[4:8] {
+	for _, c := range rep.Checks[5:9] {
 		fmt.Println(c.Verdict, c.Name)
 	}
 	// Output:
-	// 31 checks: 30 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was
+	// 35 checks: 35 pass, 0 differ, 0 violate the contract, 0 failed, 0 skipped; every ticket is as it was
 	// pass create DEMO-1-DEMO-2
 	// pass list DEMO-1 shows DEMO-2
 	// pass list DEMO-2 shows DEMO-1 (mutual)

@@ -52,7 +52,7 @@ FAILED   list A
 cleanup:
   removed A-B
   A: as at the start ([])
-5 checks: 1 pass, 1 differ, 1 violate the contract, 1 failed, 1 skipped; every ticket is as it was
+5 checks: 1 pass, 1 differ, 1 violate the contract, 1 failed, 1 skipped (a skipped check fails the run unless -allow-skip); every ticket is as it was
 `
 	if sb.String() != want {
 		t.Errorf("text report:\n%s\nwant:\n%s", sb.String(), want)
