@@ -44,6 +44,7 @@ func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
 		return err
 	}
 	fs.StringVar(&c.upstream, "upstream", env("OSM_STUB_UPSTREAM", ""), "proxy mode: forward every valid contract request to this base URL, e.g. https://osm.cn-south-1.myhuaweicloud.com, and check its answers against the contract; signed requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_UPSTREAM)")
+	fs.Lookup("upstream").DefValue = server.RedactURL(c.upstream) // -h: not a password from the environment
 	fs.DurationVar(&c.upstreamTimeout, "upstream-timeout", timeout, "proxy mode: how long one exchange with the upstream may take before a 504 (env OSM_STUB_UPSTREAM_TIMEOUT)")
 	fs.BoolVar(&c.strict, "strict", strict, "proxy mode: answer an upstream answer that breaks the contract with 502 and the violation (env OSM_STUB_STRICT)")
 	fs.StringVar(&c.record, "record", env("OSM_STUB_RECORD", ""), "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
@@ -81,13 +82,13 @@ func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), erro
 	}
 	u, err := url.Parse(c.upstream)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("-upstream %q: want an http(s) URL such as https://osm.cn-south-1.myhuaweicloud.com", c.upstream)
+		return nil, fmt.Errorf("-upstream %s: want an http(s) URL such as https://osm.cn-south-1.myhuaweicloud.com", server.RedactURL(c.upstream))
 	}
 	opts.Upstream = u
 	if ak, sk := os.Getenv(client.EnvAK), os.Getenv(client.EnvSK); ak != "" && sk != "" {
 		opts.UpstreamKey = &server.UpstreamKey{AK: ak, SK: sk, DomainID: os.Getenv(client.EnvDomainID), SecurityToken: os.Getenv(client.EnvSecurityToken)}
 	}
-	log.Info("proxy mode", slog.String("upstream", u.Redacted()), slog.Bool("signs", opts.UpstreamKey != nil),
+	log.Info("proxy mode", slog.String("upstream", server.RedactURL(c.upstream)), slog.Bool("signs", opts.UpstreamKey != nil),
 		slog.Duration("timeout", c.upstreamTimeout), slog.Bool("strict", c.strict))
 	if c.record == "" {
 		return func() {}, nil
