@@ -63,7 +63,9 @@ type Options struct {
 	// one of ControlHosts, a cross-site Origin or Sec-Fetch-Site, and a
 	// body that is not JSON are refused. The control API reads every
 	// secret and resets all state: give it a token wherever others can
-	// reach the stub (cmd/osm-stub refuses to start otherwise).
+	// reach the stub (cmd/osm-stub refuses to start otherwise). It must
+	// have MinControlTokenLen characters or more (CheckControlToken);
+	// wrong tokens are throttled per remote address, 429 STUB.0005.
 	ControlToken string
 	// ControlHosts are more Host values the token-less control API
 	// accepts, such as the name the stub was started on.
@@ -154,6 +156,12 @@ func New(opts Options) (*Server, error) {
 	s.limiter = newLimiter(opts.RateLimit)
 	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
 	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts}
+	if opts.ControlToken != "" {
+		if err := CheckControlToken(opts.ControlToken); err != nil {
+			return nil, fmt.Errorf("server: Options.ControlToken: %w", err)
+		}
+		s.guard.tries = newTokenTries()
+	}
 	s.violations, s.validateResponses = violation.NewLog(s.log), opts.ValidateResponses
 	var err error
 	if s.proxy, err = newProxy(opts, s.clock.now); err != nil {
