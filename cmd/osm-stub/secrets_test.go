@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -112,3 +113,24 @@ func TestControlTokenAtStart(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// conform's -h and errors do not show its token or an endpoint's user info.
+func TestConformSecretsNotPrinted(t *testing.T) {
+	t.Setenv("OSM_CONFORM_TOKEN", "iam-SECRET-token")
+	for _, args := range [][]string{
+		{"-h"},
+		{"-no-such-flag"},
+		{"-endpoint", "ftp://u:arg-SECRET@osm.example", "-cases", "A,B"},
+		{"-endpoint", "u:arg-SECRET@osm.example", "-cases", "A,B"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runConform(context.Background(), args, &stdout, &stderr)
+		text := stdout.String() + stderr.String()
+		if err != nil {
+			text += "\n" + err.Error()
+		}
+		if strings.Contains(text, "SECRET") {
+			t.Errorf("%v: a secret is shown:\n%s", args, text)
+		}
+	}
+}
