@@ -47,9 +47,10 @@ func CheckControlToken(token string) error {
 }
 
 // Wrong control tokens are throttled per remote address: a burst of
-// controlTriesBurst tries, then one every controlTriesEvery. Every call
-// with a token spends a try up front (so parallel guesses cannot pass the
-// limit) and a right token gives it back.
+// controlTriesBurst tries, then one every controlTriesEvery. Only a wrong
+// token spends a try, so a caller with the right one is never slowed;
+// wrong tries sent in parallel may take the balance below zero, and the
+// address then waits that much longer.
 const (
 	controlTriesBurst = 10
 	controlTriesEvery = time.Second
@@ -68,26 +69,24 @@ func newTokenTries() *tokenTries {
 	return &tokenTries{now: time.Now, buckets: map[string]*bucket{}}
 }
 
-// take spends one of addr's tries and returns 0, or, when none is left,
-// how long until the next one.
-func (t *tokenTries) take(addr string) time.Duration {
+// wait returns 0 when addr has a try left, else how long until it has.
+func (t *tokenTries) wait(addr string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
-	b := t.bucket(addr, now)
-	if b.tokens < 1 {
+	if t.buckets[addr] == nil && len(t.buckets) < controlTriesAddrs {
+		return 0 // no wrong token yet: nothing to keep
+	}
+	if b := t.bucket(addr, t.now()); b.tokens < 1 {
 		return time.Duration((1 - b.tokens) * float64(controlTriesEvery))
 	}
-	b.tokens--
 	return 0
 }
 
-// giveBack returns the try a right token spent.
-func (t *tokenTries) giveBack(addr string) {
+// fail spends one of addr's tries on a wrong token.
+func (t *tokenTries) fail(addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	b := t.bucket(addr, t.now())
-	b.tokens = math.Min(controlTriesBurst, b.tokens+1)
+	t.bucket(addr, t.now()).tokens--
 }
 
 // bucket returns addr's bucket, refilled up to now. Call with mu held.
@@ -163,17 +162,19 @@ func (g controlGuard) check(req *http.Request) error {
 		if isLiveViewPage(req) {
 			return nil
 		}
+		// A throttled address is refused before its token is compared,
+		// the right one too: the answer tells a guesser nothing.
 		addr := remoteIP(req)
-		if wait := g.tries.take(addr); wait > 0 {
+		if wait := g.tries.wait(addr); wait > 0 {
 			e := newAPIError(http.StatusTooManyRequests, CodeStubThrottled, "control API: too many wrong control tokens from this address; retry later")
 			e.RetryAfter = int(math.Ceil(wait.Seconds()))
 			return e
 		}
 		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) != 1 {
+			g.tries.fail(addr)
 			return newAPIError(http.StatusUnauthorized, CodeStubUnauthorized, "control API: send Authorization: Bearer <control token>")
 		}
-		g.tries.giveBack(addr)
 		return nil
 	}
 	if !g.hostAllowed(req.Host) {
