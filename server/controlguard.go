@@ -137,7 +137,7 @@ func remoteIP(req *http.Request) string {
 type controlGuard struct {
 	token string
 	hosts []string    // Host values accepted besides loopback names
-	tries *tokenTries // wrong tokens, per remote address; nil without a token
+	tries *tokenTries // wrong tokens, per remote address
 }
 
 // guardControl applies the guard to every path under /_stub/, whether or

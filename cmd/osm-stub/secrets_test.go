@@ -101,9 +101,16 @@ func TestControlTokenAtStart(t *testing.T) {
 			if tt.env != nil {
 				t.Setenv("OSM_STUB_CONTROL_TOKEN", *tt.env)
 			}
-			_, err := parseFlags(tt.args, io.Discard)
+			c, err := parseFlags(tt.args, io.Discard)
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if err == nil { // and the server takes it
+				srv, err := server.New(server.Options{ControlToken: c.controlToken, DisableControl: !c.control})
+				if err != nil {
+					t.Fatalf("server.New: %v", err)
+				}
+				srv.Close()
 			}
 			if err != nil && (!errors.Is(err, server.ErrWeakControlToken) || !strings.Contains(err.Error(), "-control-token")) {
 				t.Errorf("%v: want ErrWeakControlToken naming -control-token", err)
