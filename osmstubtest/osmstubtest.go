@@ -61,9 +61,9 @@ type Options struct {
 	// socket: the fastest mode, and one that works without networking.
 	NoListener bool
 	// ControlToken, when set, guards the control API under /_stub/ with
-	// a bearer token, as the binary's -control-token does; without one
-	// it serves loopback callers only. Go tests rarely need it: the
-	// Stub's own methods are the control API.
+	// a bearer token of 16 characters or more, as the binary's
+	// -control-token does; without one it serves loopback callers only.
+	// Go tests rarely need it: the Stub's own methods are the control API.
 	ControlToken string
 	// RateLimit throttles each credential to that many requests a second
 	// (429 APIGW.0308 with Retry-After), as the binary's -rate-limit.

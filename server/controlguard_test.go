@@ -1,20 +1,25 @@
 package server_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/osmstub/osmstub/server"
 )
+
+// controlToken is a control token long enough for server.New.
+const controlToken = "s3cret-control-token"
 
 // The control API reads every secret and resets all state: with a token
 // it answers whoever sends it; without one, programs on this machine only,
 // never a web page.
 func TestControlGuard(t *testing.T) {
 	open := newServer(t, server.Options{})
-	guarded := newServer(t, server.Options{ControlToken: "s3cret", ControlHosts: []string{"stub.internal:8080"}})
+	guarded := newServer(t, server.Options{ControlToken: controlToken, ControlHosts: []string{"stub.internal:8080"}})
 	ctl := func(method, path, body string, headers ...string) *http.Request {
 		req := newReq(method, path, "", headers...)
 		if body != "" {
@@ -40,10 +45,10 @@ func TestControlGuard(t *testing.T) {
 		{"token mode, no token", guarded, ctl("GET", "/_stub/state", ""), 401, "STUB.0003"},
 		{"token mode, wrong token", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer nope"), 401, "STUB.0003"},
 		{"token mode, the vendor API's token", guarded, ctl("GET", "/_stub/state", "", "X-Auth-Token", "demo-token"), 401, "STUB.0003"},
-		{"token mode, the token", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer s3cret"), 200, ""},
-		{"token mode, any host", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer s3cret", "Host", "10.1.2.3:8080"), 200, ""},
+		{"token mode, the token", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer "+controlToken+""), 200, ""},
+		{"token mode, any host", guarded, ctl("GET", "/_stub/state", "", "Authorization", "Bearer "+controlToken+"", "Host", "10.1.2.3:8080"), 200, ""},
 		{"token mode, the live view's page opens without it", guarded, ctl("GET", "/_stub/ui", ""), 200, ""},
-		{"token mode, cross-site with the token", guarded, ctl("POST", "/_stub/reset", "", "Authorization", "Bearer s3cret", "Origin", "https://evil.example"), 403, "STUB.0004"},
+		{"token mode, cross-site with the token", guarded, ctl("POST", "/_stub/reset", "", "Authorization", "Bearer "+controlToken+"", "Origin", "https://evil.example"), 403, "STUB.0004"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,5 +78,103 @@ func TestControlGuard(t *testing.T) {
 	// The vendor API is untouched by the control token.
 	if status, _, body := do(t, guarded, tokenReq(demoTok, "GET", "DEMO-1", "")); status != 200 {
 		t.Errorf("the vendor API with a control token: %d %s", status, body)
+	}
+}
+
+// A control token guards every secret: one a guesser could find, or one
+// that could never be sent, is refused at start, without showing it.
+func TestControlTokenRules(t *testing.T) {
+	tests := []struct {
+		token string
+		ok    bool
+	}{
+		{"", true}, // no token: loopback callers only
+		{"0123456789abcdef", true},
+		{"süßes-geheimnis!", true}, // 16 characters, more bytes
+		{"0123456789abcde", false},
+		{"s3cret", false},
+		{strings.Repeat(" ", 20), false},
+		{"\t\n", false},
+		{" 0123456789abcdef", false},
+		{"0123456789abcdef\n", false},
+	}
+	for _, tt := range tests {
+		srv, err := server.New(server.Options{ControlToken: tt.token})
+		if srv != nil {
+			srv.Close()
+		}
+		if (err == nil) != tt.ok {
+			t.Errorf("ControlToken %q: err = %v, want ok=%v", tt.token, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, server.ErrWeakControlToken) {
+			t.Errorf("ControlToken %q: %v is not ErrWeakControlToken", tt.token, err)
+		}
+		if err != nil && strings.TrimSpace(tt.token) != "" && strings.Contains(err.Error(), strings.TrimSpace(tt.token)) {
+			t.Errorf("ControlToken %q: the error shows it: %v", tt.token, err)
+		}
+	}
+}
+
+// Wrong control tokens are throttled per remote address: ten tries, then
+// one a second; the right token spends none; a throttled address is
+// refused even the right token, so that the answer tells a guesser
+// nothing, and other addresses are not.
+func TestControlTokenThrottle(t *testing.T) {
+	srv := newServer(t, server.Options{ControlToken: controlToken})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	server.SetControlTriesClock(srv, func() time.Time { return now })
+	call := func(from, token string) (int, http.Header, string) {
+		t.Helper()
+		req := newReq("GET", "/_stub/state", "", "Authorization", "Bearer "+token)
+		req.RemoteAddr = from
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		ctlCheck(t, req, ctlResponse{rec.Code, rec.Result().Header, rec.Body.Bytes()})
+		code := ""
+		if rec.Code != 200 {
+			code, _ = decodeError(t, rec.Body.Bytes())
+		}
+		return rec.Code, rec.Result().Header, code
+	}
+	const a, a2, b = "192.0.2.1:1000", "192.0.2.1:2000", "198.51.100.7:1000"
+	for i := range 10 {
+		if status, _, code := call(a, "wrong-but-long-enough"); status != 401 || code != server.CodeStubUnauthorized {
+			t.Fatalf("wrong token #%d: %d %s, want 401 %s", i+1, status, code, server.CodeStubUnauthorized)
+		}
+		if i == 8 {
+			for j := range 30 { // the right token spends no try
+				if status, _, _ := call(a, controlToken); status != 200 {
+					t.Fatalf("right token #%d after 9 wrong ones: %d", j+1, status)
+				}
+			}
+		}
+	}
+	for _, tc := range []struct{ from, token string }{{a, "wrong-but-long-enough"}, {a, controlToken}, {a2, controlToken}, {a, ""}} {
+		status, h, code := call(tc.from, tc.token)
+		if status != 429 || code != server.CodeStubThrottled || h.Get("Retry-After") != "1" {
+			t.Errorf("from %s after 10 wrong tokens: %d %s Retry-After %q, want 429 %s Retry-After 1", tc.from, status, code, h.Get("Retry-After"), server.CodeStubThrottled)
+		}
+	}
+	if status, _, _ := call(b, controlToken); status != 200 {
+		t.Errorf("another address with the right token: %d", status)
+	}
+	if status, _, _ := call(b, "wrong-but-long-enough"); status != 401 {
+		t.Errorf("another address with a wrong token: %d", status)
+	}
+	now = now.Add(time.Second) // one try back
+	if status, _, _ := call(a, controlToken); status != 200 {
+		t.Errorf("a second later, the right token: %d", status)
+	}
+	if status, _, _ := call(a, "wrong-but-long-enough"); status != 401 {
+		t.Errorf("a second later, a wrong token: %d, want 401", status)
+	}
+	if status, _, _ := call(a, "wrong-but-long-enough"); status != 429 {
+		t.Errorf("the try after it: %d, want 429", status)
+	}
+	now = now.Add(time.Hour)
+	for i := range 10 {
+		if status, _, _ := call(a, "wrong-but-long-enough"); status != 401 {
+			t.Fatalf("an hour later, wrong token #%d: %d, want 401", i+1, status)
+		}
 	}
 }

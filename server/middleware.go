@@ -100,8 +100,14 @@ func newRequestID() string {
 	return string(b[:])
 }
 
-// requestID gives every response an X-Request-Id and every request its
-// exchange.
+// nosniff is shared by every answer: header values are replaced, never
+// written to in place.
+var nosniff = []string{"nosniff"}
+
+const headerContentTypeOptions = "X-Content-Type-Options"
+
+// requestID gives every response an X-Request-Id and X-Content-Type-Options,
+// and every request its exchange.
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -109,7 +115,11 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		x := &ctx.x
 		x.id = newRequestID()
 		x.idHeader[0] = x.id
-		c.Response().Header()[headerRequestID] = x.idHeader[:] // Set, without allocating
+		h := c.Response().Header()
+		h[headerRequestID] = x.idHeader[:] // Set, without allocating
+		// No browser may take a JSON or YAML answer (which can echo what
+		// a caller sent) for a script or a page.
+		h[headerContentTypeOptions] = nosniff
 		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}

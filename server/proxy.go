@@ -133,7 +133,7 @@ func newProxy(opts Options, now func() time.Time) (*proxy, error) {
 	case opts.Upstream != nil:
 		u := *opts.Upstream
 		if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-			return nil, fmt.Errorf("server: upstream %q: want an http or https URL with a host", u.Redacted())
+			return nil, fmt.Errorf("server: upstream %s: want an http or https URL with a host", RedactURL(u.String()))
 		}
 		u.User, u.RawQuery, u.Fragment = nil, "", ""
 		u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), ""

@@ -63,7 +63,9 @@ type Options struct {
 	// one of ControlHosts, a cross-site Origin or Sec-Fetch-Site, and a
 	// body that is not JSON are refused. The control API reads every
 	// secret and resets all state: give it a token wherever others can
-	// reach the stub (cmd/osm-stub refuses to start otherwise).
+	// reach the stub (cmd/osm-stub refuses to start otherwise). It must
+	// have MinControlTokenLen characters or more (CheckControlToken);
+	// wrong tokens are throttled per remote address, 429 STUB.0005.
 	ControlToken string
 	// ControlHosts are more Host values the token-less control API
 	// accepts, such as the name the stub was started on.
@@ -164,7 +166,12 @@ func New(opts Options) (*Server, error) {
 	}
 	s.limiter = newLimiter(opts.RateLimit)
 	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
-	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts}
+	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts, tries: newTokenTries()}
+	if opts.ControlToken != "" && !opts.DisableControl { // a token that guards nothing is not checked
+		if err := CheckControlToken(opts.ControlToken); err != nil {
+			return nil, fmt.Errorf("server: Options.ControlToken: %w", err)
+		}
+	}
 	s.violations, s.validateResponses = violation.NewLog(s.log), opts.ValidateResponses
 	var err error
 	if s.proxy, err = newProxy(opts, s.clock.now); err != nil {

@@ -181,7 +181,6 @@ func (w *webPages) asset(c echo.Context) error {
 		ctype = "text/plain; charset=utf-8" // LICENSE, NOTICE, VERSION
 	}
 	h := c.Response().Header()
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache")
 	return c.Blob(http.StatusOK, ctype, data)
 }
@@ -190,7 +189,6 @@ func (w *webPages) asset(c echo.Context) error {
 // framing, no referrer.
 func pageHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-cache")
 }

@@ -65,8 +65,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
 	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
 	fs.StringVar(&c.store, "store", env("OSM_STUB_STORE", "memory"), "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
-	// -h shows each default, which may come from the environment: not a
-	// password.
+	// -h (and the usage a flag error prints) shows each default, which
+	// may come from the environment: not a secret.
 	fs.Lookup("store").DefValue = storeopen.Redact(c.store)
 	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
 	control, err := envBool("OSM_STUB_CONTROL", true)
@@ -74,7 +74,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		return c, err
 	}
 	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/ (env OSM_STUB_CONTROL)")
-	fs.StringVar(&c.controlToken, "control-token", env("OSM_STUB_CONTROL_TOKEN", ""), "bearer token every control API call must send; required when -addr is not a loopback address (env OSM_STUB_CONTROL_TOKEN)")
+	fs.StringVar(&c.controlToken, "control-token", env("OSM_STUB_CONTROL_TOKEN", ""), "bearer token every control API call must send, 16 characters or more; required when -addr is not a loopback address (env OSM_STUB_CONTROL_TOKEN)")
+	if c.controlToken != "" {
+		fs.Lookup("control-token").DefValue = redacted // -h: not the token from the environment
+	}
 	rate, err := envInt("OSM_STUB_RATE_LIMIT", 0)
 	if err != nil {
 		return c, err
@@ -105,10 +108,33 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := c.proxy.check(); err != nil {
 		return c, err
 	}
+	if c.control {
+		if err := checkControlToken(fs, c.controlToken); err != nil {
+			return c, err
+		}
+	}
 	if err := checkControlExposure(c); err != nil {
 		return c, err
 	}
 	return c, checkProxyExposure(c)
+}
+
+// redacted stands for a secret in -h.
+const redacted = "xxxxx"
+
+// checkControlToken refuses a weak control token, and a blank one that
+// was given (an empty OSM_STUB_CONTROL_TOKEN, say from a secret that did
+// not load): it would leave the control API without a token.
+func checkControlToken(fs *flag.FlagSet, token string) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "control-token" })
+	if _, ok := os.LookupEnv("OSM_STUB_CONTROL_TOKEN"); !ok && !given && token == "" {
+		return nil
+	}
+	if err := server.CheckControlToken(token); err != nil {
+		return fmt.Errorf("-control-token (or OSM_STUB_CONTROL_TOKEN): %w; leave both unset to serve the control API to loopback callers only", err)
+	}
+	return nil
 }
 
 // checkControlExposure refuses to serve the control API, which reads every

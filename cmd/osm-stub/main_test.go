@@ -134,7 +134,7 @@ func TestControlExposure(t *testing.T) {
 		{[]string{"-addr", ":8080"}, false},
 		{[]string{"-addr", "stub.example:8080"}, false},
 		{[]string{"-addr", "0.0.0.0:8080", "-control=false"}, true},
-		{[]string{"-addr", "0.0.0.0:8080", "-control-token", "s3cret"}, true},
+		{[]string{"-addr", "0.0.0.0:8080", "-control-token", "s3cret-control-token"}, true},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args, io.Discard)
@@ -145,8 +145,8 @@ func TestControlExposure(t *testing.T) {
 			t.Errorf("%v: %q does not name both ways out", tt.args, err)
 		}
 	}
-	t.Setenv("OSM_STUB_CONTROL_TOKEN", "from-env")
-	if c, err := parseFlags([]string{"-addr", "0.0.0.0:8080"}, io.Discard); err != nil || c.controlToken != "from-env" {
+	t.Setenv("OSM_STUB_CONTROL_TOKEN", "from-env-0123456789")
+	if c, err := parseFlags([]string{"-addr", "0.0.0.0:8080"}, io.Discard); err != nil || c.controlToken != "from-env-0123456789" {
 		t.Errorf("token from the environment: %+v, %v", c, err)
 	}
 	if _, err := parseFlags([]string{"-rate-limit", "-1"}, io.Discard); err == nil {

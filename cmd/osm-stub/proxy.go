@@ -56,6 +56,7 @@ func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
 		return err
 	}
 	fs.StringVar(&c.upstream, "upstream", env("OSM_STUB_UPSTREAM", ""), "proxy mode: forward every valid contract request to this base URL, e.g. https://osm.cn-south-1.myhuaweicloud.com, and check its answers against the contract; signed requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_UPSTREAM)")
+	fs.Lookup("upstream").DefValue = server.RedactURL(c.upstream) // -h: not a password from the environment
 	fs.DurationVar(&c.upstreamTimeout, "upstream-timeout", timeout, "proxy mode: how long one exchange with the upstream may take before a 504 (env OSM_STUB_UPSTREAM_TIMEOUT)")
 	fs.BoolVar(&c.strict, "strict", strict, "proxy mode: answer an upstream answer that breaks the contract with 502 and the violation (env OSM_STUB_STRICT)")
 	fs.StringVar(&c.record, "record", env("OSM_STUB_RECORD", ""), "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
@@ -72,7 +73,9 @@ func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
 	fs.StringVar(&c.callerAK, "proxy-ak", env(envProxyAK, ""), "proxy mode: the access key the proxy's callers sign with (its secret key only from "+envProxySK+"); their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyAK+")")
 	c.callerSK = os.Getenv(envProxySK)
 	fs.StringVar(&c.callerToken, "proxy-token", env(envProxyToken, ""), "proxy mode: a token (16 characters or more) the proxy's callers send as X-Auth-Token; their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyToken+")")
-	fs.Lookup("proxy-token").DefValue = redactedDefault(c.callerToken)
+	if c.callerToken != "" {
+		fs.Lookup("proxy-token").DefValue = redacted // -h: not the token from the environment
+	}
 	fs.BoolVar(&c.passTokens, "proxy-pass-tokens", passTokens, "proxy mode: pass X-Auth-Token values the stub cannot verify to the upstream as they are (never signed again), from loopback callers only (env OSM_STUB_PROXY_PASS_TOKENS)")
 	fs.BoolVar(&c.unsafeDemo, "proxy-unsafe-demo-credentials", unsafeDemo, "proxy mode: UNSAFE: sign again with your real key the requests of anyone who has the fixtures' credentials, which are public demo data; loopback only, for an upstream that is itself a test stub (env OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS)")
 	fs.BoolVar(&c.validateResponses, "validate-responses", validate, "check every answer the stub itself gives against the contract; violations at GET /_stub/violations (env OSM_STUB_VALIDATE_RESPONSES)")
@@ -130,14 +133,6 @@ func checkProxyExposure(c config) error {
 	return nil
 }
 
-// redactedDefault is what -h shows of a secret's default.
-func redactedDefault(v string) string {
-	if v == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
 // apply sets the proxy's server options; the returned function closes the
 // cassette being recorded.
 func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), error) {
@@ -151,7 +146,7 @@ func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), erro
 	}
 	u, err := url.Parse(c.upstream)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("-upstream %q: want an http(s) URL such as https://osm.cn-south-1.myhuaweicloud.com", c.upstream)
+		return nil, fmt.Errorf("-upstream %s: want an http(s) URL such as https://osm.cn-south-1.myhuaweicloud.com", server.RedactURL(c.upstream))
 	}
 	opts.Upstream = u
 	if ak, sk := os.Getenv(client.EnvAK), os.Getenv(client.EnvSK); ak != "" && sk != "" {
@@ -161,7 +156,7 @@ func (c proxyConfig) apply(opts *server.Options, log *slog.Logger) (func(), erro
 		opts.ProxyCaller = &server.ProxyCaller{AK: c.callerAK, SK: c.callerSK, Token: c.callerToken}
 	}
 	opts.ProxyPassTokens, opts.ProxyUnsafeFixtureCredentials = c.passTokens, c.unsafeDemo
-	log.Info("proxy mode", slog.String("upstream", u.Redacted()), slog.Bool("signs", opts.UpstreamKey != nil),
+	log.Info("proxy mode", slog.String("upstream", server.RedactURL(c.upstream)), slog.Bool("signs", opts.UpstreamKey != nil),
 		slog.Bool("caller_key", c.callerAK != ""), slog.Bool("caller_token", c.callerToken != ""), slog.Bool("pass_tokens", c.passTokens),
 		slog.Duration("timeout", c.upstreamTimeout), slog.Bool("strict", c.strict))
 	if c.unsafeDemo {

@@ -224,6 +224,9 @@ type Conflict = ErrorBody
 // ControlForbidden The vendor API's error body.
 type ControlForbidden = ErrorBody
 
+// ControlThrottled The vendor API's error body.
+type ControlThrottled = ErrorBody
+
 // ControlUnauthorized The vendor API's error body.
 type ControlUnauthorized = ErrorBody
 

@@ -56,6 +56,9 @@ func parseArgs(args []string, stderr io.Writer) (Config, string, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "base URL of the implementation to check, e.g. https://osm.ap-southeast-3.myhuaweicloud.com or http://127.0.0.1:8080")
 	fs.StringVar(&cfg.Credential.Token, "token", os.Getenv(EnvToken), "IAM token sent as X-Auth-Token (env "+EnvToken+"); without one, requests are signed with the AK/SK in "+client.EnvAK+" and "+client.EnvSK+" (and "+client.EnvDomainID+", "+client.EnvSecurityToken+" when set)")
+	if cfg.Credential.Token != "" {
+		fs.Lookup("token").DefValue = "xxxxx" // -h: not the token from the environment
+	}
 	fs.StringVar(&cases, "cases", "", fmt.Sprintf("%d to %d comma-separated IDs of tickets you own; the run only acts on these (how many each check needs is listed above)", Needs[0].Cases, maxCases))
 	fs.StringVar(&cfg.Group, "group", "", "group_id to send with creates and deletes (optional)")
 	fs.StringVar(&format, "format", "text", "report format: "+strings.Join(Formats, ", "))

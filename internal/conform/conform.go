@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/osmstub/osmstub/client"
+	"github.com/osmstub/osmstub/server"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -129,7 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &runner{
 		cfg:  cfg,
 		live: &endpoint{base: strings.TrimRight(cfg.Endpoint, "/"), cred: cfg.Credential, http: hc, now: time.Now},
-		rep:  &Report{Endpoint: cfg.Endpoint, Cases: cfg.Cases, Cleanup: []string{}, AllowSkip: cfg.AllowSkip},
+		rep:  &Report{Endpoint: server.RedactURL(cfg.Endpoint), Cases: cfg.Cases, Cleanup: []string{}, AllowSkip: cfg.AllowSkip}, // a report is shared
 	}
 	err := r.scenario(ctx)
 	if r.closeRef != nil {
@@ -154,7 +155,7 @@ func checkConfig(cfg *Config) error {
 		cfg.CleanupTimeout = 2 * time.Minute
 	}
 	if !strings.HasPrefix(cfg.Endpoint, "http://") && !strings.HasPrefix(cfg.Endpoint, "https://") {
-		return fmt.Errorf("%w: endpoint %q: want an http:// or https:// URL", ErrConfig, cfg.Endpoint)
+		return fmt.Errorf("%w: endpoint %s: want an http:// or https:// URL", ErrConfig, server.RedactURL(cfg.Endpoint))
 	}
 	c := cfg.Credential
 	if c.Token == "" && (c.AK == "" || c.SK == "") {

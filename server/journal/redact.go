@@ -35,11 +35,11 @@ func redactedPairs(h http.Header) []string {
 
 func redactValue(name, v string) string {
 	for _, secret := range secretHeaders {
-		if name == secret {
+		if strings.EqualFold(name, secret) {
 			return Redacted
 		}
 	}
-	if name == "Authorization" {
+	if strings.EqualFold(name, "Authorization") {
 		return redactAuthorization(v)
 	}
 	return v
@@ -54,25 +54,62 @@ func toHeader(pairs []string) http.Header {
 	return h
 }
 
-// redactAuthorization keeps the scheme of an Authorization value and, for
-// an SDK-HMAC-SHA256 signature, every parameter but Signature.
+// redactAuthorization keeps of an Authorization value what helps to debug
+// a refusal and cannot be a secret: the scheme and, of an SDK-* signature
+// (SDK-HMAC-SHA256, SDK-HMAC-SM3, ...), the Access and SignedHeaders
+// parameters when their values look like an access key and a list of
+// header names. Everything else, Signature first, is Redacted: what the
+// keeper cannot read for sure, it does not keep.
 func redactAuthorization(v string) string {
-	scheme, params, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok {
+	v = strings.TrimSpace(v)
+	sp := strings.IndexAny(v, " \t")
+	if sp < 0 || !isToken(v[:sp], 64) {
 		return Redacted
 	}
-	if !strings.EqualFold(scheme, "SDK-HMAC-SHA256") {
+	scheme, params := v[:sp], v[sp:]
+	if len(scheme) < 4 || !strings.EqualFold(scheme[:4], "SDK-") {
 		return scheme + " " + Redacted
 	}
 	parts := strings.Split(params, ",")
 	for i, p := range parts {
-		key, _, _ := strings.Cut(strings.TrimSpace(p), "=")
-		switch strings.ToLower(key) {
-		case "access", "signedheaders":
-		default: // Signature, or anything the keeper cannot vouch for
-			lead := p[:len(p)-len(strings.TrimLeft(p, " "))]
-			parts[i] = lead + strings.TrimSpace(key) + "=" + Redacted
+		key, val, _ := strings.Cut(p, "=")
+		lead := key[:len(key)-len(strings.TrimLeft(key, " \t"))]
+		key = strings.TrimLeft(key, " \t")
+		switch {
+		case strings.EqualFold(key, "Access") && isToken(val, 128):
+		case strings.EqualFold(key, "SignedHeaders") && isHeaderList(val):
+		case strings.EqualFold(key, "Access"), strings.EqualFold(key, "SignedHeaders"), strings.EqualFold(key, "Signature"):
+			parts[i] = lead + key + "=" + Redacted
+		default: // a name the keeper does not know may be part of a value
+			parts[i] = lead + Redacted
 		}
 	}
-	return scheme + " " + strings.Join(parts, ",")
+	return scheme + strings.Join(parts, ",")
+}
+
+// isToken reports whether s is 1 to max letters, digits, '-', '_' or '.':
+// an auth scheme or an access key, nothing that holds a separator.
+func isToken(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isHeaderList reports whether s is header names joined by ';', as
+// SignedHeaders carries them.
+func isHeaderList(s string) bool {
+	for name := range strings.SplitSeq(s, ";") {
+		if !isToken(name, 128) {
+			return false
+		}
+	}
+	return len(s) <= 2048
 }

@@ -92,6 +92,9 @@
         if (err.status === 401 || err.status === 403) {
           authForm.hidden = false;
           setStatus('the control API refused the request (' + err.message + '): give its token', true);
+          // Wait for the token: every wrong try counts against this
+          // address, and too many get it refused (429 STUB.0005).
+          return;
         } else if (err.status === 404) {
           setStatus('the control API is not served (' + err.message + ')', true);
         } else {

@@ -12,6 +12,7 @@ package storeopen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -50,6 +51,9 @@ func Open(ctx context.Context, spec string) (store.Store, error) {
 	}
 }
 
+// ErrBadURL is Kind's refusal of a PostgreSQL URL that does not parse.
+var ErrBadURL = errors.New("not a valid PostgreSQL URL")
+
 // Kind checks spec's form and returns "memory", "sqlite" or "postgres".
 func Kind(spec string) (string, error) {
 	switch {
@@ -61,9 +65,11 @@ func Kind(spec string) (string, error) {
 		}
 		return "sqlite", nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		// The parser's reason is not given: it quotes the part it
+		// stumbled on, which may be part of the password.
 		u, err := url.Parse(spec)
-		if err != nil {
-			return "", fmt.Errorf("store %s: bad PostgreSQL URL: %w", Redact(spec), redactError(unwrapURLError(err), spec))
+		if err != nil || misplacedAt(u) {
+			return "", fmt.Errorf("store %s: %w: percent-encode every '@', ':', '/', '?', '#', '%%' and space in the user name, password and parameters (%%40 for '@')", Redact(spec), ErrBadURL)
 		}
 		if u.Host == "" && u.Query().Get("host") == "" {
 			return "", fmt.Errorf("store %s: the PostgreSQL URL names no host", Redact(spec))
@@ -73,12 +79,4 @@ func Kind(spec string) (string, error) {
 		return "", fmt.Errorf("store: empty spec; want %s", Forms)
 	}
 	return "", fmt.Errorf("store %q: unknown kind; want %s", Redact(spec), Forms)
-}
-
-// unwrapURLError drops url.Error's quote of the whole URL.
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }

@@ -1,6 +1,7 @@
 package storeopen_test
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +64,18 @@ func TestBadSpecs(t *testing.T) {
 		{"sqlite::memory:", "plain file path"},
 		{"sqlite:" + filepath.Join(t.TempDir(), "missing", "x.db"), "directory of"},
 		{"postgres://", "names no host"},
-		{"postgres://user:secret@%zz/db", "bad PostgreSQL URL"},
+		{"postgres://user:secret@%zz/db", "not a valid PostgreSQL URL"},
+		// A password with a raw '/', '?', '#' or '"': the parser's reason
+		// would quote part of it.
+		{"postgres://user:sec/ret@h/db", "postgres://xxxxx: not a valid PostgreSQL URL: percent-encode"},
+		{"postgres://user:12/secret@h/db", "postgres://xxxxx: not a valid"},
+		{"postgres://user:12?secret@h/db", "postgres://xxxxx: not a valid"},
+		{"postgres://user:12#secret@h/db", "postgres://xxxxx: not a valid"},
+		{`postgres://user:"secret"@h/db`, "postgres://xxxxx: not a valid"},
+		{"postgres://user:se cret@h/db", "postgres://xxxxx: not a valid"},
+		{" postgres://user:secret@h/db", "unknown kind"},
+		{"postgres:/user:secret@h/db", `store "postgres:xxxxx@h/db": unknown kind`},
+		{"host=h password=se cret dbname=db", `store "host=h password=xxxxx xxxxx dbname=db": unknown kind`},
 		{"mysql://user:secret@host/db", "unknown kind"},
 		{"redis:localhost", "unknown kind"},
 		// Nothing listens there: a clear connection error, quickly.
@@ -83,8 +95,11 @@ func TestBadSpecs(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Open(%q) = %v; want it to say %q", c.spec, err, c.want)
 		}
-		if strings.Contains(err.Error(), "secret") {
+		if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "cret") {
 			t.Errorf("Open(%q) = %v: shows the password", c.spec, err)
+		}
+		if strings.Contains(c.want, "not a valid") && !errors.Is(err, storeopen.ErrBadURL) {
+			t.Errorf("Open(%q) = %v: not ErrBadURL", c.spec, err)
 		}
 	}
 }

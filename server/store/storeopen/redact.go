@@ -12,18 +12,43 @@ const mask = "xxxxx"
 // password of a URL's user info, the value of every query parameter whose
 // name ends in "password" (password, sslpassword), and, in a keyword/value
 // string such as pgx also accepts (host=... password='...'), the value of
-// every such keyword, quoted or not. A URL that does not parse is hidden
-// whole but for its scheme, since where its secrets end cannot be told.
+// every such keyword, quoted or not. A URL that does not parse, or has an
+// '@' after its host, is hidden whole but for its scheme, since where its
+// secrets end cannot be told.
+//
+// A spec of neither form with an '@' in it (postgres:/u:pw@h, a mistyped
+// URL) is hidden up to its last '@', but for a leading "word:"; a
+// sqlite: spec is a path and shown as it is.
 func Redact(spec string) string {
-	if scheme, _, ok := strings.Cut(spec, "://"); ok && !strings.ContainsAny(scheme, " =") {
+	if scheme, _, ok := strings.Cut(spec, "://"); ok && !strings.ContainsAny(strings.TrimSpace(scheme), " \t\n\r\f\v=") {
 		return redactURL(spec, scheme)
+	}
+	switch {
+	case strings.HasPrefix(spec, "sqlite:"):
+		return spec
+	case !strings.Contains(spec, "="):
+		return redactUserInfo(spec)
 	}
 	return redactKeywords(spec)
 }
 
+// redactUserInfo hides what comes before the last '@' of s, but for a
+// leading scheme such as "postgres:".
+func redactUserInfo(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return s
+	}
+	prefix := ""
+	if colon := strings.IndexByte(s[:at], ':'); colon > 0 && !strings.ContainsAny(s[:colon], "/ \t") {
+		prefix = s[:colon+1]
+	}
+	return prefix + mask + s[at:]
+}
+
 func redactURL(spec, scheme string) string {
 	u, err := url.Parse(spec)
-	if err != nil {
+	if err != nil || misplacedAt(u) {
 		return scheme + "://" + mask
 	}
 	if _, ok := u.User.Password(); ok {
@@ -42,6 +67,12 @@ func redactURL(spec, scheme string) string {
 	return u.String()
 }
 
+// misplacedAt reports an '@' after a URL's host: user info whose password
+// holds a '/', '?' or '#', which cannot be told from the rest.
+func misplacedAt(u *url.URL) bool {
+	return strings.Contains(u.Path, "@") || strings.Contains(u.RawQuery, "@") || strings.Contains(u.Fragment, "@")
+}
+
 // secretKey reports whether a parameter or keyword names a secret.
 func secretKey(name string) bool {
 	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(name)), "password")
@@ -51,21 +82,25 @@ func secretKey(name string) bool {
 // string, read as libpq and pgx read it: keyword, optional spaces, '=',
 // optional spaces, then a value in single quotes or up to the next space,
 // with backslash escapes in both.
+//
+// Words that are no keyword's (password=se cret, unquoted) are malformed
+// and may be the rest of a secret: they are masked too.
 func redactKeywords(s string) string {
 	var b strings.Builder
 	for {
 		eq := strings.IndexByte(s, '=')
 		if eq < 0 {
-			b.WriteString(s)
+			b.WriteString(maskJunk(s))
 			return b.String()
 		}
 		key := s[:eq]
-		if sp := strings.LastIndexAny(strings.TrimRight(key, " \t\n\r\f\v"), " \t\n\r\f\v"); sp >= 0 {
+		if sp := strings.LastIndexAny(strings.TrimRight(key, spaces), spaces); sp >= 0 {
+			b.WriteString(maskJunk(key[:sp+1]))
 			key = key[sp+1:]
 		}
-		b.WriteString(s[:eq+1])
+		b.WriteString(key + "=")
 		rest := s[eq+1:]
-		lead := len(rest) - len(strings.TrimLeft(rest, " \t\n\r\f\v"))
+		lead := len(rest) - len(strings.TrimLeft(rest, spaces))
 		b.WriteString(rest[:lead])
 		n := valueLen(rest[lead:])
 		if secretKey(key) {
@@ -75,6 +110,20 @@ func redactKeywords(s string) string {
 		}
 		s = rest[lead+n:]
 	}
+}
+
+// spaces separate the keywords and values of a keyword/value string.
+const spaces = " \t\n\r\f\v"
+
+// maskJunk is s with its words, if any, replaced by one mask: text
+// between a value and the next keyword, or after the last value.
+func maskJunk(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return s
+	}
+	lead := s[:len(s)-len(strings.TrimLeft(s, spaces))]
+	trail := s[len(strings.TrimRight(s, spaces)):]
+	return lead + mask + trail
 }
 
 // valueLen is the length of the value at the start of s: a quoted value
@@ -93,7 +142,7 @@ func valueLen(s string) int {
 			continue
 		case quoted && c == '\'':
 			return i + 1
-		case !quoted && strings.IndexByte(" \t\n\r\f\v", c) >= 0:
+		case !quoted && strings.IndexByte(spaces, c) >= 0:
 			return i
 		}
 		i++

@@ -32,6 +32,32 @@ func TestRedact(t *testing.T) {
 		{"sslpassword=secret password=secret", "sslpassword=xxxxx password=xxxxx"},
 		{"host=h\tpassword=secret", "host=h\tpassword=xxxxx"},
 		{"host='a b' password=secret", "host='a b' password=xxxxx"},
+		// Passwords with the URL's delimiters, written raw.
+		{"postgres://u:p@ss@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:p:ss@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:it's@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:pa/ss@h/db", "postgres://xxxxx"},
+		{"postgres://u:12/secret@h/db", "postgres://xxxxx"},
+		{"postgres://u:12?secret@h/db", "postgres://xxxxx"},
+		{"postgres://u:12#secret@h/db", "postgres://xxxxx"},
+		{"postgres://u:se cret@h/db", "postgres://xxxxx"},
+		{`postgres://u:"secret"@h/db`, "postgres://xxxxx"},
+		{"postgres://u:s%2Fec%40ret@h/db", "postgres://u:xxxxx@h/db"},
+		// Malformed specs.
+		{" postgres://u:secret@h/db", " postgres://xxxxx"},
+		{"postgres:/u:secret@h/db", "postgres:xxxxx@h/db"},
+		{"postgres//u:secret@h/db", "xxxxx@h/db"},
+		{"u:secret@h", "u:xxxxx@h"},
+		{"sqlite:./my@file.db", "sqlite:./my@file.db"},
+		// Keyword/value strings: delimiters, and unquoted spaces and
+		// quotes (malformed: the words after the value are masked too).
+		{"host=h password=p@ss:w/rd dbname=db", "host=h password=xxxxx dbname=db"},
+		{"host=h password=se cret dbname=db", "host=h password=xxxxx xxxxx dbname=db"},
+		{"host=h password=se cret", "host=h password=xxxxx xxxxx"},
+		{`host=h password="se cret" dbname=db`, "host=h password=xxxxx xxxxx dbname=db"},
+		{`host=h password=it's`, "host=h password=xxxxx"},
+		{"host=h password=a=b dbname=db", "host=h password=xxxxx dbname=db"},
+		{"host=h dbname=db ", "host=h dbname=db "},
 	}
 	for _, c := range cases {
 		if got := Redact(c.spec); got != c.want {
