@@ -19,8 +19,10 @@ import (
 // ListRelation is retried on transport errors and on 429, 500, 502, 503
 // and 504. CreateRelations and DeleteRelation change state, so they are
 // retried only where a repeat cannot do harm: the connection was never
-// established, 429 and 503. RetryUnsafe retries them like ListRelation
-// (the service's create and delete are idempotent, so this is usually safe).
+// established, 429, 503, and 502, the gateway's "Backend unavailable."
+// (the request did not reach the service). RetryUnsafe retries them like
+// ListRelation (the service's create and delete are idempotent, so this is
+// usually safe).
 // Nothing is retried once the call's context is done.
 type RetryPolicy struct {
 	MaxAttempts    int // including the first; 1 disables retries
@@ -81,9 +83,9 @@ func (p RetryPolicy) retryable(method string, resp *http.Response, err error) bo
 		return safe || neverConnected(err)
 	}
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway:
 		return true
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+	case http.StatusInternalServerError, http.StatusGatewayTimeout:
 		return safe
 	}
 	return false

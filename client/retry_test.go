@@ -89,8 +89,8 @@ func TestRetryTable(t *testing.T) {
 	// retried[op][failure] says whether the default (safe) policy retries.
 	retried := map[string]map[string]bool{
 		"ListRelation":    {"429": true, "500": true, "502": true, "503": true, "504": true, "dropped": true},
-		"CreateRelations": {"429": true, "503": true},
-		"DeleteRelation":  {"429": true, "503": true},
+		"CreateRelations": {"429": true, "502": true, "503": true},
+		"DeleteRelation":  {"429": true, "502": true, "503": true},
 	}
 	for _, unsafe := range []bool{false, true} {
 		for _, o := range allOps {

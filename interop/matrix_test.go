@@ -328,15 +328,23 @@ func TestSDKErrorStatuses(t *testing.T) {
 			setup: func(_ *testing.T, _ *server.Server, s *failingStore) { s.fail(errors.New("disk on fire")) },
 		},
 		{
-			name: "503 store unreachable", status: 503, code: "APIGW.0202", call: listDemo,
+			name: "502 store unreachable", status: 502, code: "APIGW.0201", call: listDemo,
 			msg:   "Backend unavailable. The stub's store cannot be reached; retry later.",
 			setup: func(_ *testing.T, _ *server.Server, s *failingStore) { s.fail(store.ErrUnavailable) },
 		},
 		{
-			// A sequence's status without a code gets server.FaultCode's.
-			name: "injected 500", status: 500, code: "OSM.0004", msg: "injected fault", call: listDemo,
+			// A sequence's status without a code gets server.FaultDefault's.
+			name: "injected 500", status: 500, code: "OSM.0004", msg: "Internal Server Error", call: listDemo,
 			setup: func(t *testing.T, srv *server.Server, _ *failingStore) {
 				if err := srv.SetFault("ListRelation", server.Fault{Sequence: []int{500}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
+			name: "injected 503, no code: the gateway's", status: 503, code: "APIGW.0613", msg: "The IAM service is currently unavailable.", call: listDemo,
+			setup: func(t *testing.T, srv *server.Server, _ *failingStore) {
+				if err := srv.SetFault("ListRelation", server.Fault{Status: 503}); err != nil {
 					t.Fatal(err)
 				}
 			},

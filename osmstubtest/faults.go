@@ -45,10 +45,11 @@ func (f *Faults) SetFault(operation string, fault Fault) {
 }
 
 // FailNext answers the next n calls of operation with status and the
-// error body the status has in the contract (server.FaultCode).
+// error body the gateway or the service sends with it
+// (server.FaultDefault).
 func (f *Faults) FailNext(operation string, n, status int) {
 	f.s.helper()
-	f.SetFault(operation, Fault{Status: status, Code: codeFor(status), Message: "injected fault", Times: n})
+	f.SetFault(operation, Fault{Status: status, Times: n})
 }
 
 // FailSequence answers the next calls of operation with statuses in turn,
@@ -94,10 +95,12 @@ func (s *Stub) SetFault(operation string, f Fault) {
 }
 
 // FailNext answers the next n calls of operation with status and the
-// error code the status has in the contract and docs/fidelity.md
-// (OSM.0001 for 400 and 415, APIGW.0301 for 401, APIGW.0302 for 403,
-// APIGW.0101 for 404, APIGW.0201 for 413, APIGW.0308 for 429, APIGW.0202
-// for 503, OSM.0004 for other 5xx).
+// error body the gateway or the service sends with it, as
+// docs/fidelity.md lists them (server.FaultDefault: OSM.0001 for 400 and
+// 415, APIGW.0301 for 401, APIGW.0302 for 403, APIGW.0101 for 404,
+// APIGW.0201 for 413, 502 and 504, APIGW.0308 with Retry-After for 429,
+// APIGW.0613 for 503, OSM.0004 for 500 and other 5xx), with request_id
+// for the gateway's.
 func (s *Stub) FailNext(operation string, n, status int) {
 	s.helper()
 	s.all().FailNext(operation, n, status)
@@ -132,5 +135,3 @@ func (s *Stub) DropNext(operation string, n int) {
 
 // ClearFaults removes every fault.
 func (s *Stub) ClearFaults() { s.srv.ClearFaults() }
-
-func codeFor(status int) string { return server.FaultCode(status) }

@@ -27,8 +27,8 @@ func ExampleStub_CheckCalls() {
 	}
 	// Output:
 	// <nil>
-	// 503 APIGW.0202 {"group_id":"team","related_id_list":["DEMO-2"]}
-	// 503 APIGW.0202 {"group_id":"team","related_id_list":["DEMO-2"]}
+	// 503 APIGW.0613 {"group_id":"team","related_id_list":["DEMO-2"]}
+	// 503 APIGW.0613 {"group_id":"team","related_id_list":["DEMO-2"]}
 	// 200  {"group_id":"team","related_id_list":["DEMO-2"]}
 }
 

@@ -324,3 +324,30 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// TestFailNextDefaults: FailNext answers with the table every way of
+// arming a fault shares (server.FaultDefault): the gateway's code with
+// request_id and, for a 429, Retry-After.
+func TestFailNextDefaults(t *testing.T) {
+	s := osmstubtest.Run(t)
+	for _, tt := range []struct {
+		status     int
+		code       string
+		retryAfter string
+	}{{429, "APIGW.0308", "1"}, {502, "APIGW.0201", ""}, {503, "APIGW.0613", ""}, {500, "OSM.0004", ""}} {
+		s.FailNext(osmstubtest.ListRelation, 1, tt.status)
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/servicerequest/cases/DEMO-1/relations", nil)
+		req.Header.Set("X-Auth-Token", "demo-token")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		gateway := strings.HasPrefix(tt.code, "APIGW.")
+		if res.StatusCode != tt.status || !strings.Contains(string(body), `"error_code":"`+tt.code+`"`) ||
+			strings.Contains(string(body), `"request_id"`) != gateway || res.Header.Get("Retry-After") != tt.retryAfter {
+			t.Errorf("FailNext %d: %d Retry-After=%q %s", tt.status, res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+	}
+}

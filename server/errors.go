@@ -16,28 +16,30 @@ import (
 // APIs, throttling and oversized bodies before the service sees the
 // request. docs/fidelity.md says where each one comes from.
 const (
-	CodeInvalid       = "OSM.0001"     // 400, 415: the request broke the contract
-	CodeInternal      = "OSM.0004"     // 500: internal error
-	CodeNoPermission  = "OSM.01010002" // 200: no permission on a ticket
-	CodeUnknownTicket = "OSM.01010015" // 200: a ticket does not exist
-	CodeLimit         = "OSM.01010043" // 200: a ticket would hold more than three associations
-	CodeSelf          = "OSM.01010044" // 200: a ticket associated with itself
-	CodeNoSuchAPI     = "APIGW.0101"   // 404: unknown path, or a method the API lacks
-	CodeTooLarge      = "APIGW.0201"   // 413: body over the limit
-	CodeUnavailable   = "APIGW.0202"   // 503: the backend (the stub's store) is unreachable
-	CodeUnauthorized  = "APIGW.0301"   // 401: every authentication failure
-	CodeForbidden     = "APIGW.0302"   // 403: X-Domain-Id is not the key's account
-	CodeThrottled     = "APIGW.0308"   // 429: the caller's rate limit was reached
-	maxErrorMessage   = 1024           // error_msg limit in a 4xx/5xx body
-	headerRequestID   = "X-Request-Id"
-	contentTypeJSON   = "application/json"
-	defaultBodyLimit  = 1 << 20
-	defaultBodyMemory = 64 << 20
+	CodeInvalid        = "OSM.0001"     // 400, 415: the request broke the contract
+	CodeInternal       = "OSM.0004"     // 500: internal error
+	CodeNoPermission   = "OSM.01010002" // 200: no permission on a ticket
+	CodeUnknownTicket  = "OSM.01010015" // 200: a ticket does not exist
+	CodeLimit          = "OSM.01010043" // 200: a ticket would hold more than three associations
+	CodeSelf           = "OSM.01010044" // 200: a ticket associated with itself
+	CodeNoSuchAPI      = "APIGW.0101"   // 404: unknown path, or a method the API lacks
+	CodeTooLarge       = "APIGW.0201"   // 413: body over the limit
+	CodeUnavailable    = "APIGW.0202"   // 503: too many request bodies in flight (a stub limit)
+	CodeIAMUnavailable = "APIGW.0613"   // 503: the gateway's only 503; faults of status 503
+	CodeUnauthorized   = "APIGW.0301"   // 401: every authentication failure
+	CodeForbidden      = "APIGW.0302"   // 403: X-Domain-Id is not the key's account
+	CodeThrottled      = "APIGW.0308"   // 429: the caller's rate limit was reached
+	maxErrorMessage    = 1024           // error_msg limit in a 4xx/5xx body
+	headerRequestID    = "X-Request-Id"
+	contentTypeJSON    = "application/json"
+	defaultBodyLimit   = 1 << 20
+	defaultBodyMemory  = 64 << 20
 )
 
-// CodeBackend is the gateway's code for a backend that failed (502) or did
-// not answer in time (504), which its list files under the code of a body
-// too large: the proxy's answer when its upstream fails (proxy.go).
+// CodeBackend is the gateway's code for a backend that is unavailable
+// (502) or did not answer in time (504), which its list files under the
+// code of a body too large: the answer to a store outage (outage.go) and
+// the proxy's when its upstream fails (proxy.go).
 const CodeBackend = CodeTooLarge
 
 // gatewayCodePrefix marks the codes the API gateway answers itself.

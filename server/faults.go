@@ -54,9 +54,11 @@ type Fault struct {
 	Seed        uint64
 	// Sequence answers the matching calls in turn with these statuses, 0
 	// meaning "serve this one normally", e.g. 503, 503, 0; after the last
-	// the fault is used up. Each status is answered with Code and Message,
-	// or when Code is empty with FaultCode(status) and "injected fault". It replaces Status and
-	// Times.
+	// the fault is used up. It replaces Status and Times.
+	//
+	// A status is answered with Code and Message, or when Code is empty
+	// with the gateway's or the service's own (FaultDefault), with
+	// request_id for a gateway code and Retry-After for a 429.
 	Sequence []int
 }
 
@@ -77,40 +79,81 @@ func (f Fault) check(op string) error {
 		return fmt.Errorf("fault: a sequence replaces status and times, and cannot drop")
 	case f.Status == 0 && f.Latency == 0 && !f.Drop && len(f.Sequence) == 0:
 		return fmt.Errorf("fault: set a status, a sequence, a latency or drop")
+	case f.Status != 0 && f.Status < 400 && f.Code == "":
+		return fmt.Errorf("fault: status %d answers a business refusal: give its code (e.g. OSM.01010001) and message", f.Status)
 	}
 	for i, st := range f.Sequence {
 		if st != 0 && (st < 200 || st > 599) {
 			return fmt.Errorf("fault: sequence[%d]: %d is not an HTTP status (or 0, to serve the call)", i, st)
 		}
+		if st != 0 && st < 400 && f.Code == "" {
+			return fmt.Errorf("fault: sequence[%d]: status %d answers a business refusal: give its code (e.g. OSM.01010001) and message", i, st)
+		}
 	}
 	return nil
 }
 
-// FaultCode is the error_code a fault's status gets when the fault names
-// none: the contract's code for the status (CodeInvalid for 400, 413 and
-// 415, CodeUnauthorized for 401, CodeForbidden for 403, CodeInternal for
-// 5xx), "" for any other.
-func FaultCode(status int) string {
-	switch status {
-	case 400, 415:
-		return CodeInvalid
-	case 401:
-		return CodeUnauthorized
-	case 403:
-		return CodeForbidden
-	case 404:
-		return CodeNoSuchAPI
-	case 413:
-		return CodeTooLarge
-	case 429:
-		return CodeThrottled
-	case 503:
-		return CodeUnavailable
+// FaultAnswer is how a fault answers a status when it names no code: the
+// code and message the API gateway (APIGW.*) or the service (OSM.*) sends
+// with that status, as docs/fidelity.md's Codes table lists them. The
+// gateway's answers carry request_id (set by injectFaults for every
+// APIGW.* code); RetryAfter is sent only where the stub's own answer of
+// that status sends it.
+type FaultAnswer struct {
+	Code, Message string
+	RetryAfter    time.Duration
+}
+
+// faultAnswers is the one table every way of arming a fault uses
+// (SetFault, PUT /_stub/faults, sequences, osmstubtest).
+var faultAnswers = map[int]FaultAnswer{
+	400: {Code: CodeInvalid, Message: "Failed"},
+	401: {Code: CodeUnauthorized, Message: "Incorrect IAM authentication information."},
+	403: {Code: CodeForbidden, Message: "The IAM user is not authorized to access the API."},
+	404: {Code: CodeNoSuchAPI, Message: msgNoSuchAPI},
+	413: {Code: CodeTooLarge, Message: msgTooLarge},
+	415: {Code: CodeInvalid, Message: "Content-Type must be " + contentTypeJSON},
+	429: {Code: CodeThrottled, Message: "The throttling threshold has been reached.", RetryAfter: time.Second},
+	500: {Code: CodeInternal, Message: "Internal Server Error"},
+	502: {Code: CodeBackend, Message: msgUnavailable},
+	503: {Code: CodeIAMUnavailable, Message: "The IAM service is currently unavailable."},
+	504: {Code: CodeBackend, Message: msgBackendTimeout},
+}
+
+// FaultDefault is the answer of a fault of status that names no code:
+// faultAnswers' row, else OSM.0001 "Failed" for another 4xx and OSM.0004
+// "Internal Server Error" for another 5xx (the service's own codes for
+// its failures), and nothing below 400.
+func FaultDefault(status int) FaultAnswer {
+	if a, ok := faultAnswers[status]; ok {
+		return a
 	}
-	if status >= 500 {
-		return CodeInternal
+	switch {
+	case status >= 500:
+		return faultAnswers[500]
+	case status >= 400:
+		return faultAnswers[400]
 	}
-	return ""
+	return FaultAnswer{}
+}
+
+// FaultCode is FaultDefault(status).Code.
+func FaultCode(status int) string { return FaultDefault(status).Code }
+
+// withDefaults fills what the fault leaves to its status.
+func (f Fault) withDefaults() Fault {
+	if f.Status == 0 || f.Code != "" {
+		return f
+	}
+	d := FaultDefault(f.Status)
+	f.Code = d.Code
+	if f.Message == "" {
+		f.Message = d.Message
+	}
+	if f.RetryAfter == 0 {
+		f.RetryAfter = d.RetryAfter
+	}
+	return f
 }
 
 // TargetedFault is a fault in force and the operation it applies to.
@@ -219,9 +262,6 @@ func (fs *faults) take(op, caseID, user string) (Fault, string, bool) {
 	switch {
 	case len(a.f.Sequence) > 0:
 		taken.Status, taken.Sequence = a.f.Sequence[0], nil
-		if taken.Status != 0 && taken.Code == "" {
-			taken.Code, taken.Message = FaultCode(taken.Status), "injected fault"
-		}
 		step = fmt.Sprintf(" (sequence, %d more after this)", len(a.f.Sequence)-1)
 		if a.f.Sequence = a.f.Sequence[1:]; len(a.f.Sequence) == 0 {
 			fs.list = slices.Delete(fs.list, best, best+1)
@@ -232,7 +272,7 @@ func (fs *faults) take(op, caseID, user string) (Fault, string, bool) {
 			fs.list = slices.Delete(fs.list, best, best+1)
 		}
 	}
-	return taken, describe(op, taken) + step, true
+	return taken.withDefaults(), describe(op, taken) + step, true
 }
 
 // describe says what a fault does to a call, for the journal.

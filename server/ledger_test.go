@@ -15,18 +15,19 @@ import (
 // statusOf is the HTTP status each error code is sent with; a code sent
 // with two statuses is listed once per status.
 var statusOf = map[string][]int{
-	CodeInvalid:       {400, 415},
-	CodeInternal:      {500},
-	CodeNoPermission:  {200},
-	CodeUnknownTicket: {200},
-	CodeLimit:         {200},
-	CodeSelf:          {200},
-	CodeNoSuchAPI:     {404},
-	CodeTooLarge:      {413, 502, 504}, // CodeBackend: 502, 504
-	CodeUnavailable:   {503},
-	CodeUnauthorized:  {401},
-	CodeForbidden:     {403},
-	CodeThrottled:     {429},
+	CodeInvalid:        {400, 415},
+	CodeInternal:       {500},
+	CodeNoPermission:   {200},
+	CodeUnknownTicket:  {200},
+	CodeLimit:          {200},
+	CodeSelf:           {200},
+	CodeNoSuchAPI:      {404},
+	CodeTooLarge:       {413, 502, 504}, // CodeBackend: 502, 504
+	CodeUnavailable:    {503},
+	CodeIAMUnavailable: {503},
+	CodeUnauthorized:   {401},
+	CodeForbidden:      {403},
+	CodeThrottled:      {429},
 }
 
 // TestLedgerCodes keeps the fidelity ledger's Codes table equal to the

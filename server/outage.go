@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -109,7 +108,7 @@ func (g *guardedStore) failed(err error, probe bool) {
 	case !g.down.Load():
 		g.down.Store(true)
 		g.since, g.wait, g.refused = now, firstRetry, 0
-		g.log.Warn("store unavailable: answering 503 until it is back", slog.Any("error", err))
+		g.log.Warn("store unavailable: answering 502 until it is back", slog.Any("error", err))
 	case probe:
 		g.probing = false
 		g.wait = min(2*g.wait, maxRetry)
@@ -149,15 +148,11 @@ func (e *unavailableError) Error() string {
 
 func (e *unavailableError) Unwrap() error { return store.ErrUnavailable }
 
-// unavailable is the 503 for a store outage. Retry-After is when the next
-// attempt to reach the store will be made, in whole seconds, at least 1.
-func unavailable(err error) *apiError {
-	wait := firstRetry
-	var ue *unavailableError
-	if errors.As(err, &ue) {
-		wait = ue.retryAfter
-	}
-	e := gatewayError(http.StatusServiceUnavailable, CodeUnavailable, msgUnavailable+" The stub's store cannot be reached; retry later.")
-	e.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
-	return e
+// unavailable is the answer to a call during a store outage: what the API
+// gateway answers when the service behind it is down, 502 APIGW.0201
+// "Backend unavailable." (docs/fidelity.md). No source shows the gateway
+// sending Retry-After with it, so the stub sends none; clients retry a
+// 502 on their own back-off.
+func unavailable(error) *apiError {
+	return gatewayError(http.StatusBadGateway, CodeBackend, msgUnavailable+" The stub's store cannot be reached; retry later.")
 }

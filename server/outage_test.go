@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,8 +68,9 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestStoreOutage: while the store is down, requests get 503 APIGW.0202
-// with Retry-After, without each waiting for the store (one attempt per
+// TestStoreOutage: while the store is down, requests get what the gateway
+// answers when the service behind it is down, 502 APIGW.0201 "Backend
+// unavailable." and no Retry-After, without each waiting for the store (one attempt per
 // back-off interval reaches it); the outage makes one log line when it
 // starts and one when it ends; the first attempt after the store is back
 // succeeds, with no restart.
@@ -88,12 +88,15 @@ func TestStoreOutage(t *testing.T) {
 	expectUnavailable := func(when string) {
 		t.Helper()
 		status, h, body := do(t, srv, listReq())
-		code, _ := decodeError(t, body)
-		if status != http.StatusServiceUnavailable || code != server.CodeUnavailable {
-			t.Fatalf("%s: %d %s; want 503 %s", when, status, body, server.CodeUnavailable)
+		code, msg := decodeError(t, body)
+		if status != http.StatusBadGateway || code != server.CodeBackend || !strings.HasPrefix(msg, "Backend unavailable.") {
+			t.Fatalf("%s: %d %s; want 502 %s Backend unavailable.", when, status, body, server.CodeBackend)
 		}
-		if s, err := strconv.Atoi(h.Get("Retry-After")); err != nil || s < 1 {
-			t.Errorf("%s: Retry-After %q; want whole seconds >= 1", when, h.Get("Retry-After"))
+		if requestIDOf(t, body) != h.Get("X-Request-Id") {
+			t.Errorf("%s: request_id is not X-Request-Id: %s", when, body)
+		}
+		if ra := h.Get("Retry-After"); ra != "" {
+			t.Errorf("%s: Retry-After %q; no source shows the gateway sending one", when, ra)
 		}
 	}
 
