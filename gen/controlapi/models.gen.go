@@ -79,8 +79,11 @@ type ErrorBody struct {
 
 // Fault How an operation misbehaves. With `status`, the call is answered with that status and
 // an error body of `error_code` and `error_msg` instead of being served (status 200 with
-// an `error_code` looks like a business refusal); without it, the call is served normally
-// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+// without it, the call is served normally after `latency_ms`. `drop` closes the
+// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+// the code and message the gateway or the service sends with it (the README's table):
+// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 type Fault struct {
 	// CaseId Only calls on this ticket (the path's `case_id`). An operation has one fault per
 	// target (`case_id`, `user`); a call meets the most specific that matches it: case and
@@ -91,10 +94,10 @@ type Fault struct {
 	// Drop Close the connection without answering.
 	Drop *bool `json:"drop,omitempty"`
 
-	// ErrorCode The error body's `error_code`.
+	// ErrorCode The error body's `error_code`; absent, the status's own (see above).
 	ErrorCode *string `json:"error_code,omitempty"`
 
-	// ErrorMsg The error body's `error_msg`.
+	// ErrorMsg The error body's `error_msg`; absent, the status's own message.
 	ErrorMsg *string `json:"error_msg,omitempty"`
 
 	// LatencyMs Milliseconds to wait before answering (or serving, or dropping).
@@ -113,7 +116,7 @@ type Fault struct {
 	// Sequence Answer the matching calls in turn with these statuses, 0 meaning "serve this one
 	// normally": `[503, 503]` fails two calls and then serves them all. After the last,
 	// the fault is removed. Each status gets `error_code` and `error_msg`, or when
-	// `error_code` is absent the contract's code for the status. Replaces `status` and
+	// `error_code` is absent the status's own code and message, as `status` does. Replaces `status` and
 	// `times`; cannot `drop`.
 	Sequence *[]int `json:"sequence,omitempty"`
 
@@ -133,20 +136,29 @@ type Fault struct {
 type Faults struct {
 	// CreateRelations How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
-	// an `error_code` looks like a business refusal); without it, the call is served normally
-	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	CreateRelations *Fault `json:"CreateRelations,omitempty"`
 
 	// DeleteRelation How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
-	// an `error_code` looks like a business refusal); without it, the call is served normally
-	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	DeleteRelation *Fault `json:"DeleteRelation,omitempty"`
 
 	// ListRelation How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
-	// an `error_code` looks like a business refusal); without it, the call is served normally
-	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	ListRelation *Fault `json:"ListRelation,omitempty"`
 
 	// Targeted The faults that target a ticket or a user, in the order they were set.
@@ -186,8 +198,11 @@ type RequestList struct {
 type TargetedFault struct {
 	// Fault How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
-	// an `error_code` looks like a business refusal); without it, the call is served normally
-	// after `latency_ms`. `drop` closes the connection without an answer, after `latency_ms`.
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	Fault Fault `json:"fault"`
 
 	// OperationId An operation of the vendor API.
