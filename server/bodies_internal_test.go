@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,17 +207,7 @@ func TestOneCredentialCannotStarveOthers(t *testing.T) {
 	// Wait until an upload waits for room, which shows the others hold
 	// what they can (the stall interval, 5 s, lets them hold it longer
 	// than this test needs).
-	for deadline := time.Now().Add(rawTimeout); ; time.Sleep(10 * time.Millisecond) {
-		s.bodies.mu.Lock()
-		waits := s.bodies.waits
-		s.bodies.mu.Unlock()
-		if waits {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no upload ever waited for the budget")
-		}
-	}
+	waitFor(t, s, "an upload waiting for room", func(b *bodyBudget) bool { return b.waits })
 	client := &http.Client{Timeout: rawTimeout}
 	for _, tt := range []struct{ name, method, path, token, body string }{
 		{"another user's create", http.MethodPost, "/v2/servicerequest/cases/TEAM-1/relations", "teammate-token", `{"related_id_list":["DEMO-1"],"group_id":"team"}`},
@@ -238,6 +229,45 @@ func TestOneCredentialCannotStarveOthers(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s during the uploads: %d %s", tt.name, resp.StatusCode, got)
+		}
+	}
+}
+
+// TestResetBodyIsNotSuccess: a body whose connection is reset before it
+// has arrived is journaled as the 408 it is, not as a success.
+func TestResetBodyIsNotSuccess(t *testing.T) {
+	s, addr, _ := rawServer(t, Options{})
+	c := dialRaw(t, addr, postHead(createPath, "demo-token", "Content-Length: 40"), `{"related_id_list":["DEMO-2"]}`)
+	// Reset once the server reads the body: its reservation is taken.
+	waitFor(t, s, "the upload's reservation", func(b *bodyBudget) bool { return b.free < b.total })
+	if err := c.SetLinger(0); err != nil { // Close sends a reset
+		t.Fatal(err)
+	}
+	c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), rawTimeout)
+	defer cancel()
+	entries, err := s.WaitForRequests(ctx, journal.Filter{}, 1)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("journal: %v, %+v", err, entries)
+	}
+	if e := entries[0]; e.Status != http.StatusRequestTimeout || e.ErrorCode != "APIGW.0201" {
+		t.Errorf("journal: status %d %s, want 408 APIGW.0201", e.Status, e.ErrorCode)
+	}
+}
+
+// waitFor polls cond on the server's API body budget, under its lock,
+// until it holds; rawTimeout bounds the wait.
+func waitFor(t *testing.T, s *Server, what string, cond func(b *bodyBudget) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(rawTimeout); ; time.Sleep(5 * time.Millisecond) {
+		s.bodies.mu.Lock()
+		ok := cond(s.bodies)
+		s.bodies.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
 		}
 	}
 }

@@ -314,9 +314,9 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 	return nil
 }
 
-// unreadable maps the error of a body that could not be read: too long,
-// or never complete (408: it ended early, stalled, or did not arrive
-// before the server's read timeout).
+// unreadable maps the error of a body that could not be read: too long
+// (413), never complete (408: it stalled, outlived the server's read
+// timeout, or its connection ended or failed first), or malformed (400).
 func (s *Server) unreadable(req *http.Request, err error) error {
 	var tooBig *http.MaxBytesError
 	switch {
@@ -324,12 +324,14 @@ func (s *Server) unreadable(req *http.Request, err error) error {
 		return tooLarge()
 	case errors.Is(err, errBodyStalled):
 		return requestTimeout(fmt.Sprintf("no byte of the body arrived for %v", s.bodyStall))
-	case errors.Is(err, io.ErrUnexpectedEOF) && req.ContentLength > 0:
-		return requestTimeout(fmt.Sprintf("the body ended before the %d bytes of its Content-Length", req.ContentLength))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return requestTimeout("the body ended before its last chunk")
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return requestTimeout("the body did not arrive within the server's read timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF) || req.Context().Err() != nil:
+		// net/http cancels the context when the connection fails.
+		if req.ContentLength > 0 {
+			return requestTimeout(fmt.Sprintf("the body ended before the %d bytes of its Content-Length", req.ContentLength))
+		}
+		return requestTimeout("the body ended before its last chunk")
 	}
 	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
 }
