@@ -162,7 +162,7 @@ func requestTimeout(why string) *apiError {
 	return gatewayError(http.StatusRequestTimeout, CodeRequestTimeout, msgTimeout+why)
 }
 
-func isTimeout(err error) bool {
+func isRequestTimeout(err error) bool {
 	var e *apiError
 	return errors.As(err, &e) && e.Status == http.StatusRequestTimeout
 }

@@ -158,7 +158,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		err := next(c)
 		level, status := slog.LevelInfo, 0
-		if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) && !isTimeout(err) {
+		if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) && !isRequestTimeout(err) {
 			// The client hung up: nobody reads an answer, and it is no
 			// server error. Logged as nginx's 499 "client closed request".
 			// A body that did not arrive cancels the context too, but its
@@ -237,8 +237,12 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Body == http.NoBody || req.Body == nil { // nothing to limit
 			return next(c)
 		}
-		body := watchBody(req.Body, c.Response(), s.bodyStall)
-		defer body.release()
+		orig := req.Body
+		body := watchBody(orig, c.Response(), s.bodyStall)
+		defer func() {
+			req.Body = orig // the pooled reader leaves the request with its watch
+			body.release()
+		}()
 		req.Body = body
 		n := req.ContentLength
 		if n <= 0 { // chunked: as much as the limit allows
