@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osmstub/osmstub/aksk"
 	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 )
@@ -148,6 +149,7 @@ func TestIncompleteBody(t *testing.T) {
 			if resp.StatusCode != http.StatusRequestTimeout || !strings.HasPrefix(string(got), `{"error_code":"APIGW.0201","error_msg":"`+tt.msg+`"`) {
 				t.Fatalf("got %d %s, want 408 APIGW.0201 %q", resp.StatusCode, got, tt.msg)
 			}
+			waitFor(t, s, "the body's reservation to be released", func(b *bodyBudget) bool { return b.free == b.total })
 			id := resp.Header.Get(headerRequestID)
 			entries := s.Requests(journal.Filter{})
 			if len(entries) != 1 || entries[0].RequestID != id || entries[0].Status != http.StatusRequestTimeout || entries[0].ErrorCode != "APIGW.0201" {
@@ -230,6 +232,44 @@ func TestOneCredentialCannotStarveOthers(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s during the uploads: %d %s", tt.name, resp.StatusCode, got)
 		}
+	}
+}
+
+// TestControlBodiesHaveTheirOwnBudget: with the API's body budget full, a
+// control call with a body still goes through.
+func TestControlBodiesHaveTheirOwnBudget(t *testing.T) {
+	const memory = 4096 // a share is 1024 bytes: four credentials fill it
+	s, addr, _ := rawServer(t, Options{BodyMemory: memory})
+	signed, err := http.NewRequest(http.MethodPost, "http://"+addr+createPath, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := aksk.Sign(signed, "DEMOAK0000000000000001", "demo-secret-key", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	byKey := []string{"Authorization: " + signed.Header.Get("Authorization"), "X-Sdk-Date: " + signed.Header.Get("X-Sdk-Date")}
+	for _, head := range []string{
+		postHead(createPath, "demo-token", "Content-Length: 1024"),
+		postHead(createPath, "teammate-token", "Content-Length: 1024"),
+		postHead(createPath, "outsider-token", "Content-Length: 1024"),
+		postHead(createPath, "", append(byKey, "Content-Length: 1024")...),
+	} {
+		dialRaw(t, addr, head, "") // nothing sent: they stall, for 5 s
+	}
+	waitFor(t, s, "the uploads to fill the budget", func(b *bodyBudget) bool { return b.free == 0 })
+	req, err := http.NewRequest(http.MethodPut, "http://"+addr+"/_stub/clock", strings.NewReader(`{"advance_ms":0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: rawTimeout}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("control call with the API's budget full: %d %s", resp.StatusCode, got)
 	}
 }
 
