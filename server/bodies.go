@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -107,18 +108,27 @@ func busy() *apiError {
 // waited the stall interval for a byte is interrupted, by a read deadline
 // in the past on the connection, and fails with errBodyStalled. So a
 // stalled body loses its reservation at once rather than at the server's
-// read timeout. One timer per body, pooled with it, is reset by each
-// Read: most bodies arrive with their headers and take two Reads.
+// read timeout. Each Read only notes when it will have stalled; one
+// timer per body, pooled with it, is started by the first Read and
+// checks the note when it fires, starting again while Reads progress.
 type watchedBody struct {
 	io.ReadCloser
-	timer *time.Timer // runs interrupt
+	timer   *time.Timer // runs interrupt
+	started bool        // the timer runs for this body (the reader's own)
 
-	mu      sync.Mutex
-	w       http.ResponseWriter // the request's, which reaches its connection
-	stall   time.Duration
-	due     time.Time // when the waiting Read has stalled; zero when no Read waits
-	stalled bool
+	due      atomic.Int64 // sinceStart when the waiting Read stalls; 0 when none waits
+	finished atomic.Bool  // a Read returned an error (EOF too): no Read will wait
+	stalled  atomic.Bool
+
+	mu    sync.Mutex          // orders interrupt and release
+	w     http.ResponseWriter // the request's, which reaches its connection; nil once released
+	stall time.Duration       // how long a Read may wait
 }
+
+// start is the origin of watchedBody's monotonic times.
+var start = time.Now()
+
+func sinceStart() int64 { return int64(time.Since(start)) }
 
 var watchedBodies = sync.Pool{New: func() any {
 	b := &watchedBody{}
@@ -129,50 +139,65 @@ var watchedBodies = sync.Pool{New: func() any {
 
 func watchBody(body io.ReadCloser, w http.ResponseWriter, stall time.Duration) *watchedBody {
 	b := watchedBodies.Get().(*watchedBody)
-	b.mu.Lock()
-	b.ReadCloser, b.w, b.stall, b.stalled = body, w, stall, false
+	b.ReadCloser, b.started = body, false
+	b.due.Store(0)
+	b.finished.Store(false)
+	b.stalled.Store(false)
+	b.mu.Lock() // a late interrupt of the body's last request may read them
+	b.w, b.stall = w, stall
 	b.mu.Unlock()
 	return b
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	if b.stalled {
-		b.mu.Unlock()
+	if b.stalled.Load() {
 		return 0, errBodyStalled
 	}
-	b.due = time.Now().Add(b.stall)
-	b.mu.Unlock()
-	b.timer.Reset(b.stall)
-	n, err := b.ReadCloser.Read(p)
-	b.mu.Lock()
-	b.due = time.Time{}
-	if b.stalled {
-		err = errBodyStalled
+	b.due.Store(sinceStart() + int64(b.stall))
+	if !b.started {
+		b.started = true
+		b.timer.Reset(b.stall)
 	}
-	b.mu.Unlock()
+	n, err := b.ReadCloser.Read(p)
+	b.due.Store(0)
+	if b.stalled.Load() {
+		return n, errBodyStalled
+	}
+	if err != nil {
+		b.finished.Store(true)
+	}
 	return n, err
 }
 
 // interrupt, the timer's function, fails the Read that has waited past
-// its due time. A call for an earlier Read, or an earlier request of the
-// pooled body, finds no Read due and does nothing.
+// its due time, or starts the timer again for the Read to come. A call
+// for an earlier request of the pooled body finds the state of the
+// current one, and acts on it rightly.
 func (b *watchedBody) interrupt() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.due.IsZero() || time.Now().Before(b.due) {
+	if b.w == nil || b.finished.Load() {
 		return
 	}
-	b.stalled = true
-	// The connection is lost to further requests: the answer closes it.
-	_ = http.NewResponseController(b.w).SetReadDeadline(time.Now())
+	due, now := b.due.Load(), sinceStart()
+	switch {
+	case due == 0: // between two Reads
+		b.timer.Reset(b.stall)
+	case due > now: // the waiting Read began after the timer did
+		b.timer.Reset(time.Duration(due - now))
+	default:
+		b.stalled.Store(true)
+		// The connection is lost to further requests: the answer closes it.
+		_ = http.NewResponseController(b.w).SetReadDeadline(time.Now())
+	}
 }
 
 // release stops watching and pools b; the caller no longer reads it.
 func (b *watchedBody) release() {
-	b.timer.Stop()
 	b.mu.Lock()
-	b.ReadCloser, b.w, b.due = nil, nil, time.Time{}
+	b.w = nil
 	b.mu.Unlock()
+	b.timer.Stop() // after w: an interrupt running now does not start it again
+	b.ReadCloser = nil
 	watchedBodies.Put(b)
 }
