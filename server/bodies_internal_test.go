@@ -311,3 +311,30 @@ func waitFor(t *testing.T, s *Server, what string, cond func(b *bodyBudget) bool
 		}
 	}
 }
+
+// TestWatchedBodyThatProgresses: a body whose bytes keep coming is read
+// to its end, however long it takes in all (longer than the stall
+// interval here), and its watch stops with it.
+func TestWatchedBodyThatProgresses(t *testing.T) {
+	const stall = time.Second // 100 times the gap between two bytes
+	r, w := io.Pipe()
+	go func() {
+		for range 150 { // 1.5 s in all
+			time.Sleep(10 * time.Millisecond)
+			if _, err := w.Write([]byte{' '}); err != nil {
+				return
+			}
+		}
+		w.Close()
+	}()
+	b := watchBody(r, httptest.NewRecorder(), stall)
+	got, err := io.ReadAll(b)
+	if err != nil || len(got) != 150 {
+		t.Fatalf("read %d bytes, %v; want 150 and no error", len(got), err)
+	}
+	b.interrupt() // the timer's function, as if it fired now: after EOF it does nothing
+	if b.stalled.Load() {
+		t.Error("a body read to its end was found stalled")
+	}
+	b.release()
+}
