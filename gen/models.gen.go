@@ -201,6 +201,9 @@ type InternalError = ErrorBody
 // PayloadTooLarge The body of every 4xx and 5xx response.
 type PayloadTooLarge = ErrorBody
 
+// RequestTimeout The body of every 4xx and 5xx response.
+type RequestTimeout = ErrorBody
+
 // ServiceUnavailable The body of every 4xx and 5xx response.
 type ServiceUnavailable = ErrorBody
 

@@ -337,6 +337,15 @@ type PayloadTooLargeJSONResponse struct {
 	Headers PayloadTooLargeResponseHeaders
 }
 
+type RequestTimeoutResponseHeaders struct {
+	XRequestId *string
+}
+type RequestTimeoutJSONResponse struct {
+	Body ErrorBody
+
+	Headers RequestTimeoutResponseHeaders
+}
+
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
 	XRequestId *string
@@ -456,6 +465,23 @@ func (response DeleteRelation403JSONResponse) VisitDeleteRelationResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRelation408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response DeleteRelation408JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -671,6 +697,23 @@ func (response ListRelation403JSONResponse) VisitListRelationResponse(w http.Res
 	return err
 }
 
+type ListRelation408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListRelation408JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRelation413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ListRelation413JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
@@ -879,6 +922,23 @@ func (response CreateRelations403JSONResponse) VisitCreateRelationsResponse(w ht
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelations408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response CreateRelations408JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }

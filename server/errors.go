@@ -42,6 +42,11 @@ const (
 // the proxy's when its upstream fails (proxy.go).
 const CodeBackend = CodeTooLarge
 
+// CodeRequestTimeout is the code of a body that never arrived (408): the
+// gateway's list has no 408 row, and files the other refusals of a broken
+// request (400, 413, 414, 494) under this code (docs/fidelity.md).
+const CodeRequestTimeout = CodeTooLarge
+
 // gatewayCodePrefix marks the codes the API gateway answers itself.
 const gatewayCodePrefix = "APIGW."
 
@@ -50,6 +55,7 @@ const (
 	msgNoSuchAPI    = "The API does not exist or has not been published in the environment."
 	msgNoSuchMethod = "The API does not exist."
 	msgTooLarge     = "Request entity too large."
+	msgTimeout      = "Request timeout: "
 	msgUnavailable  = "Backend unavailable."
 	msgUnauthorized = "Incorrect IAM authentication information: "
 	msgForbidden    = "The IAM user is not authorized to access the API: "
@@ -151,6 +157,16 @@ func noSuchMethod() *apiError {
 
 func tooLarge() *apiError {
 	return gatewayError(http.StatusRequestEntityTooLarge, CodeTooLarge, msgTooLarge)
+}
+
+// requestTimeout refuses a request whose body did not arrive entirely.
+func requestTimeout(why string) *apiError {
+	return gatewayError(http.StatusRequestTimeout, CodeRequestTimeout, msgTimeout+why)
+}
+
+func isRequestTimeout(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.Status == http.StatusRequestTimeout
 }
 
 // trim shortens s to at most n characters, marking the cut with "...".

@@ -111,6 +111,7 @@ var faultAnswers = map[int]FaultAnswer{
 	401: {Code: CodeUnauthorized, Message: "Incorrect IAM authentication information."},
 	403: {Code: CodeForbidden, Message: "The IAM user is not authorized to access the API."},
 	404: {Code: CodeNoSuchAPI, Message: msgNoSuchAPI},
+	408: {Code: CodeRequestTimeout, Message: "Request timeout."},
 	413: {Code: CodeTooLarge, Message: msgTooLarge},
 	415: {Code: CodeInvalid, Message: "Content-Type must be " + contentTypeJSON},
 	429: {Code: CodeThrottled, Message: "The throttling threshold has been reached.", RetryAfter: time.Second},

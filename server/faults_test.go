@@ -23,7 +23,8 @@ func TestFaultDefaults(t *testing.T) {
 		{401, "APIGW.0301", "Incorrect IAM authentication information.", true, ""},
 		{403, "APIGW.0302", "The IAM user is not authorized to access the API.", true, ""},
 		{404, "APIGW.0101", "The API does not exist or has not been published in the environment.", true, ""},
-		{409, "OSM.0001", "Failed", false, ""}, // a status the table lacks: the service's 4xx
+		{408, "APIGW.0201", "Request timeout.", true, ""}, // the stub's own 408 (an assumed code)
+		{409, "OSM.0001", "Failed", false, ""},            // a status the table lacks: the service's 4xx
 		{413, "APIGW.0201", "Request entity too large.", true, ""},
 		{415, "OSM.0001", "Content-Type must be application/json", false, ""},
 		{429, "APIGW.0308", "The throttling threshold has been reached.", true, "1"},

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -46,12 +45,18 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // credential names the credential a hopeful request carries, for the rate
-// limit: the access key when one is known, else the token's user.
-func (a *authAttempt) credential() string {
+// limit and the body budget: the access key when one is known, else the
+// token's user. A struct, so that using it as a map key allocates nothing.
+type credential struct {
+	accessKey bool
+	name      string
+}
+
+func (a *authAttempt) credential() credential {
 	if a.keyFound {
-		return "ak:" + a.header.Access
+		return credential{accessKey: true, name: a.header.Access}
 	}
-	return "token:" + a.tokenUser
+	return credential{name: a.tokenUser}
 }
 
 func throttled(rate int, wait time.Duration) *apiError {
@@ -66,7 +71,7 @@ func throttled(rate int, wait time.Duration) *apiError {
 type limiter struct {
 	rate    int
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[credential]*bucket
 }
 
 type bucket struct {
@@ -78,13 +83,13 @@ func newLimiter(rate int) *limiter {
 	if rate <= 0 {
 		return nil
 	}
-	return &limiter{rate: rate, buckets: map[string]*bucket{}}
+	return &limiter{rate: rate, buckets: map[credential]*bucket{}}
 }
 
 // take spends one token of key's bucket and returns 0, or how long until
 // a token is there when there is none. Only credentials the store knows
 // reach it, so the map is as large as the set of credentials.
-func (l *limiter) take(key string, now time.Time) time.Duration {
+func (l *limiter) take(key credential, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[key]
@@ -101,67 +106,4 @@ func (l *limiter) take(key string, now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration((1 - b.tokens) / float64(l.rate) * float64(time.Second))
-}
-
-// bodyBudget bounds the bytes that bodies being read or served may hold
-// at once. A request that does not fit waits, as long as its context
-// allows, up to maxBodyWait; then it is refused with a 503.
-type bodyBudget struct {
-	mu    sync.Mutex
-	free  int64
-	wake  chan struct{} // closed and replaced when bytes are released and someone waits
-	waits bool          // someone took wake since it was last replaced
-	total int64
-}
-
-const maxBodyWait = 5 * time.Second
-
-func newBodyBudget(total int64) *bodyBudget {
-	return &bodyBudget{free: total, total: total, wake: make(chan struct{})}
-}
-
-// acquire reserves n bytes (at most the whole budget).
-func (b *bodyBudget) acquire(ctx context.Context, n int64) bool {
-	n = min(n, b.total)
-	var timeout <-chan time.Time
-	for {
-		b.mu.Lock()
-		if b.free >= n {
-			b.free -= n
-			b.mu.Unlock()
-			return true
-		}
-		wake := b.wake
-		b.waits = true
-		b.mu.Unlock()
-		if timeout == nil {
-			t := time.NewTimer(maxBodyWait)
-			defer t.Stop()
-			timeout = t.C
-		}
-		select {
-		case <-wake:
-		case <-timeout:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-func (b *bodyBudget) release(n int64) {
-	n = min(n, b.total)
-	b.mu.Lock()
-	b.free += n
-	if b.waits { // a new channel per release only when it wakes someone
-		close(b.wake)
-		b.wake, b.waits = make(chan struct{}), false
-	}
-	b.mu.Unlock()
-}
-
-func busy() *apiError {
-	e := gatewayError(http.StatusServiceUnavailable, CodeUnavailable, msgUnavailable+" Too many request bodies in flight; retry later.")
-	e.RetryAfter = 1
-	return e
 }

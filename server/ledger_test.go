@@ -22,7 +22,7 @@ var statusOf = map[string][]int{
 	CodeLimit:          {200},
 	CodeSelf:           {200},
 	CodeNoSuchAPI:      {404},
-	CodeTooLarge:       {413, 502, 504}, // CodeBackend: 502, 504
+	CodeTooLarge:       {408, 413, 502, 504}, // CodeRequestTimeout: 408; CodeBackend: 502, 504
 	CodeUnavailable:    {503},
 	CodeIAMUnavailable: {503},
 	CodeUnauthorized:   {401},

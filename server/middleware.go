@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type exchange struct {
 	caller    string // user name, set by authentication
 	authKind  string // schemeToken or schemeAKSK, once authenticated
 	body      []byte // the request body, read once
+	bodyRead  bool   // the body was read to its end (check)
 	errorCode string // error_code of the answer, for the access log
 	auth      authAttempt
 	forwarded bool   // proxy mode: the answer came from the upstream (proxy.go)
@@ -166,9 +168,11 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		err := next(c)
 		level, status := slog.LevelInfo, 0
-		if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) {
+		if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) && !isRequestTimeout(err) {
 			// The client hung up: nobody reads an answer, and it is no
 			// server error. Logged as nginx's 499 "client closed request".
+			// A body that did not arrive cancels the context too, but its
+			// client may still read the 408.
 			level, status = slog.LevelDebug, statusClientClosed
 		} else if err != nil {
 			c.Error(err)
@@ -223,11 +227,18 @@ const controlPrefix = "/_stub/"
 // limitBody caps what validation may read; a longer body is a 413. It
 // applies to the routes that read a body (the contract's operations and
 // the control API), so an unknown path is still a 404. The body's bytes
-// are reserved in the body budget until the request has been answered.
+// are reserved in a body budget until the request has been answered: the
+// API's, where each credential has a share, or the control API's own.
+// The body must keep arriving (watchedBody): a stalled one is a 408.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.contractRoute(c) == nil && !strings.HasPrefix(c.Path(), controlPrefix) {
+		budget, who := s.bodies, credential{}
+		if s.contractRoute(c) != nil {
+			who = exchangeOf(req.Context()).auth.credential() // resolved by the gate
+		} else if strings.HasPrefix(c.Path(), controlPrefix) {
+			budget = s.controlBodies
+		} else {
 			return next(c)
 		}
 		if req.ContentLength > defaultBodyLimit {
@@ -236,17 +247,24 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Body == http.NoBody || req.Body == nil { // nothing to limit
 			return next(c)
 		}
+		orig := req.Body
+		body := watchBody(orig, c.Response(), s.bodyStall)
+		defer func() {
+			req.Body = orig // the pooled reader leaves the request with its watch
+			body.release()
+		}()
+		req.Body = body
 		n := req.ContentLength
 		if n <= 0 { // chunked: as much as the limit allows
 			// An announced length needs no reader of its own: net/http
 			// stops the body there, and readBody refuses more.
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, defaultBodyLimit)
+			req.Body = http.MaxBytesReader(c.Response(), body, defaultBodyLimit)
 			n = defaultBodyLimit
 		}
-		if !s.bodies.acquire(req.Context(), n) {
+		if !budget.acquire(req.Context(), who, n) {
 			return busy()
 		}
-		defer s.bodies.release(n)
+		defer budget.release(who, n)
 		return next(c)
 	}
 }
@@ -277,12 +295,9 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 	if req.Body != http.NoBody && req.Body != nil {
 		body, err := readBody(req.Body, req.ContentLength)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return tooLarge()
-			}
-			return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
+			return s.unreadable(req, err)
 		}
+		x.bodyRead = true
 		if parsed, err = decodeJSON(req.Header.Get("Content-Type"), body); err != nil {
 			return err
 		}
@@ -311,6 +326,28 @@ func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filte
 		return s.refuse(x, err) // which keeps nothing of err
 	}
 	return nil
+}
+
+// unreadable maps the error of a body that could not be read: too long
+// (413), never complete (408: it stalled, outlived the server's read
+// timeout, or its connection ended or failed first), or malformed (400).
+func (s *Server) unreadable(req *http.Request, err error) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return tooLarge()
+	case errors.Is(err, errBodyStalled):
+		return requestTimeout(fmt.Sprintf("no byte of the body arrived for %v", s.bodyStall))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return requestTimeout("the body did not arrive within the server's read timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF) || req.Context().Err() != nil:
+		// net/http cancels the context when the connection fails.
+		if req.ContentLength > 0 {
+			return requestTimeout(fmt.Sprintf("the body ended before the %d bytes of its Content-Length", req.ContentLength))
+		}
+		return requestTimeout("the body ended before its last chunk")
+	}
+	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
 }
 
 // validation is what one kin-openapi validation needs and nothing keeps
@@ -406,7 +443,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	x := exchangeOf(c.Request().Context())
+	req := c.Request()
+	x := exchangeOf(req.Context())
 	e, unexpected := toAPIError(err, x.id)
 	if unexpected {
 		s.log.Error("unexpected failure", slog.String("request_id", x.id), slog.Any("error", err))
@@ -414,6 +452,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	x.errorCode = e.Code
 	h := c.Response().Header()
 	h.Del("Allow") // Echo's 405 sets it; the gateway answers 404 and no Allow
+	if !x.bodyRead && req.Body != nil && req.Body != http.NoBody {
+		// A refusal before the body was read (or of a body that never
+		// arrived) ends the connection: net/http would otherwise read up
+		// to 256 KiB of the body, before answering and again before
+		// closing, as long as its read timeout allows. A read deadline
+		// in the past stops the second read.
+		h.Set("Connection", "close")
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now())
+	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}

@@ -75,8 +75,10 @@ type Options struct {
 	// APIGW.0308 with Retry-After.
 	RateLimit int
 	// BodyMemory bounds the bytes that request bodies in flight may hold
-	// together; a request that does not fit waits up to 5 s, then gets a
-	// 503. 0 means 64 MiB.
+	// together, one credential at most a quarter of it; a request that
+	// does not fit waits up to 5 s, then gets a 503. 0 means 64 MiB. The
+	// control API has a budget of its own (4 MiB). A body that sends
+	// nothing for 5 s loses its place: the request is answered 408.
 	BodyMemory int64
 
 	// Proxy mode (proxy.go). Upstream, when set, forwards every contract
@@ -120,21 +122,23 @@ type Options struct {
 
 // Server is the stub. It is an http.Handler.
 type Server struct {
-	echo       *echo.Echo
-	store      store.Store // backend, seen through a guardedStore (outage.go)
-	backend    store.Store
-	log        *slog.Logger
-	auth       *authenticator
-	routes     map[string]*routers.Route // "METHOD echo-path" -> contract route
-	options    *openapi3filter.Options
-	fixtures   store.Dataset // what Reset restores
-	fixturesMu sync.Mutex    // orders Reset and LoadFixtures
-	faults     faults
-	control    *control // the control API; nil with Options.DisableControl
-	limiter    *limiter // nil without Options.RateLimit
-	bodies     *bodyBudget
-	guard      controlGuard
-	web        *webPages // the API page, /docs (webui.go)
+	echo          *echo.Echo
+	store         store.Store // backend, seen through a guardedStore (outage.go)
+	backend       store.Store
+	log           *slog.Logger
+	auth          *authenticator
+	routes        map[string]*routers.Route // "METHOD echo-path" -> contract route
+	options       *openapi3filter.Options
+	fixtures      store.Dataset // what Reset restores
+	fixturesMu    sync.Mutex    // orders Reset and LoadFixtures
+	faults        faults
+	control       *control    // the control API; nil with Options.DisableControl
+	limiter       *limiter    // nil without Options.RateLimit
+	bodies        *bodyBudget // the API's, shared per credential
+	controlBodies *bodyBudget
+	bodyStall     time.Duration // how long a body may send nothing (watchedBody)
+	guard         controlGuard
+	web           *webPages // the API page, /docs (webui.go)
 
 	proxy             *proxy // nil unless Options.Upstream or Replay
 	violations        *violation.Log
@@ -165,7 +169,10 @@ func New(opts Options) (*Server, error) {
 		s.journal = journal.New(opts.JournalSize)
 	}
 	s.limiter = newLimiter(opts.RateLimit)
-	s.bodies = newBodyBudget(cmp.Or(opts.BodyMemory, defaultBodyMemory))
+	memory := cmp.Or(opts.BodyMemory, defaultBodyMemory)
+	s.bodies = newBodyBudget(memory, memory/bodyShares)
+	s.controlBodies = newBodyBudget(controlBodyMemory, controlBodyMemory)
+	s.bodyStall = defaultBodyStall
 	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts, tries: newTokenTries()}
 	if opts.ControlToken != "" && !opts.DisableControl { // a token that guards nothing is not checked
 		if err := CheckControlToken(opts.ControlToken); err != nil {

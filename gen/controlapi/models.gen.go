@@ -70,7 +70,7 @@ type ErrorBody struct {
 	// ErrorCode `OSM.0001` a request that breaks this document or a data set that breaks the
 	// fixtures rules (400), or a body too large or not JSON (413, 415); `STUB.0001` a change
 	// the state refuses (409); `STUB.0002` no such ticket (404); `OSM.0004` an unexpected
-	// failure (500).
+	// failure (500); `APIGW.0201` a body that never arrived (408).
 	ErrorCode string `json:"error_code"`
 
 	// ErrorMsg What went wrong; for a 400, every offending field and the rule it broke.
@@ -253,6 +253,9 @@ type NotFound = ErrorBody
 
 // PayloadTooLarge The vendor API's error body.
 type PayloadTooLarge = ErrorBody
+
+// RequestTimeout The vendor API's error body.
+type RequestTimeout = ErrorBody
 
 // UnsupportedMediaType The vendor API's error body.
 type UnsupportedMediaType = ErrorBody

@@ -519,6 +519,15 @@ type PayloadTooLargeJSONResponse struct {
 	Headers PayloadTooLargeResponseHeaders
 }
 
+type RequestTimeoutResponseHeaders struct {
+	XRequestId *string
+}
+type RequestTimeoutJSONResponse struct {
+	Body ErrorBody
+
+	Headers RequestTimeoutResponseHeaders
+}
+
 type UnsupportedMediaTypeResponseHeaders struct {
 	XRequestId *string
 }
@@ -584,6 +593,23 @@ func (response GetClock403JSONResponse) VisitGetClockResponse(w http.ResponseWri
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response GetClock408JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -720,6 +746,23 @@ func (response SetClock403JSONResponse) VisitSetClockResponse(w http.ResponseWri
 	return err
 }
 
+type SetClock408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response SetClock408JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetClock413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response SetClock413JSONResponse) VisitSetClockResponse(w http.ResponseWriter) error {
@@ -846,6 +889,23 @@ func (response ClearFaults403JSONResponse) VisitClearFaultsResponse(w http.Respo
 	return err
 }
 
+type ClearFaults408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ClearFaults408JSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearFaults413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearFaults413JSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
@@ -963,6 +1023,23 @@ func (response ListFaults403JSONResponse) VisitListFaultsResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListFaults408JSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1093,6 +1170,23 @@ func (response ClearFault403JSONResponse) VisitClearFaultResponse(w http.Respons
 	return err
 }
 
+type ClearFault408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ClearFault408JSONResponse) VisitClearFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearFault413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearFault413JSONResponse) VisitClearFaultResponse(w http.ResponseWriter) error {
@@ -1215,6 +1309,23 @@ func (response SetFault403JSONResponse) VisitSetFaultResponse(w http.ResponseWri
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetFault408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response SetFault408JSONResponse) VisitSetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1363,6 +1474,23 @@ func (response LoadFixtures403JSONResponse) VisitLoadFixturesResponse(w http.Res
 	return err
 }
 
+type LoadFixtures408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response LoadFixtures408JSONResponse) VisitLoadFixturesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoadFixtures413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response LoadFixtures413JSONResponse) VisitLoadFixturesResponse(w http.ResponseWriter) error {
@@ -1507,6 +1635,23 @@ func (response GetControlSpec403JSONResponse) VisitGetControlSpecResponse(w http
 	return err
 }
 
+type GetControlSpec408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response GetControlSpec408JSONResponse) VisitGetControlSpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetControlSpec413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetControlSpec413JSONResponse) VisitGetControlSpecResponse(w http.ResponseWriter) error {
@@ -1628,6 +1773,23 @@ func (response AddRelations403JSONResponse) VisitAddRelationsResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddRelations408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response AddRelations408JSONResponse) VisitAddRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1775,6 +1937,23 @@ func (response ClearRequests403JSONResponse) VisitClearRequestsResponse(w http.R
 	return err
 }
 
+type ClearRequests408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ClearRequests408JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearRequests413JSONResponse) VisitClearRequestsResponse(w http.ResponseWriter) error {
@@ -1914,6 +2093,23 @@ func (response ListRequests403JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
+type ListRequests408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListRequests408JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRequests413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
@@ -2017,6 +2213,23 @@ func (response ResetState403JSONResponse) VisitResetStateResponse(w http.Respons
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetState408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ResetState408JSONResponse) VisitResetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2142,6 +2355,23 @@ func (response GetState403JSONResponse) VisitGetStateResponse(w http.ResponseWri
 	return err
 }
 
+type GetState408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response GetState408JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetState413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetState413JSONResponse) VisitGetStateResponse(w http.ResponseWriter) error {
@@ -2263,6 +2493,23 @@ func (response AddTicket403JSONResponse) VisitAddTicketResponse(w http.ResponseW
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddTicket408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response AddTicket408JSONResponse) VisitAddTicketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2459,6 +2706,23 @@ func (response GetRelations404JSONResponse) VisitGetRelationsResponse(w http.Res
 	return err
 }
 
+type GetRelations408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response GetRelations408JSONResponse) VisitGetRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRelations413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetRelations413JSONResponse) VisitGetRelationsResponse(w http.ResponseWriter) error {
@@ -2565,6 +2829,23 @@ func (response GetLiveView403JSONResponse) VisitGetLiveViewResponse(w http.Respo
 	return err
 }
 
+type GetLiveView408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response GetLiveView408JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLiveView413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response GetLiveView413JSONResponse) VisitGetLiveViewResponse(w http.ResponseWriter) error {
@@ -2666,6 +2947,23 @@ func (response PutUser403JSONResponse) VisitPutUserResponse(w http.ResponseWrite
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutUser408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response PutUser408JSONResponse) VisitPutUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2813,6 +3111,23 @@ func (response ClearViolations403JSONResponse) VisitClearViolationsResponse(w ht
 	return err
 }
 
+type ClearViolations408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ClearViolations408JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearViolations413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ClearViolations413JSONResponse) VisitClearViolationsResponse(w http.ResponseWriter) error {
@@ -2930,6 +3245,23 @@ func (response ListViolations403JSONResponse) VisitListViolationsResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListViolations408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListViolations408JSONResponse) VisitListViolationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }

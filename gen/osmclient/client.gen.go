@@ -603,6 +603,11 @@ type DeleteRelationResponse403Headers struct {
 	XRequestId *string
 }
 
+// DeleteRelationResponse408Headers the declared response headers of an HTTP 408 response for DeleteRelation
+type DeleteRelationResponse408Headers struct {
+	XRequestId *string
+}
+
 // DeleteRelationResponse413Headers the declared response headers of an HTTP 413 response for DeleteRelation
 type DeleteRelationResponse413Headers struct {
 	XRequestId *string
@@ -651,6 +656,8 @@ type DeleteRelationResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -673,6 +680,8 @@ type DeleteRelationResponse struct {
 	Headers401 *DeleteRelationResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *DeleteRelationResponse403Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteRelationResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *DeleteRelationResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -707,6 +716,11 @@ func (r DeleteRelationResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r DeleteRelationResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteRelationResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -793,6 +807,11 @@ type ListRelationResponse403Headers struct {
 	XRequestId *string
 }
 
+// ListRelationResponse408Headers the declared response headers of an HTTP 408 response for ListRelation
+type ListRelationResponse408Headers struct {
+	XRequestId *string
+}
+
 // ListRelationResponse413Headers the declared response headers of an HTTP 413 response for ListRelation
 type ListRelationResponse413Headers struct {
 	XRequestId *string
@@ -841,6 +860,8 @@ type ListRelationResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -863,6 +884,8 @@ type ListRelationResponse struct {
 	Headers401 *ListRelationResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListRelationResponse403Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListRelationResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ListRelationResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -897,6 +920,11 @@ func (r ListRelationResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListRelationResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListRelationResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -983,6 +1011,11 @@ type CreateRelationsResponse403Headers struct {
 	XRequestId *string
 }
 
+// CreateRelationsResponse408Headers the declared response headers of an HTTP 408 response for CreateRelations
+type CreateRelationsResponse408Headers struct {
+	XRequestId *string
+}
+
 // CreateRelationsResponse413Headers the declared response headers of an HTTP 413 response for CreateRelations
 type CreateRelationsResponse413Headers struct {
 	XRequestId *string
@@ -1031,6 +1064,8 @@ type CreateRelationsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -1053,6 +1088,8 @@ type CreateRelationsResponse struct {
 	Headers401 *CreateRelationsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateRelationsResponse403Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateRelationsResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateRelationsResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -1087,6 +1124,11 @@ func (r CreateRelationsResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateRelationsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateRelationsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -1279,6 +1321,13 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1371,6 +1420,16 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 408:
+		var headers DeleteRelationResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 413:
 		var headers DeleteRelationResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -1502,6 +1561,13 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1594,6 +1660,16 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 408:
+		var headers ListRelationResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 413:
 		var headers ListRelationResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -1725,6 +1801,13 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1817,6 +1900,16 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 408:
+		var headers CreateRelationsResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateRelationsResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
