@@ -4,3 +4,15 @@ import "time"
 
 // SetOutageClock sets the clock of the server's outage back-off.
 func SetOutageClock(s *Server, now func() time.Time) { s.store.(*guardedStore).now = now }
+
+// JournalWaiters is how many long polls of the journal are waiting.
+func JournalWaiters(s *Server) int { return s.journal.Waiters() }
+
+// Journal caps, the page bounds and the busy code, for the tests of
+// GET /_stub/requests.
+const (
+	MaxJournalPage     = maxPage
+	DefaultJournalPage = defaultPage
+	MaxJournalReaders  = maxJournalReaders
+	MaxJournalWaiters  = maxJournalWaiters
+)

@@ -491,6 +491,16 @@ type InternalErrorJSONResponse struct {
 	Headers InternalErrorResponseHeaders
 }
 
+type JournalBusyResponseHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+type JournalBusyJSONResponse struct {
+	Body ErrorBody
+
+	Headers JournalBusyResponseHeaders
+}
+
 type NotFoundResponseHeaders struct {
 	XRequestId *string
 }
@@ -1717,6 +1727,26 @@ func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.Res
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequests429JSONResponse struct{ JournalBusyJSONResponse }
+
+func (response ListRequests429JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
