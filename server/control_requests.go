@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -23,26 +24,28 @@ import (
 var maxWait = 20 * time.Second
 
 // The bounds of GET /_stub/requests (control.openapi.yaml says the same):
-// a page's entries by default and at most, and how many reads and long
-// polls are served at once. A reply of 1000 entries with the largest
-// bodies is 80 MB of JSON, written entry by entry; the caps keep the
-// encoding that 8 readers and 64 waiters can do from starving the vendor
-// API of CPU.
+// a page's entries by default and at most, and how many replies are
+// written and long polls wait at once. A reply of 1000 entries with the
+// largest bodies is 80 MB of JSON, written entry by entry; the cap on
+// replies keeps their encoding from starving the vendor API of CPU.
 const (
-	defaultPage    = 100
-	maxPage        = 1000
-	journalBusyFor = 1 // seconds, the 429's Retry-After
+	defaultPage       = 100
+	maxPage           = 1000
+	journalBusyFor    = 1 // seconds, the 429's Retry-After
+	maxJournalReaders = 8
+	maxJournalWaiters = 64
 )
-
-const maxJournalReaders, maxJournalWaiters = 8, 64
 
 // CodeStubBusy is the control API's code for a journal read or long poll
 // beyond the caps.
 const CodeStubBusy = "STUB.0005" // 429: too many reads or long polls of the journal at once
 
-// journalSlots bounds the concurrent calls of ListRequests, long polls and
-// other reads apart. It is a route middleware so that a call holds its
-// slot until its reply is written, not only while the handler runs.
+// journalSlots bounds the concurrent calls of ListRequests: a plain read
+// holds a reader's slot, a long poll a waiter's slot and, once its wait
+// is over, a reader's slot to write its reply (requestPage), so that at
+// most maxJournalReaders replies are written at once. limit is a route
+// middleware so that a call holds its slot until its reply is written,
+// not only while the handler runs.
 type journalSlots struct {
 	readers, waiters chan struct{}
 }
@@ -92,7 +95,9 @@ func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsR
 		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "the request journal is off (-journal 0)")
 	}
 	if p.Wait == nil {
-		f.Limit = page + 1 // one more tells whether there is a next page
+		// One more than the page tells whether there is a next page. The
+		// call holds a reader's slot already (limit).
+		f.Limit = page + 1
 		return requestPage{entries: c.s.journal.Select(f), size: page}, nil
 	}
 	wait, err := time.ParseDuration(*p.Wait)
@@ -109,7 +114,7 @@ func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsR
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	got, err := c.s.journal.WaitSelect(wctx, f, *p.Min) // an error: the wait ended, or the client left
-	return requestPage{entries: got, size: page, timedOut: err != nil}, nil
+	return requestPage{entries: got, size: page, timedOut: err != nil, ctx: ctx, slots: c.journal.readers}, nil
 }
 
 // requestPage is ListRequests' 200, a controlapi.RequestList written
@@ -119,9 +124,21 @@ type requestPage struct {
 	entries  iter.Seq[journal.Entry] // up to size+1
 	size     int
 	timedOut bool
+	// A long poll's reply first waits for a slot of slots, while ctx, the
+	// request's, lasts.
+	ctx   context.Context
+	slots chan struct{}
 }
 
 func (p requestPage) VisitListRequestsResponse(w http.ResponseWriter) error {
+	if p.slots != nil {
+		select {
+		case p.slots <- struct{}{}:
+			defer func() { <-p.slots }()
+		case <-p.ctx.Done():
+			return nil // the client left: nobody to answer
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	var buf bytes.Buffer
@@ -144,6 +161,9 @@ func (p requestPage) VisitListRequestsResponse(w http.ResponseWriter) error {
 			return err // the client left
 		}
 		n, last = n+1, e.RequestID
+		// A page can take a while to encode: let the vendor API's
+		// requests run between its entries rather than after them.
+		runtime.Gosched()
 	}
 	buf.WriteString(`],"timed_out":` + strconv.FormatBool(p.timedOut))
 	if more {

@@ -305,8 +305,8 @@ func TestControlRequestsPages(t *testing.T) {
 	}
 }
 
-// TestControlRequestsBusy: at most MaxJournalWaiters long polls and
-// MaxJournalReaders reads are served at once; the next gets 429
+// TestControlRequestsBusy: at most MaxJournalWaiters long polls wait and
+// MaxJournalReaders replies are written at once; the next call gets 429
 // STUB.0005 with Retry-After, and a freed slot serves again.
 func TestControlRequestsBusy(t *testing.T) {
 	srv := ctlServer(t, server.Options{Now: fixedNow})
@@ -353,8 +353,19 @@ func TestControlRequestsBusy(t *testing.T) {
 			<-writing
 		}
 		busy("")
-		ctlRequests(t, srv, "?wait=1ms&min=1") // a long poll has slots of its own
+		// A long poll waits in a slot of its own, then queues for a
+		// reader's slot to write its reply.
+		polled := make(chan requestList)
+		go func() { polled <- ctlRequests(t, srv, "?wait=1ms&min=1") }()
+		select {
+		case <-polled:
+			t.Error("a long poll was answered while every reader's slot was taken")
+		default:
+		}
 		close(release)
+		if l := <-polled; len(l.Requests) != 1 {
+			t.Errorf("the long poll: %s", opsOf(l))
+		}
 		wg.Wait()
 		ctlRequests(t, srv, "")
 	})
