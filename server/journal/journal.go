@@ -2,7 +2,9 @@
 // requests it served, with what it answered, that tests can read, filter
 // and wait on. The ring is the only store: once full, each new entry
 // replaces the oldest, so its memory is bounded by its size times the
-// body caps (RequestBodyCap, ResponseBodyCap).
+// body caps (RequestBodyCap, ResponseBodyCap). Reading copies only the
+// entries selected, not their bodies; a waiter costs a filter match per
+// entry added and is woken only by the entry that completes it.
 package journal
 
 import (
