@@ -60,6 +60,7 @@ type control struct {
 	routes  map[string]*routers.Route // "METHOD echo-path" -> control route
 	options *openapi3filter.Options
 	live    []byte // the live view's page (webui.go)
+	journal journalSlots
 }
 
 var _ controlapi.StrictServerInterface = (*control)(nil)
@@ -69,7 +70,7 @@ func newControl(s *Server) (*control, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &control{s: s, routes: map[string]*routers.Route{}}
+	c := &control{s: s, routes: map[string]*routers.Route{}, journal: newJournalSlots()}
 	for path, item := range doc.Paths.Map() {
 		echoPath := echoPathOf.Replace(path)
 		for method, op := range item.Operations() {
@@ -93,6 +94,7 @@ func (c *control) mount(e *echo.Echo) {
 		mw[r.Operation.OperationID] = []echo.MiddlewareFunc{c.validate}
 	}
 	mw["GetLiveView"] = append(mw["GetLiveView"], withPageHeaders)
+	mw["ListRequests"] = append(mw["ListRequests"], c.journal.limit) // after validate: a bad call gets its 400
 	controlapi.RegisterHandlersWithOptions(e, controlapi.NewStrictHandler(c, nil),
 		controlapi.RegisterHandlersOptions{OperationMiddlewares: mw})
 }

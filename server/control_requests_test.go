@@ -1,20 +1,26 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/osmstub/osmstub/gen/controlapi"
 	"github.com/osmstub/osmstub/server"
 	"github.com/osmstub/osmstub/server/journal"
 )
 
 type requestList struct {
-	Requests []journal.Entry `json:"requests"`
-	TimedOut bool            `json:"timed_out"`
+	Requests  []journal.Entry `json:"requests"`
+	TimedOut  bool            `json:"timed_out"`
+	NextAfter string          `json:"next_after"`
 }
 
 func ctlRequests(t *testing.T, h http.Handler, query string) requestList {
@@ -39,7 +45,7 @@ func opsOf(l requestList) string {
 }
 
 func TestControlRequestsFilters(t *testing.T) {
-	srv := ctlServer(t, server.Options{Now: fixedNow})
+	srv := ctlServer(t, server.Options{Now: fixedNow, JournalSize: 4})
 	do(t, srv, tokenReq("demo-token", http.MethodPost, "DEMO-1", createBody("team", "DEMO-2")))
 	do(t, srv, tokenReq("teammate-token", http.MethodGet, "DEMO-1", ""))
 	do(t, srv, tokenReq("demo-token", http.MethodPost, "DEMO-1", createBody("team", "NOPE-1")))
@@ -71,6 +77,11 @@ func TestControlRequestsFilters(t *testing.T) {
 		{"?wait=5s", "wait, min: give both, or neither"},
 		{"?wait=5m&min=1", "wait: string doesn't match the regular expression"},
 		{"?wait=21s&min=1", "wait: must be at most 20s"},
+		{"?wait=20001ms&min=1", "wait: must be at most 20s"},
+		{"?limit=0", "limit: number must be at least 1"},
+		{"?limit=1001", "limit: number must be at most 1000"},
+		{"?wait=1s&min=1001", "min: number must be at most 1000"},
+		{"?wait=1s&min=5", "min: must be at most the journal's size, 4"},
 		{"?since=yesterday", "since: "},
 	} {
 		res := ctlDo(t, srv, http.MethodGet, "/_stub/requests"+tc.query, "")
@@ -242,5 +253,164 @@ func TestFaultProbabilityIsSeeded(t *testing.T) {
 	}
 	if err := demoServer(t).SetFault("ListRelation", server.Fault{Sequence: []int{503}, Times: 2}); err == nil {
 		t.Error("a sequence with times accepted")
+	}
+}
+
+// TestControlRequestsPages: a read answers a page, 100 entries unless
+// limit says otherwise, and next_after leads to the next one.
+func TestControlRequestsPages(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	const total = server.DefaultJournalPage*2 + 50
+	for range total {
+		do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+	}
+	all := srv.Requests(journal.Filter{})
+	var seqs []uint64
+	query, pages := "", 0
+	for {
+		l := ctlRequests(t, srv, query)
+		for _, e := range l.Requests {
+			seqs = append(seqs, e.Seq)
+		}
+		pages++
+		if l.NextAfter == "" {
+			break
+		}
+		if last := l.Requests[len(l.Requests)-1]; l.NextAfter != last.RequestID || len(l.Requests) != server.DefaultJournalPage {
+			t.Fatalf("page %d: %d entries, next_after %q, last %q", pages, len(l.Requests), l.NextAfter, last.RequestID)
+		}
+		query = "?after=" + l.NextAfter
+	}
+	if pages != 3 || len(seqs) != total || seqs[0] != all[0].Seq || seqs[total-1] != all[total-1].Seq {
+		t.Errorf("%d pages, %d entries (%v ... %v); want 3 pages of all %d", pages, len(seqs), seqs[:1], seqs[len(seqs)-1:], total)
+	}
+	tests := []struct {
+		query     string
+		n         int
+		nextAfter string
+	}{
+		{"?limit=1", 1, all[0].RequestID},
+		{"?limit=1000", total, ""},
+		{fmt.Sprintf("?limit=%d", total), total, ""},
+		{fmt.Sprintf("?limit=%d", total-1), total - 1, all[total-2].RequestID},
+		{"?limit=2&after=" + all[total-2].RequestID, 1, ""},
+		{"?limit=10&wait=1s&min=30", 30, all[29].RequestID}, // a long poll's page holds min
+		{"?wait=1s&min=3", server.DefaultJournalPage, all[server.DefaultJournalPage-1].RequestID},
+	}
+	for _, tc := range tests {
+		l := ctlRequests(t, srv, tc.query)
+		if len(l.Requests) != tc.n || l.NextAfter != tc.nextAfter || l.TimedOut {
+			t.Errorf("GET /_stub/requests%s: %d entries, next_after %q, timed out %v; want %d, %q", tc.query, len(l.Requests), l.NextAfter, l.TimedOut, tc.n, tc.nextAfter)
+		}
+	}
+}
+
+// TestControlRequestsBusy: at most MaxJournalWaiters long polls wait and
+// MaxJournalReaders replies are written at once; the next call gets 429
+// STUB.0006 with Retry-After, and a freed slot serves again.
+func TestControlRequestsBusy(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	busy := func(query string) {
+		t.Helper()
+		res := ctlDo(t, srv, http.MethodGet, "/_stub/requests"+query, "")
+		code, msg := ctlError(t, res)
+		if res.status != http.StatusTooManyRequests || code != "STUB.0006" || res.header.Get("Retry-After") != "1" {
+			t.Errorf("GET /_stub/requests%s: %d %s %q, Retry-After %q; want 429 STUB.0006, Retry-After 1", query, res.status, code, msg, res.header.Get("Retry-After"))
+		}
+	}
+
+	t.Run("long polls", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for range server.MaxJournalWaiters {
+			wg.Go(func() {
+				if l := ctlRequests(t, srv, "?case_id=LATE-1&wait=20s&min=1"); l.TimedOut || len(l.Requests) != 1 {
+					t.Errorf("a waiting long poll: timed out %v, %s", l.TimedOut, opsOf(l))
+				}
+			})
+		}
+		for server.JournalWaiters(srv) < server.MaxJournalWaiters {
+			runtime.Gosched()
+		}
+		busy("?case_id=LATE-1&wait=1ms&min=1")
+		ctlRequests(t, srv, "?case_id=LATE-1") // a plain read has slots of its own
+		do(t, srv, tokenReq("demo-token", http.MethodGet, "LATE-1", ""))
+		wg.Wait()
+		ctlRequests(t, srv, "?case_id=LATE-1&wait=1ms&min=1")
+	})
+
+	t.Run("reads", func(t *testing.T) {
+		release := make(chan struct{})
+		writing := make(chan struct{})
+		var wg sync.WaitGroup
+		for range server.MaxJournalReaders {
+			wg.Go(func() {
+				req := httptest.NewRequest(http.MethodGet, "/_stub/requests", nil)
+				req.Host = "127.0.0.1:8080"
+				srv.ServeHTTP(&stalledWriter{ResponseRecorder: httptest.NewRecorder(), writing: writing, release: release}, req)
+			})
+		}
+		for range server.MaxJournalReaders { // every reader holds its slot, writing to a client that does not read
+			<-writing
+		}
+		busy("")
+		// A long poll waits in a slot of its own, then queues for a
+		// reader's slot to write its reply.
+		polled := make(chan requestList)
+		go func() { polled <- ctlRequests(t, srv, "?wait=1ms&min=1") }()
+		select {
+		case <-polled:
+			t.Error("a long poll was answered while every reader's slot was taken")
+		default:
+		}
+		close(release)
+		if l := <-polled; len(l.Requests) != 1 {
+			t.Errorf("the long poll: %s", opsOf(l))
+		}
+		wg.Wait()
+		ctlRequests(t, srv, "")
+	})
+}
+
+// stalledWriter is a client that stops reading: its first Write tells
+// writing, then waits for release.
+type stalledWriter struct {
+	*httptest.ResponseRecorder
+	writing, release chan struct{}
+	once             sync.Once
+}
+
+func (w *stalledWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() {
+		w.writing <- struct{}{}
+		<-w.release
+	})
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestControlRequestsWrittenAsGenerated: the reply written entry by entry
+// is, byte for byte, what the generated response would have sent.
+func TestControlRequestsWrittenAsGenerated(t *testing.T) {
+	srv := ctlServer(t, server.Options{Now: fixedNow})
+	do(t, srv, tokenReq("demo-token", http.MethodPost, "DEMO-1", `{"related_id_list":["<&>\u2028é"],"group_id":"team"}`))
+	do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", ""))
+	for _, tc := range []struct {
+		query string
+		f     journal.Filter
+	}{
+		{"", journal.Filter{}},
+		{"?wait=1s&min=2", journal.Filter{}},
+		{"?case_id=NONE", journal.Filter{CaseID: "NONE"}},
+	} {
+		res := ctlDo(t, srv, http.MethodGet, "/_stub/requests"+tc.query, "")
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(controlapi.RequestList{Requests: srv.Requests(tc.f)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(res.body); got != want.String() {
+			t.Errorf("GET /_stub/requests%s:\n got %s\nwant %s", tc.query, got, want.String())
+		}
+		if ct := res.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("GET /_stub/requests%s: Content-Type %q", tc.query, ct)
+		}
 	}
 }

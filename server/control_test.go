@@ -66,7 +66,11 @@ type ctlResponse struct {
 // status, body and headers, or else a 404/405 error body from outside it.
 func ctlDo(t testing.TB, h http.Handler, method, path, body string, headers ...string) ctlResponse {
 	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	var r io.Reader = http.NoBody // as net/http gives a request sent without one
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
 	req.Host = "127.0.0.1:8080"
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")

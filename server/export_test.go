@@ -7,3 +7,15 @@ func SetOutageClock(s *Server, now func() time.Time) { s.store.(*guardedStore).n
 
 // SetControlTriesClock sets the clock that gives back control token tries.
 func SetControlTriesClock(s *Server, now func() time.Time) { s.guard.tries.now = now }
+
+// JournalWaiters is how many long polls of the journal are waiting.
+func JournalWaiters(s *Server) int { return s.journal.Waiters() }
+
+// Journal caps, the page bounds and the busy code, for the tests of
+// GET /_stub/requests.
+const (
+	MaxJournalPage     = maxPage
+	DefaultJournalPage = defaultPage
+	MaxJournalReaders  = maxJournalReaders
+	MaxJournalWaiters  = maxJournalWaiters
+)

@@ -69,8 +69,10 @@ type Dataset = store.Dataset
 type ErrorBody struct {
 	// ErrorCode `OSM.0001` a request that breaks this document or a data set that breaks the
 	// fixtures rules (400), or a body too large or not JSON (413, 415); `STUB.0001` a change
-	// the state refuses (409); `STUB.0002` no such ticket (404); `OSM.0004` an unexpected
-	// failure (500); `APIGW.0201` a body that never arrived (408).
+	// the state refuses (409); `STUB.0002` no such ticket (404); `STUB.0005` too many wrong
+	// control tokens from one address, `STUB.0006` too many reads or long polls of the
+	// journal at once (429); `OSM.0004` an unexpected failure (500); `APIGW.0201` a body that
+	// never arrived (408).
 	ErrorCode string `json:"error_code"`
 
 	// ErrorMsg What went wrong; for a 400, every offending field and the rule it broke.
@@ -188,7 +190,10 @@ type RequestEntry = journal.Entry
 
 // RequestList Entries of the journal, oldest first.
 type RequestList struct {
-	Requests []RequestEntry `json:"requests"`
+	// NextAfter Present when more entries match than the page holds: the request ID of its last
+	// entry, to send as `after` for the next page.
+	NextAfter *string        `json:"next_after,omitempty"`
+	Requests  []RequestEntry `json:"requests"`
 
 	// TimedOut True when a wait ended before `min` entries matched.
 	TimedOut bool `json:"timed_out"`
@@ -248,6 +253,9 @@ type ControlUnauthorized = ErrorBody
 // InternalError The vendor API's error body.
 type InternalError = ErrorBody
 
+// JournalBusy The vendor API's error body.
+type JournalBusy = ErrorBody
+
 // NotFound The vendor API's error body.
 type NotFound = ErrorBody
 
@@ -293,14 +301,17 @@ type ListRequestsParams struct {
 	// Since Only calls that arrived at or after this time (RFC 3339, real time).
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
 
-	// Limit At most this many entries, the oldest that match.
+	// Limit At most this many entries, the oldest that match: the page size. A long poll's
+	// page holds at least `min` entries.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Wait How long to wait for `min` matching entries, as a number and `ms` or `s`, at most
-	// 20s (below the binary's 30 s write timeout). Needs `min`.
+	// 20s (below the binary's 30 s write timeout); the wait ends then, or when the client
+	// leaves. Needs `min`.
 	Wait *string `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// Min How many matching entries to wait for; needs `wait`.
+	// Min How many matching entries to wait for: at most 1000 (a page) and at most the
+	// journal's size (`-journal`), which could never hold more. Needs `wait`.
 	Min *int `form:"min,omitempty" json:"min,omitempty"`
 }
 

@@ -501,6 +501,16 @@ type InternalErrorJSONResponse struct {
 	Headers InternalErrorResponseHeaders
 }
 
+type JournalBusyResponseHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+type JournalBusyJSONResponse struct {
+	Body ErrorBody
+
+	Headers JournalBusyResponseHeaders
+}
+
 type NotFoundResponseHeaders struct {
 	XRequestId *string
 }
@@ -2127,7 +2137,7 @@ func (response ListRequests413JSONResponse) VisitListRequestsResponse(w http.Res
 	return err
 }
 
-type ListRequests429JSONResponse struct{ ControlThrottledJSONResponse }
+type ListRequests429JSONResponse struct{ JournalBusyJSONResponse }
 
 func (response ListRequests429JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
 

@@ -2,11 +2,14 @@
 // requests it served, with what it answered, that tests can read, filter
 // and wait on. The ring is the only store: once full, each new entry
 // replaces the oldest, so its memory is bounded by its size times the
-// body caps (RequestBodyCap, ResponseBodyCap).
+// body caps (RequestBodyCap, ResponseBodyCap). Reading copies only the
+// entries selected, not their bodies; a waiter costs a filter match per
+// entry added and is woken only by the entry that completes it.
 package journal
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"sync"
 	"time"
@@ -102,8 +105,7 @@ type Journal struct {
 	next    int      // where the next entry goes once the ring is full
 	size    int
 	seq     uint64
-	changed chan struct{} // closed on the next Add; nil while nobody waits
-	waiters int
+	waiting map[*waiter]struct{} // the calls of Wait waiting
 }
 
 // record is an entry as the ring keeps it: its request headers as
@@ -113,20 +115,43 @@ type record struct {
 	headers []string
 }
 
+// entry is a copy of r the caller may change: the strings are shared
+// (they are immutable), the header map is the copy's own.
+func (r *record) entry() Entry {
+	e := r.Entry
+	if r.headers != nil {
+		e.RequestHeaders = toHeader(r.headers)
+	} else {
+		e.RequestHeaders = r.RequestHeaders.Clone()
+	}
+	return e
+}
+
+// waiter is a call of Wait. Add and Clear keep its count of matching
+// entries up to date, so that a waiter is woken only when a matching
+// entry brings the count to need, and nothing rereads the ring for it.
+type waiter struct {
+	f     *Filter
+	after uint64 // the Seq of the entry f.After names, 0 if none is kept
+	need  int
+	count int           // entries kept that f selects
+	ready chan struct{} // closed when count reaches need; nil once closed
+}
+
 // New returns a journal of size entries (DefaultSize if size <= 0).
 func New(size int) *Journal {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Journal{size: size}
+	return &Journal{size: size, waiting: map[*waiter]struct{}{}}
 }
 
 // Size is how many entries the journal keeps at most.
 func (j *Journal) Size() int { return j.size }
 
 // Add records e, replacing the oldest entry once the ring is full, and
-// wakes whoever waits. e must not share mutable memory with anything the
-// caller keeps using.
+// wakes the waiters it completes. e must not share mutable memory with
+// anything the caller keeps using.
 func (j *Journal) Add(e Entry) { j.add(record{Entry: e}) }
 
 // Record is Add for a request's entry and headers: it keeps the headers
@@ -142,15 +167,45 @@ func (j *Journal) add(r record) {
 	defer j.mu.Unlock()
 	j.seq++
 	r.Seq = j.seq
+	var old record // the entry r replaces, if any
 	if len(j.ring) < j.size {
 		j.ring = append(j.ring, r)
 	} else {
+		old = j.ring[j.next]
 		j.ring[j.next] = r
 		j.next = (j.next + 1) % j.size
 	}
-	if j.changed != nil {
-		close(j.changed)
-		j.changed = nil
+	for w := range j.waiting {
+		if w.f.After != "" && (r.RequestID == w.f.After || old.RequestID == w.f.After) {
+			j.recount(w) // where After points has changed
+		} else {
+			if old.Seq != 0 && w.f.match(&old.Entry, w.after) {
+				w.count--
+			}
+			if w.f.match(&r.Entry, w.after) {
+				w.count++
+			}
+		}
+		w.wake()
+	}
+}
+
+// recount sets w's after and count from the entries kept.
+func (j *Journal) recount(w *waiter) {
+	w.after = j.afterSeq(w.f)
+	w.count = 0
+	j.each(func(r *record) bool {
+		if w.f.match(&r.Entry, w.after) {
+			w.count++
+		}
+		return true
+	})
+}
+
+func (w *waiter) wake() {
+	if w.count >= w.need && w.ready != nil {
+		close(w.ready)
+		w.ready = nil
 	}
 }
 
@@ -160,16 +215,37 @@ func (j *Journal) Clear() {
 	defer j.mu.Unlock()
 	clear(j.ring)
 	j.ring, j.next = j.ring[:0], 0
+	for w := range j.waiting {
+		w.after, w.count = 0, 0
+	}
 }
 
 // Query returns copies of the entries f selects, oldest first.
 func (j *Journal) Query(f Filter) []Entry {
+	return collect(j.Select(f))
+}
+
+// Select is Query as an iterator, for a reply written entry by entry: it
+// takes the matching records when called (their bodies are shared, not
+// copied) and builds each entry's copy only when the loop reaches it,
+// holding no lock. Ranging over it again yields the same entries.
+func (j *Journal) Select(f Filter) iter.Seq[Entry] {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.query(&f)
 }
 
-func (j *Journal) query(f *Filter) []Entry {
+func collect(seq iter.Seq[Entry]) []Entry {
+	out := []Entry{}
+	for e := range seq {
+		out = append(out, e)
+	}
+	return out
+}
+
+// afterSeq is the Seq of the oldest entry kept with the request ID
+// f.After, 0 if there is none.
+func (j *Journal) afterSeq(f *Filter) uint64 {
 	var after uint64
 	if f.After != "" {
 		j.each(func(r *record) bool {
@@ -180,20 +256,26 @@ func (j *Journal) query(f *Filter) []Entry {
 			return true
 		})
 	}
-	out := []Entry{}
+	return after
+}
+
+// query takes the records f selects; the caller holds j.mu.
+func (j *Journal) query(f *Filter) iter.Seq[Entry] {
+	after := j.afterSeq(f)
+	var recs []record
 	j.each(func(r *record) bool {
 		if f.match(&r.Entry, after) {
-			c := r.Entry
-			if r.headers != nil {
-				c.RequestHeaders = toHeader(r.headers)
-			} else {
-				c.RequestHeaders = r.RequestHeaders.Clone() // the caller may change it
-			}
-			out = append(out, c)
+			recs = append(recs, *r)
 		}
-		return f.Limit <= 0 || len(out) < f.Limit
+		return f.Limit <= 0 || len(recs) < f.Limit
 	})
-	return out
+	return func(yield func(Entry) bool) {
+		for i := range recs {
+			if !yield(recs[i].entry()) {
+				return
+			}
+		}
+	}
 }
 
 // each calls fn on the entries oldest first until it returns false.
@@ -214,39 +296,47 @@ func (j *Journal) each(fn func(*record) bool) {
 // them, or what there is when ctx ends, with ctx's error. It blocks the
 // calling goroutine only and starts none.
 func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
+	seq, err := j.WaitSelect(ctx, f, n)
+	return collect(seq), err
+}
+
+// WaitSelect is Wait with the entries as Select gives them. A waiter costs
+// the journal a filter match per entry added, and is woken only by the
+// entry that completes it.
+func (j *Journal) WaitSelect(ctx context.Context, f Filter, n int) (iter.Seq[Entry], error) {
 	if f.Limit > 0 && f.Limit < n {
 		f.Limit = n
 	}
+	w := &waiter{f: &f, need: n}
 	j.mu.Lock()
-	j.waiters++
-	defer func() {
-		j.mu.Lock()
-		j.waiters--
-		j.mu.Unlock()
-	}()
-	for {
-		got := j.query(&f)
-		if len(got) >= n {
-			j.mu.Unlock()
-			return got, nil
-		}
-		if j.changed == nil {
-			j.changed = make(chan struct{})
-		}
-		changed := j.changed
+	defer j.mu.Unlock()
+	j.recount(w)
+	if w.count >= n {
+		return j.query(&f), nil
+	}
+	j.waiting[w] = struct{}{}
+	defer delete(j.waiting, w)
+	for w.count < n {
+		ready := make(chan struct{})
+		w.ready = ready
 		j.mu.Unlock()
 		select {
-		case <-changed:
+		case <-ready:
 		case <-ctx.Done():
-			return j.Query(f), ctx.Err()
+			j.mu.Lock()
+			if w.count >= n { // completed as ctx ended
+				return j.query(&f), nil
+			}
+			return j.query(&f), ctx.Err()
 		}
-		j.mu.Lock()
+		j.mu.Lock() // entries may have gone since: count again
 	}
+	return j.query(&f), nil
 }
 
 // Waiters is how many calls of Wait are waiting.
 func (j *Journal) Waiters() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.waiters
+	return len(j.waiting)
 }

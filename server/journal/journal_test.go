@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"strings"
@@ -184,12 +185,8 @@ func TestWait(t *testing.T) {
 		if err := <-ended; !errors.Is(err, context.Canceled) {
 			t.Errorf("Wait ended with %v", err)
 		}
-		if j.Waiters() != 0 || j.changed == nil {
-			t.Errorf("waiters %d, channel %v", j.Waiters(), j.changed)
-		}
-		j.Add(Entry{}) // closes the channel nobody listens to any more
-		if j.changed != nil {
-			t.Error("Add left the channel")
+		if j.Waiters() != 0 {
+			t.Errorf("%d waiters left", j.Waiters())
 		}
 	})
 }
@@ -229,5 +226,120 @@ func TestRedactHeaders(t *testing.T) {
 	}
 	if h.Get("X-Auth-Token") != "tok-secret-1" {
 		t.Error("RedactHeaders changed its argument")
+	}
+}
+
+// TestWaiterCountsFollowTheRing: the count Add and Clear keep for each
+// waiter is always what a query of the ring would count, through wraps,
+// clears, and the After entry arriving late and leaving.
+func TestWaiterCountsFollowTheRing(t *testing.T) {
+	filters := []Filter{
+		{},
+		{CaseID: "A"},
+		{Operation: "op", Status: 503},
+		{After: "r7"},
+		{After: "r7", CaseID: "B"},
+		{After: "never"},
+		{Since: time.Unix(50, 0)},
+	}
+	j := New(8)
+	var ws []*waiter
+	for i := range filters {
+		w := &waiter{f: &filters[i], need: 1 << 30} // never completed
+		j.mu.Lock()
+		j.recount(w)
+		j.waiting[w] = struct{}{}
+		j.mu.Unlock()
+		ws = append(ws, w)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 2000 {
+		switch rng.IntN(20) {
+		case 0:
+			j.Clear()
+		default:
+			e := entry([]string{"op", "other"}[rng.IntN(2)], []string{"A", "B", "C"}[rng.IntN(3)], []int{200, 503}[rng.IntN(2)])
+			e.RequestID = fmt.Sprint("r", rng.IntN(10)) // "r7" comes and goes, now and then twice
+			e.Time = time.Unix(int64(rng.IntN(100)), 0)
+			j.Add(e)
+		}
+		for i, w := range ws {
+			want := len(j.Query(filters[i]))
+			j.mu.Lock()
+			got := w.count
+			j.mu.Unlock()
+			if got != want {
+				t.Fatalf("step %d, filter %+v: waiter counts %d, the ring holds %d", step, filters[i], got, want)
+			}
+		}
+	}
+}
+
+// TestWaitWakesOnlyOnMatch: an entry the waiter's filter does not select
+// leaves it asleep, and so does a match that does not complete it.
+func TestWaitWakesOnlyOnMatch(t *testing.T) {
+	j := New(4)
+	done := make(chan []Entry)
+	go func() {
+		es, err := j.Wait(context.Background(), Filter{CaseID: "A"}, 2)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- es
+	}()
+	for j.Waiters() == 0 {
+		runtime.Gosched()
+	}
+	j.mu.Lock()
+	var ready chan struct{}
+	for w := range j.waiting {
+		ready = w.ready
+	}
+	j.mu.Unlock()
+	asleep := func(when string) {
+		t.Helper()
+		select {
+		case <-ready:
+			t.Fatalf("%s: the waiter was woken", when)
+		default:
+		}
+	}
+	for range 10 { // wraps the ring of 4 twice
+		j.Add(entry("op", "B", 200))
+	}
+	asleep("after 10 entries it does not select")
+	j.Add(entry("op", "A", 200))
+	asleep("after 1 of the 2 entries it waits for")
+	j.Add(entry("op", "A", 503))
+	if es := <-done; fmt.Sprint(ids(es)) != "[11 12]" {
+		t.Errorf("got %v, want [11 12]", ids(es))
+	}
+}
+
+// TestSelectIsASnapshot: Select takes the entries when called; what is
+// added or cleared afterwards does not change them, and each entry is the
+// caller's own.
+func TestSelectIsASnapshot(t *testing.T) {
+	j := New(3)
+	for range 3 {
+		j.Add(entry("op", "A", 200))
+	}
+	seq := j.Select(Filter{Limit: 2})
+	for range 3 {
+		j.Add(entry("op", "B", 200)) // replaces every entry
+	}
+	j.Clear()
+	var got []Entry
+	for e := range seq {
+		e.RequestHeaders.Set("A", "changed")
+		got = append(got, e)
+	}
+	if fmt.Sprint(ids(got)) != "[1 2]" || got[0].CaseID != "A" {
+		t.Errorf("got %v, want [1 2] on A", ids(got))
+	}
+	for e := range seq {
+		if v := e.RequestHeaders.Get("A"); v != "b" {
+			t.Errorf("changing an entry changed the snapshot: %q", v)
+		}
 	}
 }
