@@ -44,6 +44,14 @@ type config struct {
 }
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit on the heap, so that a flood (many connections,
+		// journal reads of large bodies) makes the collector work harder
+		// instead of letting GOGC=400 grow the process several times over
+		// (BENCHMARKS.md, issue 22). The stub's own live heap is a few MB;
+		// a data set of hundreds of MB needs GOMEMLIMIT set higher.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	if os.Getenv("GOGC") == "" {
 		// The live heap is about 1 MB, so at the default GOGC=100 the
 		// collector runs some 90 times a second under load; 400 gives about
@@ -56,6 +64,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// defaultMemoryLimit is the soft memory limit without GOMEMLIMIT.
+const defaultMemoryLimit = 48 << 20
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config

@@ -20,8 +20,8 @@ const DefaultSize = 1000
 
 // Body caps: a longer body is kept up to the cap and marked truncated.
 const (
-	RequestBodyCap  = 64 << 10
-	ResponseBodyCap = 16 << 10
+	RequestBodyCap  = 8 << 10
+	ResponseBodyCap = 8 << 10
 )
 
 // Redacted replaces a secret in a kept header.
