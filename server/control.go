@@ -65,6 +65,13 @@ type control struct {
 
 var _ controlapi.StrictServerInterface = (*control)(nil)
 
+// takesBody reports whether the control operation routed at echoPath
+// declares a request body (an unknown route: yes, it is refused later).
+func (c *control) takesBody(method, echoPath string) bool {
+	r := c.routes[method+" "+echoPath]
+	return r == nil || r.Operation.RequestBody != nil
+}
+
 func newControl(s *Server) (*control, error) {
 	doc, err := loadControlSpec()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -413,4 +414,27 @@ func TestControlRequestsWrittenAsGenerated(t *testing.T) {
 			t.Errorf("GET /_stub/requests%s: Content-Type %q", tc.query, ct)
 		}
 	}
+}
+
+// TestControlBodyWhereNoneIsTaken: a control call that takes no body is
+// refused one, before it can hold the control API's body budget (a long
+// poll with a chunked body would hold it for its whole wait).
+func TestControlBodyWhereNoneIsTaken(t *testing.T) {
+	srv := demoServer(t)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodGet, "/_stub/requests?wait=1s&min=1"},
+		{http.MethodDelete, "/_stub/faults"},
+		{http.MethodPost, "/_stub/reset"},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, io.NopCloser(strings.NewReader("{}")))
+		req.Host = "127.0.0.1:8080"
+		req.ContentLength = -1 // chunked
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "takes none") {
+			t.Errorf("%s %s with a body: %d %s, want 400 naming the rule", tc.method, tc.path, rec.Code, rec.Body)
+		}
+	}
+	ctlOK(t, srv, http.MethodPut, "/_stub/faults/ListRelation", `{"status":503}`) // a call that takes one still does
 }

@@ -238,6 +238,11 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			who = exchangeOf(req.Context()).auth.credential() // resolved by the gate
 		} else if strings.HasPrefix(c.Path(), controlPrefix) {
 			budget = s.controlBodies
+			if hasBody(req) && s.control != nil && !s.control.takesBody(req.Method, c.Path()) {
+				// Nothing would read it; a long poll would hold its
+				// reservation for its whole wait.
+				return newAPIError(http.StatusBadRequest, CodeInvalid, "body: %s %s takes none", req.Method, req.URL.Path)
+			}
 		} else {
 			return next(c)
 		}
