@@ -328,6 +328,15 @@ type InternalErrorJSONResponse struct {
 	Headers InternalErrorResponseHeaders
 }
 
+type NotFoundResponseHeaders struct {
+	XRequestId *string
+}
+type NotFoundJSONResponse struct {
+	Body ErrorBody
+
+	Headers NotFoundResponseHeaders
+}
+
 type PayloadTooLargeResponseHeaders struct {
 	XRequestId *string
 }
@@ -465,6 +474,23 @@ func (response DeleteRelation403JSONResponse) VisitDeleteRelationResponse(w http
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRelation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteRelation404JSONResponse) VisitDeleteRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -697,6 +723,23 @@ func (response ListRelation403JSONResponse) VisitListRelationResponse(w http.Res
 	return err
 }
 
+type ListRelation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListRelation404JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRelation408JSONResponse struct{ RequestTimeoutJSONResponse }
 
 func (response ListRelation408JSONResponse) VisitListRelationResponse(w http.ResponseWriter) error {
@@ -922,6 +965,23 @@ func (response CreateRelations403JSONResponse) VisitCreateRelationsResponse(w ht
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelations404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateRelations404JSONResponse) VisitCreateRelationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -29,8 +29,9 @@ func TestPreferCode(t *testing.T) {
 		{"GET", "code=429", 429, `"error_code":"APIGW.0308"`},
 		{"DELETE", "code=500", 500, `"error_code":"OSM.0004"`},
 		{"DELETE", "code=503", 503, `"error_code":"APIGW.0613"`},
-		{"POST", "code=404", 400, "code=404 is not a status CreateRelations declares"},
-		{"POST", "code=201", 400, "it declares 200, 400, 401, 403, 408, 413, 415, 429, 500, 502, 503, 504"},
+		{"POST", "code=404", 404, `"error_code":"APIGW.0101"`},
+		{"POST", "code=418", 400, "code=418 is not a status CreateRelations declares"},
+		{"POST", "code=201", 400, "it declares 200, 400, 401, 403, 404, 408, 413, 415, 429, 500, 502, 503, 504"},
 		{"POST", "code=200, example=nope", 400, "example=nope is not an example"},
 		{"POST", "code=abc", 400, `not an HTTP status`},
 	}

@@ -603,6 +603,11 @@ type DeleteRelationResponse403Headers struct {
 	XRequestId *string
 }
 
+// DeleteRelationResponse404Headers the declared response headers of an HTTP 404 response for DeleteRelation
+type DeleteRelationResponse404Headers struct {
+	XRequestId *string
+}
+
 // DeleteRelationResponse408Headers the declared response headers of an HTTP 408 response for DeleteRelation
 type DeleteRelationResponse408Headers struct {
 	XRequestId *string
@@ -656,6 +661,8 @@ type DeleteRelationResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -680,6 +687,8 @@ type DeleteRelationResponse struct {
 	Headers401 *DeleteRelationResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *DeleteRelationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteRelationResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteRelationResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -716,6 +725,11 @@ func (r DeleteRelationResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r DeleteRelationResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRelationResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON408 returns the response for an HTTP 408 `application/json` response
@@ -807,6 +821,11 @@ type ListRelationResponse403Headers struct {
 	XRequestId *string
 }
 
+// ListRelationResponse404Headers the declared response headers of an HTTP 404 response for ListRelation
+type ListRelationResponse404Headers struct {
+	XRequestId *string
+}
+
 // ListRelationResponse408Headers the declared response headers of an HTTP 408 response for ListRelation
 type ListRelationResponse408Headers struct {
 	XRequestId *string
@@ -860,6 +879,8 @@ type ListRelationResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -884,6 +905,8 @@ type ListRelationResponse struct {
 	Headers401 *ListRelationResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListRelationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListRelationResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListRelationResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -920,6 +943,11 @@ func (r ListRelationResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListRelationResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRelationResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON408 returns the response for an HTTP 408 `application/json` response
@@ -1011,6 +1039,11 @@ type CreateRelationsResponse403Headers struct {
 	XRequestId *string
 }
 
+// CreateRelationsResponse404Headers the declared response headers of an HTTP 404 response for CreateRelations
+type CreateRelationsResponse404Headers struct {
+	XRequestId *string
+}
+
 // CreateRelationsResponse408Headers the declared response headers of an HTTP 408 response for CreateRelations
 type CreateRelationsResponse408Headers struct {
 	XRequestId *string
@@ -1064,6 +1097,8 @@ type CreateRelationsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -1088,6 +1123,8 @@ type CreateRelationsResponse struct {
 	Headers401 *CreateRelationsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateRelationsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateRelationsResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateRelationsResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -1124,6 +1161,11 @@ func (r CreateRelationsResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateRelationsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateRelationsResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON408 returns the response for an HTTP 408 `application/json` response
@@ -1321,6 +1363,13 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1420,6 +1469,16 @@ func ParseDeleteRelationResponse(rsp *http.Response) (*DeleteRelationResponse, e
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteRelationResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 408:
 		var headers DeleteRelationResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -1561,6 +1620,13 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1660,6 +1726,16 @@ func ParseListRelationResponse(rsp *http.Response) (*ListRelationResponse, error
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListRelationResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 408:
 		var headers ListRelationResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -1801,6 +1877,13 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1900,6 +1983,16 @@ func ParseCreateRelationsResponse(rsp *http.Response) (*CreateRelationsResponse,
 			headers.XRequestId = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateRelationsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 408:
 		var headers CreateRelationsResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

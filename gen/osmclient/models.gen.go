@@ -198,6 +198,9 @@ type GatewayTimeout = ErrorBody
 // InternalError The body of every 4xx and 5xx response.
 type InternalError = ErrorBody
 
+// NotFound The body of every 4xx and 5xx response.
+type NotFound = ErrorBody
+
 // PayloadTooLarge The body of every 4xx and 5xx response.
 type PayloadTooLarge = ErrorBody
 
