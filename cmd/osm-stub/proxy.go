@@ -95,9 +95,12 @@ func (c proxyConfig) check() error {
 		return fmt.Errorf("-replay-match: %w", err)
 	}
 	if c.upstream == "" {
-		for name, set := range map[string]bool{"-proxy-ak": c.callerAK != "", "-proxy-token": c.callerToken != "", "-proxy-pass-tokens": c.passTokens, "-proxy-unsafe-demo-credentials": c.unsafeDemo} {
-			if set {
-				return fmt.Errorf("%s needs -upstream", name)
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"-proxy-ak", c.callerAK != ""}, {"-proxy-token", c.callerToken != ""}, {"-proxy-pass-tokens", c.passTokens}, {"-proxy-unsafe-demo-credentials", c.unsafeDemo}} {
+			if f.set {
+				return fmt.Errorf("%s needs -upstream", f.name)
 			}
 		}
 		return nil
