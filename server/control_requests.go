@@ -26,7 +26,7 @@ var maxWait = 20 * time.Second
 // The bounds of GET /_stub/requests (control.openapi.yaml says the same):
 // a page's entries by default and at most, and how many replies are
 // written and long polls wait at once. A reply of 1000 entries with the
-// largest bodies is 80 MB of JSON, written entry by entry; the cap on
+// largest bodies is about 16 MB of JSON, written entry by entry; the cap on
 // replies keeps their encoding from starving the vendor API of CPU.
 const (
 	defaultPage       = 100
@@ -119,7 +119,7 @@ func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsR
 
 // requestPage is ListRequests' 200, a controlapi.RequestList written
 // entry by entry: the generated response would hold the whole encoding
-// in memory, up to 80 MB for a page of the largest bodies.
+// in memory, about 16 MB for a page of the largest bodies.
 type requestPage struct {
 	entries  iter.Seq[journal.Entry] // up to size+1
 	size     int
