@@ -25,9 +25,6 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		x := exchangeOf(req.Context())
-		if s.proxy != nil && crossSite(req) {
-			return s.guardProxy(req, &x.auth) // before any credential is looked at
-		}
 		s.auth.resolve(req.Context(), req, &x.auth)
 		if !x.auth.hopeful() {
 			return x.auth.failure()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osmstub/osmstub/internal/cassette"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server"
@@ -468,5 +469,20 @@ func TestViolationsControlAPI(t *testing.T) {
 	ctlOK(t, p, http.MethodDelete, "/_stub/violations", "")
 	if vs, total := p.Violations(); len(vs) != 0 || total != 0 {
 		t.Errorf("after DELETE: %d kept, total %d", len(vs), total)
+	}
+}
+
+// TestReplayServesWebPages: a replay reaches nothing real, so the proxy's
+// exposure rules do not apply to it: a request a browser sends cross-site
+// is answered from the cassette like any other (it was once answered
+// with an empty 200).
+func TestReplayServesWebPages(t *testing.T) {
+	xs := []cassette.Exchange{{Operation: "ListRelation",
+		Request:  cassette.Request{Method: http.MethodGet, Path: relationsPath("DEMO-1")},
+		Response: cassette.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"r1"}}, Body: []byte(`{"case_relation_list":[]}`)}}}
+	r := proxyServer(t, server.Options{Replay: cassette.NewPlayer(xs, cassette.DefaultMatch)})
+	status, _, body := do(t, r, tokenReq("any-token", http.MethodGet, "DEMO-1", "", "Origin", "http://page.example", "Sec-Fetch-Site", "cross-site"))
+	if status != http.StatusOK || string(body) != `{"case_relation_list":[]}` {
+		t.Errorf("%d %q, want the recorded answer", status, body)
 	}
 }
