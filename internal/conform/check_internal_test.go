@@ -51,14 +51,14 @@ func TestJudge(t *testing.T) {
 }
 
 // A 200 that carries a list and an error_code is never a pass, even when
-// its error_code matches the stub's refusal or is empty: whether the
-// contract also refuses it (VIOLATES) or not (DIFFERS).
+// its error_code matches the stub's refusal or is empty: the contract
+// rules it out (openapi.yaml's RelationList), and judge reports the rule.
 func TestJudgeSuccessAndRefusal(t *testing.T) {
 	ok := func(body string) Response {
 		return newResponse(200, http.Header{"X-Request-Id": {"r"}, "Content-Type": {"application/json"}}, []byte(body))
 	}
 	list := call{method: http.MethodGet, caseID: "A"}
-	const rule = "a 200 body with both case_relation_list and error_code: an answer is a success or a refusal, never both"
+	const rule = "contract: body /: a 200 body is a success (case_relation_list, no error_code or error_msg) or a refusal (error_code and error_msg, no case_relation_list)"
 	tests := []struct {
 		name      string
 		got, stub Response
@@ -70,8 +70,8 @@ func TestJudgeSuccessAndRefusal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ck := judge(tt.name, list, tt.got, tt.stub)
-			if ck.Verdict == Pass || !slices.Contains(ck.Problems, rule) {
-				t.Errorf("%s %q, want a verdict other than pass and %q", ck.Verdict, ck.Problems, rule)
+			if ck.Verdict != Violates || !slices.Contains(ck.Problems, rule) {
+				t.Errorf("%s %q, want %s and %q", ck.Verdict, ck.Problems, Violates, rule)
 			}
 		})
 	}

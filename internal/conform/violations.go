@@ -6,6 +6,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/osmstub/osmstub/internal/contract"
 )
 
 // violations turns contract.ValidateResponse's error into one short line
@@ -35,7 +37,7 @@ func describe(err error) []string {
 		}
 		var out []string
 		for _, s := range schemaErrors(e.Err) {
-			out = append(out, where+" /"+strings.Join(s.JSONPointer(), "/")+": "+s.Reason)
+			out = append(out, where+" /"+strings.Join(s.JSONPointer(), "/")+": "+contract.SchemaReason(s))
 		}
 		if len(out) == 0 {
 			out = append(out, clip(e.Error(), 300))

@@ -178,6 +178,19 @@ func schemaProblem(se *openapi3.SchemaError, base string) Problem {
 	return Problem{orBody(field), rule}
 }
 
+// SchemaReason is kin-openapi's reason for a schema error, or, for a
+// "not" schema, for which it gives none, the contract's description of
+// what that schema rules out (openapi.yaml's 200 bodies).
+func SchemaReason(se *openapi3.SchemaError) string {
+	if se.SchemaField == "not" && se.Reason == "" {
+		if se.Schema != nil && se.Schema.Not != nil && se.Schema.Not.Value != nil && se.Schema.Not.Value.Description != "" {
+			return se.Schema.Not.Value.Description
+		}
+		return "matches a shape the contract rules out"
+	}
+	return se.Reason
+}
+
 func numberRule(schema *openapi3.Schema) string {
 	if schema != nil && schema.Type != nil && len(schema.Type.Slice()) == 1 && !schema.Type.Includes("number") && !schema.Type.Includes("integer") {
 		return "must be " + article(schema.Type.Slice()[0])

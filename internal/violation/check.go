@@ -280,16 +280,10 @@ func schemaErrors(err error) []*openapi3.SchemaError {
 
 // rule is a schema error's reason in a few words, without the value.
 func rule(se *openapi3.SchemaError) string {
-	switch se.SchemaField {
-	case "required":
+	if se.SchemaField == "required" {
 		return "is required"
-	case "not": // kin-openapi gives no reason; the contract's not-schema says what it rules out
-		if se.Schema != nil && se.Schema.Not != nil && se.Schema.Not.Value != nil && se.Schema.Not.Value.Description != "" {
-			return se.Schema.Not.Value.Description
-		}
-		return "matches a shape the contract rules out"
 	}
-	return strings.TrimPrefix(se.Reason, "value ")
+	return strings.TrimPrefix(contract.SchemaReason(se), "value ")
 }
 
 // pointer renders path segments as a JSON pointer (RFC 6901).
