@@ -138,9 +138,6 @@ func FaultDefault(status int) FaultAnswer {
 	return FaultAnswer{}
 }
 
-// FaultCode is FaultDefault(status).Code.
-func FaultCode(status int) string { return FaultDefault(status).Code }
-
 // withDefaults fills what the fault leaves to its status.
 func (f Fault) withDefaults() Fault {
 	if f.Status == 0 || f.Code != "" {
