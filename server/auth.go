@@ -67,9 +67,9 @@ func (a *authenticator) proxyMode(opts Options, p *proxy) error {
 	}
 	a.passTokens = opts.ProxyPassTokens
 	a.refuseFixtures = !opts.ProxyUnsafeFixtureCredentials
-	if c := opts.ProxyCaller; c != nil && (c.AK != "" || c.Token != "") {
-		if err := c.check(); err != nil {
-			return err
+	if c := opts.ProxyCaller; c != nil && *c != (ProxyCaller{}) {
+		if err := c.Check(); err != nil {
+			return fmt.Errorf("server: Options.ProxyCaller: %w", err)
 		}
 		a.caller = c
 	}

@@ -64,14 +64,23 @@ const ProxyCallerName = "proxy-caller"
 // MinProxySecret is the shortest ProxyCaller SK or token accepted.
 const MinProxySecret = 16
 
-func (c *ProxyCaller) check() error {
+// ErrWeakProxyCaller is Check's refusal.
+var ErrWeakProxyCaller = errors.New("proxy caller credential refused")
+
+// Check refuses a credential a guesser could find or that cannot be used:
+// an SK or a token shorter than MinProxySecret, a token with white space
+// around it (no header carries it), an SK without its AK. The error never
+// shows a secret.
+func (c ProxyCaller) Check() error {
 	switch {
-	case c.AK != "" && len(c.SK) < MinProxySecret:
-		return fmt.Errorf("server: ProxyCaller.SK: want at least %d characters with an AK", MinProxySecret)
+	case c.AK != "" && len(strings.TrimSpace(c.SK)) < MinProxySecret:
+		return fmt.Errorf("%w: the secret key of access key %s: want %d characters or more", ErrWeakProxyCaller, c.AK, MinProxySecret)
 	case c.AK == "" && c.SK != "":
-		return errors.New("server: ProxyCaller.AK: want the access key of the SK")
-	case c.Token != "" && len(c.Token) < MinProxySecret:
-		return fmt.Errorf("server: ProxyCaller.Token: want at least %d characters", MinProxySecret)
+		return fmt.Errorf("%w: a secret key without its access key", ErrWeakProxyCaller)
+	case c.Token != "" && len(strings.TrimSpace(c.Token)) < MinProxySecret:
+		return fmt.Errorf("%w: the token: want %d characters or more", ErrWeakProxyCaller, MinProxySecret)
+	case strings.TrimSpace(c.Token) != c.Token:
+		return fmt.Errorf("%w: the token begins or ends with white space, which no X-Auth-Token header can carry", ErrWeakProxyCaller)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -484,5 +485,32 @@ func TestReplayServesWebPages(t *testing.T) {
 	status, _, body := do(t, r, tokenReq("any-token", http.MethodGet, "DEMO-1", "", "Origin", "http://page.example", "Sec-Fetch-Site", "cross-site"))
 	if status != http.StatusOK || string(body) != `{"case_relation_list":[]}` {
 		t.Errorf("%d %q, want the recorded answer", status, body)
+	}
+}
+
+// TestProxyCallerCheck: server.New refuses a caller credential a guesser
+// could find, and the error shows no secret.
+func TestProxyCallerCheck(t *testing.T) {
+	u, _ := upstreamServer(t, http.NotFoundHandler())
+	for _, tt := range []struct {
+		c  server.ProxyCaller
+		ok bool
+	}{
+		{server.ProxyCaller{Token: callerToken}, true},
+		{server.ProxyCaller{AK: callerAK, SK: callerSK}, true},
+		{server.ProxyCaller{Token: "short-secret"}, false},
+		{server.ProxyCaller{Token: "  short-secret  "}, false}, // 16 with the spaces no header carries
+		{server.ProxyCaller{AK: callerAK, SK: "short-secret"}, false},
+		{server.ProxyCaller{SK: callerSK}, false},
+		{server.ProxyCaller{Token: " " + callerToken}, false},
+	} {
+		c := tt.c
+		_, err := server.New(server.Options{Upstream: u, ProxyCaller: &c})
+		if tt.ok != (err == nil) || err != nil && !errors.Is(err, server.ErrWeakProxyCaller) {
+			t.Errorf("%+v: %v, want ok=%v or ErrWeakProxyCaller", tt.c, err, tt.ok)
+		}
+		if err != nil && (strings.Contains(err.Error(), "short-secret") || strings.Contains(err.Error(), callerSK)) {
+			t.Errorf("the error shows a secret: %v", err)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -105,13 +104,8 @@ func (c proxyConfig) check() error {
 		}
 		return nil
 	}
-	switch {
-	case c.callerAK != "" && len(c.callerSK) < server.MinProxySecret:
-		return fmt.Errorf("-proxy-ak: set its secret key in %s (%d characters or more)", envProxySK, server.MinProxySecret)
-	case c.callerAK == "" && c.callerSK != "":
-		return fmt.Errorf("%s is set: set its access key with -proxy-ak (or %s)", envProxySK, envProxyAK)
-	case c.callerToken != "" && len(strings.TrimSpace(c.callerToken)) < server.MinProxySecret:
-		return fmt.Errorf("-proxy-token: want %d characters or more", server.MinProxySecret)
+	if err := (server.ProxyCaller{AK: c.callerAK, SK: c.callerSK, Token: c.callerToken}).Check(); err != nil {
+		return fmt.Errorf("-proxy-ak with %s, or -proxy-token: %w", envProxySK, err)
 	}
 	return nil
 }
