@@ -83,13 +83,27 @@ func newLimiter(rate int) *limiter {
 	return &limiter{rate: rate, buckets: map[credential]*bucket{}}
 }
 
+// maxBuckets bounds the credentials the limiter keeps: tokens passed to
+// an upstream (-proxy-pass-tokens) are not the store's, so a caller could
+// send a new one with every request.
+const maxBuckets = 4096
+
+// overflow is the bucket every credential shares once maxBuckets are kept
+// and none of them is full (an access key is never empty).
+var overflow = credential{accessKey: true}
+
 // take spends one token of key's bucket and returns 0, or how long until
-// a token is there when there is none. Only credentials the store knows
-// reach it, so the map is as large as the set of credentials.
+// a token is there when there is none.
 func (l *limiter) take(key credential, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[key]
+	if b == nil && len(l.buckets) >= maxBuckets {
+		l.prune(now)
+		if len(l.buckets) >= maxBuckets {
+			key, b = overflow, l.buckets[overflow]
+		}
+	}
 	if b == nil {
 		b = &bucket{tokens: float64(l.rate), last: now}
 		l.buckets[key] = b
@@ -103,4 +117,13 @@ func (l *limiter) take(key credential, now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration((1 - b.tokens) / float64(l.rate) * float64(time.Second))
+}
+
+// prune forgets the buckets that are full again: a new bucket is full too.
+func (l *limiter) prune(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*float64(l.rate) >= float64(l.rate) {
+			delete(l.buckets, k)
+		}
+	}
 }
