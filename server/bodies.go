@@ -5,15 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // Request bodies hold memory while they arrive and while they are served.
 // The budget bounds that memory, and what one credential may hold of it,
 // so that a caller uploading slowly cannot starve everyone else's writes;
-// a body whose bytes stop arriving loses its reservation (watchedBody).
+// a body whose bytes stop arriving loses its reservation (stallingBody).
 // The control API has a budget of its own.
 
 const (
@@ -104,100 +104,30 @@ func busy() *apiError {
 	return e
 }
 
-// watchedBody is a request body that must keep arriving: a Read that has
-// waited the stall interval for a byte is interrupted, by a read deadline
-// in the past on the connection, and fails with errBodyStalled. So a
-// stalled body loses its reservation at once rather than at the server's
-// read timeout. Each Read only notes when it will have stalled; one
-// timer per body, pooled with it, is started by the first Read and
-// checks the note when it fires, starting again while Reads progress.
-type watchedBody struct {
+// stallingBody is a request body that must keep arriving: each Read may
+// wait at most stall for a byte, by net/http's read deadline on the
+// connection, and then fails with errBodyStalled. So a stalled body loses
+// its reservation at once rather than at the server's read timeout. A
+// handler without a connection (in process) cannot set deadlines and is
+// not watched.
+type stallingBody struct {
 	io.ReadCloser
-	timer   *time.Timer // runs interrupt
-	started bool        // the timer runs for this body (the reader's own)
-
-	due      atomic.Int64 // sinceStart when the waiting Read stalls; 0 when none waits
-	finished atomic.Bool  // a Read returned an error (EOF too): no Read will wait
-	stalled  atomic.Bool
-
-	mu    sync.Mutex          // orders interrupt and release
-	w     http.ResponseWriter // the request's, which reaches its connection; nil once released
-	stall time.Duration       // how long a Read may wait
+	rc    *http.ResponseController
+	stall time.Duration
+	done  bool
 }
 
-// start is the origin of watchedBody's monotonic times.
-var start = time.Now()
-
-func sinceStart() int64 { return int64(time.Since(start)) }
-
-var watchedBodies = sync.Pool{New: func() any {
-	b := &watchedBody{}
-	b.timer = time.AfterFunc(time.Hour, b.interrupt)
-	b.timer.Stop()
-	return b
-}}
-
-func watchBody(body io.ReadCloser, w http.ResponseWriter, stall time.Duration) *watchedBody {
-	b := watchedBodies.Get().(*watchedBody)
-	b.ReadCloser, b.started = body, false
-	b.due.Store(0)
-	b.finished.Store(false)
-	b.stalled.Store(false)
-	b.mu.Lock() // a late interrupt of the body's last request may read them
-	b.w, b.stall = w, stall
-	b.mu.Unlock()
-	return b
-}
-
-func (b *watchedBody) Read(p []byte) (int, error) {
-	if b.stalled.Load() {
-		return 0, errBodyStalled
-	}
-	b.due.Store(sinceStart() + int64(b.stall))
-	if !b.started {
-		b.started = true
-		b.timer.Reset(b.stall)
-	}
+func (b *stallingBody) Read(p []byte) (int, error) {
+	watched := !b.done && b.rc.SetReadDeadline(time.Now().Add(b.stall)) == nil
 	n, err := b.ReadCloser.Read(p)
-	b.due.Store(0)
-	if b.stalled.Load() {
+	if watched && err != nil {
+		// Read to its end or failed: the deadline must not cut the
+		// connection's background read while the request is served.
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return n, errBodyStalled
 	}
-	if err != nil {
-		b.finished.Store(true)
-	}
 	return n, err
-}
-
-// interrupt, the timer's function, fails the Read that has waited past
-// its due time, or starts the timer again for the Read to come. A call
-// for an earlier request of the pooled body finds the state of the
-// current one, and acts on it rightly.
-func (b *watchedBody) interrupt() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.w == nil || b.finished.Load() {
-		return
-	}
-	due, now := b.due.Load(), sinceStart()
-	switch {
-	case due == 0: // between two Reads
-		b.timer.Reset(b.stall)
-	case due > now: // the waiting Read began after the timer did
-		b.timer.Reset(time.Duration(due - now))
-	default:
-		b.stalled.Store(true)
-		// The connection is lost to further requests: the answer closes it.
-		_ = http.NewResponseController(b.w).SetReadDeadline(time.Now())
-	}
-}
-
-// release stops watching and pools b; the caller no longer reads it.
-func (b *watchedBody) release() {
-	b.mu.Lock()
-	b.w = nil
-	b.mu.Unlock()
-	b.timer.Stop() // after w: an interrupt running now does not start it again
-	b.ReadCloser = nil
-	watchedBodies.Put(b)
 }

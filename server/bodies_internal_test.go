@@ -312,29 +312,31 @@ func waitFor(t *testing.T, s *Server, what string, cond func(b *bodyBudget) bool
 	}
 }
 
-// TestWatchedBodyThatProgresses: a body whose bytes keep coming is read
-// to its end, however long it takes in all (longer than the stall
-// interval here), and its watch stops with it.
-func TestWatchedBodyThatProgresses(t *testing.T) {
-	const stall = time.Second // 100 times the gap between two bytes
-	r, w := io.Pipe()
-	go func() {
-		for range 150 { // 1.5 s in all
-			time.Sleep(10 * time.Millisecond)
-			if _, err := w.Write([]byte{' '}); err != nil {
-				return
-			}
+// TestBodyThatProgresses: a body whose bytes keep coming is read to its
+// end, however long it takes in all (longer than the stall interval
+// here), and the connection serves the next request.
+func TestBodyThatProgresses(t *testing.T) {
+	s, addr, _ := rawServer(t, Options{})
+	s.bodyStall = 300 * time.Millisecond // 15 times the gap between two bytes
+	body := `{"related_id_list":["DEMO-2"]}         `
+	c := dialRaw(t, addr, postHead(createPath, "demo-token", fmt.Sprintf("Content-Length: %d", len(body))), "")
+	for i := range len(body) { // about 0.8 s in all
+		time.Sleep(20 * time.Millisecond)
+		if _, err := io.WriteString(c, body[i:i+1]); err != nil {
+			t.Fatal(err)
 		}
-		w.Close()
-	}()
-	b := watchBody(r, httptest.NewRecorder(), stall)
-	got, err := io.ReadAll(b)
-	if err != nil || len(got) != 150 {
-		t.Fatalf("read %d bytes, %v; want 150 and no error", len(got), err)
 	}
-	b.interrupt() // the timer's function, as if it fired now: after EOF it does nothing
-	if b.stalled.Load() {
-		t.Error("a body read to its end was found stalled")
+	r := bufio.NewReader(c)
+	for _, want := range []int{http.StatusOK, http.StatusOK} {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want || resp.Close {
+			t.Fatalf("got %d (close %v) %s, want %d on an open connection", resp.StatusCode, resp.Close, got, want)
+		}
+		// The same connection serves a list after the slow create.
+		_, _ = io.WriteString(c, "GET "+createPath+" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: demo-token\r\n\r\n")
 	}
-	b.release()
 }

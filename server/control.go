@@ -65,40 +65,25 @@ type control struct {
 
 var _ controlapi.StrictServerInterface = (*control)(nil)
 
-// takesBody reports whether the control operation routed at echoPath
-// declares a request body (an unknown route: yes, it is refused later).
-func (c *control) takesBody(method, echoPath string) bool {
-	r := c.routes[method+" "+echoPath]
-	return r == nil || r.Operation.RequestBody != nil
-}
-
 func newControl(s *Server) (*control, error) {
 	doc, err := loadControlSpec()
 	if err != nil {
 		return nil, err
 	}
-	c := &control{s: s, routes: map[string]*routers.Route{}, journal: newJournalSlots()}
-	for path, item := range doc.Paths.Map() {
-		echoPath := echoPathOf.Replace(path)
-		for method, op := range item.Operations() {
-			c.routes[method+" "+echoPath] = &routers.Route{
-				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
-			}
-		}
-	}
+	c := &control{s: s, routes: contract.Routes(doc), journal: newJournalSlots()}
 	c.options = contract.RequestOptions(openapi3filter.NoopAuthenticationFunc)
-	c.options.KeepValidatedValue = true
 	if c.live, err = webUI.ReadFile("webui/live.html"); err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
 	return c, nil
 }
 
-// mount registers every control operation on e, each behind validate.
+// mount registers every control operation on e, each behind the limits
+// of its body and validation.
 func (c *control) mount(e *echo.Echo) {
 	mw := map[string][]echo.MiddlewareFunc{}
 	for _, r := range c.routes {
-		mw[r.Operation.OperationID] = []echo.MiddlewareFunc{c.validate}
+		mw[r.Operation.OperationID] = []echo.MiddlewareFunc{c.s.limitBody(c.s.controlBodies, r.Operation.RequestBody != nil), c.validate(r)}
 	}
 	mw["GetLiveView"] = append(mw["GetLiveView"], withPageHeaders)
 	mw["ListRequests"] = append(mw["ListRequests"], c.journal.limit) // after validate: a bad call gets its 400
@@ -109,17 +94,14 @@ func (c *control) mount(e *echo.Echo) {
 // validate checks a control request against control.openapi.yaml and
 // refuses it as the vendor API's validation does: 415, 400 naming every
 // field and rule.
-func (c *control) validate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(ec echo.Context) error {
-		req := ec.Request()
-		route := c.routes[req.Method+" "+ec.Path()]
-		if route == nil {
-			return fmt.Errorf("control: no route for %s %s", req.Method, ec.Path())
+func (c *control) validate(route *routers.Route) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(ec echo.Context) error {
+			if err := c.s.check(ec, route, c.options); err != nil {
+				return err
+			}
+			return next(ec)
 		}
-		if err := c.s.check(ec, route, c.options); err != nil {
-			return err
-		}
-		return next(ec)
 	}
 }
 

@@ -3,11 +3,15 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -89,35 +93,6 @@ func gatewayError(status int, code, msg string) *apiError {
 	return &apiError{Status: status, Code: code, Msg: trim(msg, maxErrorMessage), Gateway: true}
 }
 
-// ruleResult maps a refusal by the association rules to the 200 body the
-// service sends, in the service's words. It reports false for any other
-// error.
-func ruleResult(err error) (*refused, bool) {
-	var re *store.RuleError
-	if !errors.As(err, &re) {
-		return nil, false
-	}
-	switch {
-	case errors.Is(err, store.ErrLimit):
-		return refusedLimit, true
-	case errors.Is(err, store.ErrSelf):
-		return refusedSelf, true
-	case errors.Is(err, store.ErrUnknownTicket):
-		return refusedUnknown, true
-	case errors.Is(err, store.ErrNoPermission):
-		return refusedNoPermission, true
-	}
-	return nil, false
-}
-
-// The answers of ruleResult, built once.
-var (
-	refusedLimit        = newRefused(CodeLimit, msgLimit)
-	refusedSelf         = newRefused(CodeSelf, msgSelf)
-	refusedUnknown      = newRefused(CodeUnknownTicket, msgUnknown)
-	refusedNoPermission = newRefused(CodeNoPermission, msgNoPermission)
-)
-
 // toAPIError turns any error that reached Echo into the contract's error
 // body. Anything unforeseen becomes a 500 that names only the request id;
 // the error itself goes to the log.
@@ -176,4 +151,40 @@ func trim(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-3]) + "..."
+}
+
+// handleError is Echo's error handler: the one place a failure becomes a
+// response.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	req := c.Request()
+	x := exchangeOf(req.Context())
+	e, unexpected := toAPIError(err, x.id)
+	if unexpected {
+		s.log.Error("unexpected failure", slog.String("request_id", x.id), slog.Any("error", err))
+	}
+	x.errorCode = e.Code
+	h := c.Response().Header()
+	h.Del("Allow") // Echo's 405 sets it; the gateway answers 404 and no Allow
+	if !x.bodyRead && req.Body != nil && req.Body != http.NoBody {
+		// A refusal before the body was read (or of a body that never
+		// arrived) ends the connection: net/http would otherwise read up
+		// to 256 KiB of the body, before answering and again before
+		// closing, as long as its read timeout allows. A read deadline
+		// in the past stops the second read.
+		h.Set("Connection", "close")
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now())
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	body := gen.ErrorBody{ErrorCode: &e.Code, ErrorMsg: &e.Msg}
+	if e.Gateway {
+		body.RequestId = &x.id
+	}
+	if err := c.JSON(e.Status, body); err != nil {
+		s.log.Error("write error response", slog.String("request_id", x.id), slog.Any("error", err))
+	}
 }

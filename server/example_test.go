@@ -3,10 +3,8 @@ package server_test
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 
 	"github.com/osmstub/osmstub/server"
@@ -41,21 +39,4 @@ func ExampleNew() {
 	// Output:
 	// 200 OK {}
 	// 200 OK {"case_relation_list":[{"case_id":"DEMO-2","simple_description":"SSH port 22 blocked by security group","user_name":"demo"}]}
-}
-
-// A server whose access log goes to stderr as JSON lines, each written by
-// hand with the same bytes slog's JSON handler would write.
-func ExampleNewLogHandler() {
-	log := slog.New(server.NewLogHandler(os.Stderr, true, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := server.New(server.Options{Logger: log})
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close()
-	req := httptest.NewRequest(http.MethodGet, "/v2/servicerequest/cases/DEMO-1/relations", nil)
-	req.Header.Set("X-Auth-Token", "demo-token")
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req) // logs {"time":...,"msg":"request","method":"GET",...,"status":200,...}
-	fmt.Println(rec.Code)
-	// Output: 200
 }

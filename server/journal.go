@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,8 +34,7 @@ func (s *Server) recordRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		start := time.Now()
 		res := c.Response()
-		w := capturePool.Get().(*capture)
-		w.ResponseWriter = res.Writer
+		w := &capture{ResponseWriter: res.Writer}
 		res.Writer = w
 		completed := false
 		defer func() {
@@ -44,7 +42,6 @@ func (s *Server) recordRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			// to net/http).
 			res.Writer = w.ResponseWriter
 			s.journal.Record(s.entry(c, start, w, !completed), req.Header)
-			w.release()
 		}()
 		if err := next(c); err != nil {
 			c.Error(err)
@@ -62,7 +59,7 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 		Time:      start.UTC(),
 		RequestID: x.id,
 		Method:    req.Method,
-		Path:      escapedPath(req.URL),
+		Path:      req.URL.EscapedPath(),
 		Query:     req.URL.RawQuery,
 		User:      x.caller,
 		Auth:      x.authKind,
@@ -73,14 +70,14 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 		Prefer:    x.prefer,
 		Dropped:   dropped,
 	}
-	if route := s.contractRoute(c); route != nil {
-		e.Operation = route.Operation.OperationID
+	if x.route != nil {
+		e.Operation = x.route.Operation.OperationID
 		if id, err := url.PathUnescape(c.Param("case_id")); err == nil {
 			e.CaseID = id
 		}
 	}
 	e.RequestBody, e.RequestBodyTruncated = capped(x.body, journal.RequestBodyCap)
-	e.ResponseBody, e.ResponseBodyTruncated = responseText(w.body), w.truncated
+	e.ResponseBody, e.ResponseBodyTruncated = string(w.body), w.truncated
 	if dropped {
 		e.Status, e.ResponseBody, e.ResponseBodyTruncated = 0, "", false
 	}
@@ -95,34 +92,6 @@ func (s *Server) entry(c echo.Context, start time.Time, w *capture, dropped bool
 	return e
 }
 
-// escapedPath is the path as sent: routeOnEscapedPath has set RawPath,
-// which URL.EscapedPath would check again.
-func escapedPath(u *url.URL) string {
-	if u.RawPath != "" {
-		return u.RawPath
-	}
-	return u.EscapedPath()
-}
-
-// responseText is a captured answer as a string. The answers most
-// requests get (knownAnswers) are shared rather than copied.
-func responseText(b []byte) string {
-	for _, t := range knownAnswers {
-		if string(b) == t {
-			return t
-		}
-	}
-	return string(b)
-}
-
-const succeededText = "{}\n"
-
-// knownAnswers are the constant answers: {} and the business refusals.
-var knownAnswers = []string{
-	succeededText,
-	string(refusedLimit.body), string(refusedSelf.body), string(refusedUnknown.body), string(refusedNoPermission.body),
-}
-
 // capped copies at most n bytes of b, and tells whether it cut.
 func capped(b []byte, n int) (string, bool) {
 	if len(b) > n {
@@ -132,15 +101,12 @@ func capped(b []byte, n int) (string, bool) {
 }
 
 // capture passes a response through and keeps its first
-// journal.ResponseBodyCap bytes. Captures are pooled; an entry copies
-// their bytes.
+// journal.ResponseBodyCap bytes.
 type capture struct {
 	http.ResponseWriter
 	body      []byte
 	truncated bool
 }
-
-var capturePool = sync.Pool{New: func() any { return &capture{body: make([]byte, 0, 512)} }}
 
 func (w *capture) Write(p []byte) (int, error) {
 	if room := journal.ResponseBodyCap - len(w.body); room < len(p) {
@@ -160,15 +126,6 @@ func (w *capture) Flush() {
 }
 
 func (w *capture) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *capture) release() {
-	w.ResponseWriter, w.truncated = nil, false
-	if cap(w.body) > 4<<10 {
-		w.body = make([]byte, 0, 512) // a rare big answer is not kept alive
-	}
-	w.body = w.body[:0]
-	capturePool.Put(w)
-}
 
 // Requests returns the journal's entries that f selects, oldest first
 // (none when the journal is off).

@@ -24,10 +24,7 @@ func (s *Server) preferExample(next echo.HandlerFunc) echo.HandlerFunc {
 		if pref == "" {
 			return next(c)
 		}
-		route := s.routes[c.Request().Method+" "+c.Path()]
-		if route == nil {
-			return next(c)
-		}
+		route := s.contractRoute(c)
 		code, example, err := parsePrefer(pref)
 		if err != nil || code == 0 {
 			if err != nil {

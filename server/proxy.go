@@ -172,11 +172,10 @@ func upstreamTransport(timeout time.Duration) *http.Transport {
 // chain: the request has been authenticated and validated.
 func (s *Server) forward(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		route := s.contractRoute(c)
-		if s.proxy == nil || route == nil {
+		if s.proxy == nil {
 			return next(c)
 		}
-		return s.proxy.serve(c, route, s)
+		return s.proxy.serve(c, s.contractRoute(c), s)
 	}
 }
 

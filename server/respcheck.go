@@ -62,7 +62,7 @@ func (t *tee) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 func (t *tee) release() {
 	t.ResponseWriter = nil
-	if cap(t.body) <= maxPooledBody {
+	if cap(t.body) <= 16<<10 {
 		t.body = t.body[:0]
 		teePool.Put(t)
 	}

@@ -8,19 +8,25 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/gen"
+	"github.com/osmstub/osmstub/internal/contract"
 )
 
 // withBug makes s answer a ListRelation that carries X-Bug with a body
 // that breaks the contract, as a bug of the handler would. It replaces
-// the route's handler: middleware Use'd after New would not run (chain).
-func withBug(s *Server) {
+// the route's handler, behind the same middleware.
+func withBug(t *testing.T, s *Server) {
+	doc, err := contract.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/v2/servicerequest/cases/:case_id/relations"
 	routed := gen.ServerInterfaceWrapper{Handler: gen.NewStrictHandler(s, nil)}
-	s.echo.GET("/v2/servicerequest/cases/:case_id/relations", func(c echo.Context) error {
+	s.echo.GET(path, func(c echo.Context) error {
 		if c.Request().Header.Get("X-Bug") == "" {
 			return routed.ListRelation(c)
 		}
 		return c.JSONBlob(http.StatusOK, []byte(`{"case_relation_list":[{"case_id":"","simple_description":"d","user_name":"u"}]}`))
-	})
+	}, s.operationChain(contract.Routes(doc)["GET "+path])...)
 }
 
 func TestValidateResponses(t *testing.T) {
@@ -52,7 +58,7 @@ func TestValidateResponses(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			withBug(s)
+			withBug(t, s)
 			if tt.fault {
 				if err := s.SetFault("ListRelation", Fault{Status: 418, Code: "X", Message: "teapot"}); err != nil {
 					t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -127,7 +126,6 @@ type Server struct {
 	backend       store.Store
 	log           *slog.Logger
 	auth          *authenticator
-	routes        map[string]*routers.Route // "METHOD echo-path" -> contract route
 	options       *openapi3filter.Options
 	fixtures      store.Dataset // what Reset restores
 	fixturesMu    sync.Mutex    // orders Reset and LoadFixtures
@@ -159,9 +157,6 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if !schemaChecks { // a build for measuring only must not pass for the stub
-		s.log.Warn("built with the tag osmstub_nokin: requests are not checked against the contract's schemas")
-	}
 	s.store = newGuardedStore(s.backend, s.log)
 	s.clock = newClock(opts.Now)
 	s.auth = &authenticator{store: s.store, now: s.clock.now}
@@ -190,11 +185,7 @@ func New(opts Options) (*Server, error) {
 	if err := s.loadFixtures(opts); err != nil {
 		return nil, err
 	}
-	if err := s.buildRoutes(); err != nil {
-		return nil, err
-	}
 	s.options = contract.RequestOptions(s.auth.authenticate)
-	s.options.KeepValidatedValue = true
 	if !opts.DisableControl {
 		c, err := newControl(s)
 		if err != nil {
@@ -207,7 +198,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.web = web
-	s.echo = s.newEcho()
+	if s.echo, err = s.newEcho(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -233,67 +226,55 @@ func (s *Server) loadFixtures(opts Options) error {
 	return nil
 }
 
-// buildRoutes maps each contract operation to the Echo route that serves
-// it, so that the validator needs no second router: Echo has already
-// matched the path when validation runs.
-func (s *Server) buildRoutes() error {
+func (s *Server) newEcho() (*echo.Echo, error) {
 	doc, err := contract.Spec()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.routes = map[string]*routers.Route{}
-	for path, item := range doc.Paths.Map() {
-		echoPath := echoPathOf.Replace(path)
-		for method, op := range item.Operations() {
-			s.routes[method+" "+echoPath] = &routers.Route{
-				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
-			}
-		}
-	}
-	return nil
-}
-
-func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Binder = &bodyBinder{}
-	// routeOnEscapedPath runs in ServeHTTP, and the chain is built once
-	// (see chain); nothing else may be Use'd.
-	e.Use(chain(s.requestID, s.recordRequests, refuseOptions, s.recoverPanics, s.checkResponses, s.accessLog, s.guardControl, s.gate, s.limitBody, s.validate, s.preferExample, s.injectFaults, s.forward))
+	e.Use(s.requestID)
+	if s.journal != nil {
+		e.Use(s.recordRequests)
+	}
+	e.Use(refuseOptions, s.recoverPanics)
+	if s.validateResponses {
+		e.Use(s.checkResponses)
+	}
+	e.Use(s.accessLog, s.guardControl)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", osmstub.OpenAPI)
 	})
-	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	ops := map[string][]echo.MiddlewareFunc{}
+	for _, route := range contract.Routes(doc) {
+		ops[route.Operation.OperationID] = s.operationChain(route)
+	}
+	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(s, nil), gen.RegisterHandlersOptions{OperationMiddlewares: ops})
 	s.web.mount(e)
 	if s.control != nil {
 		s.control.mount(e)
 	}
-	return e
+	return e, nil
 }
 
-// ServeHTTP serves one request.
+// operationChain is what a contract operation's request goes through
+// after the middleware every request does: the gate, the body's limits,
+// validation, then a Prefer example, a fault, the upstream (proxy mode)
+// or the strict handler.
+func (s *Server) operationChain(route *routers.Route) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{operation(route), s.gate, s.limitBody(s.bodies, true), s.validate, s.preferExample, s.injectFaults, s.forward}
+}
+
+// ServeHTTP serves one request. Echo routes on the escaped path only when
+// RawPath is set: set always, so that a case ID such as "a%2Fb" reaches
+// the handlers unescaped exactly once.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.URL.RawPath = r.URL.EscapedPath() // routeOnEscapedPath, before Echo routes
+	r.URL.RawPath = r.URL.EscapedPath()
 	s.echo.ServeHTTP(w, r)
-}
-
-// chain composes middleware once, first outermost, around the routed
-// handler. Echo applies Use'd middleware anew on every request, which
-// would cost two allocations per middleware and request; chain costs
-// none, because it ends in c.Handler(), the handler Echo routed to,
-// instead of capturing the next handler Echo passes. That next handler
-// is c.Handler() only while chain is the one middleware Use'd, which
-// newEcho keeps so.
-func chain(mw ...echo.MiddlewareFunc) echo.MiddlewareFunc {
-	h := echo.HandlerFunc(func(c echo.Context) error { return c.Handler()(c) })
-	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
-	}
-	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
 // Store returns the server's store, for tests and control endpoints.
@@ -301,7 +282,3 @@ func (s *Server) Store() store.Store { return s.backend }
 
 // Close releases the store.
 func (s *Server) Close() error { return s.backend.Close() }
-
-// echoPathOf turns an OpenAPI path template into Echo's: {case_id} becomes
-// :case_id. Built once: a Replacer is costly to build, cheap to use.
-var echoPathOf = strings.NewReplacer("{", ":", "}", "")

@@ -1,273 +1,157 @@
 package server
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"slices"
-	"strings"
+	"net/url"
+	"os"
+	"unicode/utf8"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/internal/contract"
 )
 
-// validateRequest is openapi3filter.ValidateRequest, step by step, with
-// the same errors in the same order (TestValidateRequestMatchesKinOpenAPI
-// holds it to that); kin-openapi's schemas check every value. It differs
-// in what it skips doing, which was most of kin-openapi's cost here:
-//
-//   - the security step does not copy the body, which kin-openapi does
-//     only to hand each AuthenticationFunc a fresh reader (the
-//     authenticator verifies signatures over exchange.body), and reuses
-//     the AuthenticationInput it passes (ai);
-//   - an optional header the request does not carry is not decoded (with
-//     SkipSettingDefaults there is nothing to check), and a string path
-//     parameter goes to its schema without the serialization machinery;
-//   - a JSON body that check already decoded (parsed, from
-//     internal/jsonvalue, the value kin-openapi's decoder would make) is
-//     validated as it is, not read and decoded again.
-//
-// Anything else goes through kin-openapi's own functions.
-func validateRequest(ctx context.Context, in *openapi3filter.RequestValidationInput, parsed any, ai *openapi3filter.AuthenticationInput) error {
-	req, opts := in.Request, in.Options
-	if opts == nil {
-		opts = &openapi3filter.Options{}
-	}
-	route := in.Route
-	op := route.Operation
-	var me openapi3.MultiError
-
-	security := op.Security
-	if security == nil {
-		security = &route.Spec.Security
-	}
-	if err := validateSecurity(ctx, in, opts, *security, ai); err != nil {
-		if !opts.MultiError {
+// validate checks a contract operation's request with kin-openapi, which
+// also authenticates the caller (authenticator.authenticate), and refuses
+// it with the contract's error body.
+func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.check(c, s.contractRoute(c), s.options); err != nil {
 			return err
 		}
-		me = append(me, err)
+		return next(c)
 	}
+}
 
-	// The path's parameters that the operation does not override, then
-	// the operation's.
-	for i, params := range [2]openapi3.Parameters{route.PathItem.Parameters, op.Parameters} {
-		for _, ref := range params {
-			p := ref.Value
-			if i == 0 && op.Parameters.GetByInAndName(p.In, p.Name) != nil {
-				continue
-			}
-			if opts.ExcludeRequestQueryParams && p.In == openapi3.ParameterInQuery {
-				continue
-			}
-			if err := validateParameter(ctx, in, opts, p); err != nil {
-				if !opts.MultiError {
-					return err
-				}
-				me = append(me, err)
-			}
-		}
-	}
-
-	if !opts.ExcludeRequestBody {
-		var err error
-		if rb := op.RequestBody; rb != nil {
-			err = validateBody(ctx, in, opts, rb.Value, parsed)
-		} else if opts.RejectWhenRequestBodyNotSpecified && req.ContentLength > 0 {
-			err = &openapi3filter.RequestError{Input: in, Err: errors.New("request body not allowed for this request")}
-		}
+// check reads the body once (kept for AK/SK verification and the
+// journal), refuses JSON that the service would refuse but Go's decoders
+// accept (checkJSON), then validates the request against its route with
+// kin-openapi's openapi3filter.ValidateRequest and maps a failure to the
+// contract's refusal. The control API uses it too.
+func (s *Server) check(c echo.Context, route *routers.Route, opts *openapi3filter.Options) error {
+	req := c.Request()
+	x := exchangeOf(req.Context())
+	if req.Body != http.NoBody && req.Body != nil {
+		body, err := io.ReadAll(req.Body)
 		if err != nil {
-			if !opts.MultiError {
-				return err
-			}
-			me = append(me, err)
+			return s.unreadable(req, err)
 		}
-	}
-	if len(me) > 0 {
-		return me
-	}
-	return nil
-}
-
-// validateSecurity is openapi3filter.ValidateSecurityRequirements without
-// the body's copies: the requirements are alternatives, the schemes of
-// one are all needed, in the order of their names.
-func validateSecurity(ctx context.Context, in *openapi3filter.RequestValidationInput, opts *openapi3filter.Options, srs openapi3.SecurityRequirements, ai *openapi3filter.AuthenticationInput) error {
-	if len(srs) == 0 {
-		return nil
-	}
-	var errs []error
-	for _, sr := range srs {
-		if err := validateRequirement(ctx, in, opts, sr, ai); err != nil {
-			if errs == nil {
-				errs = make([]error, 0, len(srs))
-			}
-			errs = append(errs, err)
-			continue
-		}
-		return nil
-	}
-	return &openapi3filter.SecurityRequirementsError{SecurityRequirements: srs, Errors: errs}
-}
-
-func validateRequirement(ctx context.Context, in *openapi3filter.RequestValidationInput, opts *openapi3filter.Options, sr openapi3.SecurityRequirement, ai *openapi3filter.AuthenticationInput) error {
-	var buf [4]string
-	names := buf[:0]
-	for name := range sr {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	f := opts.AuthenticationFunc
-	if f == nil {
-		return openapi3filter.ErrAuthenticationServiceMissing
-	}
-	var schemes openapi3.SecuritySchemes
-	if c := in.Route.Spec.Components; c != nil {
-		schemes = c.SecuritySchemes
-	}
-	for _, name := range names {
-		var scheme *openapi3.SecurityScheme
-		if ref := schemes[name]; ref != nil {
-			scheme = ref.Value
-		}
-		if scheme == nil {
-			return &openapi3filter.RequestError{Input: in, Err: fmt.Errorf("security scheme %q is not declared", name)}
-		}
-		*ai = openapi3filter.AuthenticationInput{RequestValidationInput: in, SecuritySchemeName: name, SecurityScheme: scheme, Scopes: sr[name]}
-		if err := f(ctx, ai); err != nil {
+		x.body, x.bodyRead = body, true
+		if err := checkJSON(req.Header.Get("Content-Type"), body); err != nil {
 			return err
 		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	params := make(map[string]string, len(c.ParamNames()))
+	for i, name := range c.ParamNames() {
+		p, err := url.PathUnescape(c.ParamValues()[i])
+		if err != nil {
+			return newAPIError(http.StatusBadRequest, CodeInvalid, "%s: is not a valid path segment", name)
+		}
+		params[name] = p
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		return s.refuse(x, err) // which keeps nothing of err
 	}
 	return nil
 }
 
-// validateParameter is openapi3filter.ValidateParameter, with two
-// shortcuts that reach the same verdict: an optional header the request
-// lacks passes (kin-openapi finds no value and, without defaults, stops
-// there), and a simple string path parameter is its own value.
-func validateParameter(ctx context.Context, in *openapi3filter.RequestValidationInput, opts *openapi3filter.Options, p *openapi3.Parameter) error {
-	if p.Content != nil || p.Schema == nil || !opts.SkipSettingDefaults || (p.Style != "" && p.Style != openapi3.SerializationSimple) {
-		return openapi3filter.ValidateParameter(ctx, in, p)
+// unreadable maps the error of a body that could not be read: too long
+// (413), never complete (408: it stalled, outlived the server's read
+// timeout, or its connection ended or failed first), or malformed (400).
+func (s *Server) unreadable(req *http.Request, err error) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return tooLarge()
+	case errors.Is(err, errBodyStalled):
+		return requestTimeout(fmt.Sprintf("no byte of the body arrived for %v", s.bodyStall))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return requestTimeout("the body did not arrive within the server's read timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF) || req.Context().Err() != nil:
+		// net/http cancels the context when the connection fails.
+		if req.ContentLength > 0 {
+			return requestTimeout(fmt.Sprintf("the body ended before the %d bytes of its Content-Length", req.ContentLength))
+		}
+		return requestTimeout("the body ended before its last chunk")
 	}
-	switch p.In {
-	case openapi3.ParameterInHeader:
-		_, sent := in.Request.Header[http.CanonicalHeaderKey(p.Name)]
-		if !sent && !p.Required && !combined(p.Schema.Value) {
-			return nil
-		}
-	case openapi3.ParameterInPath:
-		s := p.Schema.Value
-		raw := in.PathParams[p.Name]
-		if raw == "" || !plainString(s) || p.AllowEmptyValue || jsonSchema2020(in) {
-			break
-		}
-		var buf [4]openapi3.SchemaValidationOption
-		if err := visitJSON(s, raw, schemaOptions(buf[:0], opts)...); err != nil {
-			return &openapi3filter.RequestError{Input: in, Parameter: p, Err: err}
-		}
+	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: could not be read")
+}
+
+// refuse maps a validation failure: authentication first (an unknown
+// caller learns nothing about the request), then media type, then schema.
+func (s *Server) refuse(x *exchange, err error) error {
+	var secErr *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &secErr) {
+		return x.auth.failure()
+	}
+	s.requestViolations(x, err)
+	switch contract.Classify(err) {
+	case contract.WrongContentType:
+		return newAPIError(http.StatusUnsupportedMediaType, CodeInvalid, "Content-Type must be %s", contentTypeJSON)
+	case contract.Malformed:
+		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON")
+	}
+	problems := contract.Problems(err)
+	if len(problems) == 0 {
+		return newAPIError(http.StatusBadRequest, CodeInvalid, "request does not match the contract")
+	}
+	return newAPIError(http.StatusBadRequest, CodeInvalid, "%s", contract.Message(problems))
+}
+
+// checkJSON refuses a JSON body that the service's Java stack would
+// refuse but Go's decoders let through or word in Go's terms: bytes that
+// are not UTF-8, and anything after the JSON value ("{...} xx",
+// "{...}{...}"), which a streaming decoder silently ignores. Duplicate
+// keys pass, the last one winning, as with Jackson's defaults (see
+// docs/fidelity.md). Bodies of other media types are left to validation,
+// which answers 415.
+func checkJSON(contentType string, body []byte) error {
+	if len(body) == 0 || !isJSON(contentType) {
 		return nil
 	}
-	return openapi3filter.ValidateParameter(ctx, in, p)
-}
-
-// plainString: a value of this schema is decoded from a string as the
-// string itself.
-func plainString(s *openapi3.Schema) bool {
-	return s != nil && s.Type.Is(openapi3.TypeString) && !combined(s)
-}
-
-// combined: kin-openapi decodes a parameter of this schema through its
-// parts (and refuses "not" outright), even when the parameter is absent.
-func combined(s *openapi3.Schema) bool {
-	return s == nil || s.AllOf != nil || s.AnyOf != nil || s.OneOf != nil || s.Not != nil
-}
-
-func jsonSchema2020(in *openapi3filter.RequestValidationInput) bool {
-	return in.Route != nil && in.Route.Spec.IsOpenAPI31OrLater()
-}
-
-// schemaOptions are the options kin-openapi's ValidateParameter passes to
-// the schema (it also passes a custom error message function, which this
-// module never sets).
-func schemaOptions(buf []openapi3.SchemaValidationOption, opts *openapi3filter.Options) []openapi3.SchemaValidationOption {
-	if opts.MultiError {
-		buf = append(buf, openapi3.MultiErrors())
+	if !utf8.Valid(body) {
+		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid UTF-8 (at byte %d)", firstInvalidUTF8(body))
 	}
-	return append(buf, opts.SchemaValidationOptions...)
-}
-
-// validateBody is openapi3filter.ValidateRequestBody for a JSON body that
-// is already decoded (parsed); other bodies, and options this shortcut
-// does not cover, go to kin-openapi, which reads the body again.
-func validateBody(ctx context.Context, in *openapi3filter.RequestValidationInput, opts *openapi3filter.Options, rb *openapi3.RequestBody, parsed any) error {
-	req := in.Request
-	if parsed == nil || !opts.SkipSettingDefaults || opts.RegexCompiler != nil || jsonSchema2020(in) {
-		return kinValidateBody(ctx, in, rb)
-	}
-	if len(rb.Content) == 0 {
-		return nil // kin-openapi: no declared content, nothing to check
-	}
-	// parsed implies a Content-Type of application/json (decodeJSON), so
-	// kin-openapi would pick its JSON decoder too.
-	media := rb.Content.Get(req.Header.Get("Content-Type"))
-	if media == nil || len(media.Encoding) > 0 {
-		return kinValidateBody(ctx, in, rb)
-	}
-	if media.Schema == nil {
+	if json.Valid(body) {
 		return nil
 	}
-	var buf [6]openapi3.SchemaValidationOption
-	vopts := append(buf[:0], openapi3.VisitAsRequest())
-	if opts.MultiError {
-		vopts = append(vopts, openapi3.MultiErrors())
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var first json.RawMessage
+	err := dec.Decode(&first)
+	if err == nil {
+		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: unexpected data after the JSON value (at byte %d)", dec.InputOffset())
 	}
-	if opts.ExcludeReadOnlyValidations {
-		vopts = append(vopts, openapi3.DisableReadOnlyValidation())
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON (at byte %d)", syntax.Offset)
 	}
-	vopts = append(vopts, opts.SchemaValidationOptions...)
-	if err := visitJSON(media.Schema.Value, parsed, vopts...); err != nil {
-		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: "doesn't match schema" + schemaName(media.Schema), Err: err}
-	}
-	if opts.KeepValidatedValue {
-		x := exchangeOf(req.Context())
-		x.validated = validatedBody{ReadCloser: req.Body, value: parsed}
-		req.Body = &x.validated
-	}
-	return nil
+	// io.ErrUnexpectedEOF: the value is cut short.
+	return newAPIError(http.StatusBadRequest, CodeInvalid, "body: is not valid JSON (at byte %d)", len(body))
 }
 
-// kinValidateBody is openapi3filter.ValidateRequestBody, which reads the
-// body and then puts it back with GetBody: a replayed body gets its
-// GetBody here, only when kin-openapi needs it (a method value costs an
-// allocation, and most requests never get here).
-func kinValidateBody(ctx context.Context, in *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody) error {
-	req := in.Request
-	if b, ok := req.Body.(*replayBody); ok && req.GetBody == nil {
-		req.GetBody = b.rewind
-	}
-	return openapi3filter.ValidateRequestBody(ctx, in, rb)
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == contentTypeJSON
 }
 
-// schemaName is how kin-openapi names a body's schema in its reason.
-func schemaName(s *openapi3.SchemaRef) string {
-	id := strings.TrimSpace(s.Ref)
-	if id == "" && s.Value != nil {
-		id = strings.TrimSpace(s.Value.Title)
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
 	}
-	if id != "" {
-		id = " " + id
-	}
-	return id
+	return len(b)
 }
-
-// validatedBody is the request body after validation, carrying the value
-// validated, as kin-openapi's KeepValidatedValue leaves it: the generated
-// strict handlers bind that value instead of decoding the body again.
-type validatedBody struct {
-	io.ReadCloser
-	value any
-}
-
-// ValidatedValue is what the generated handlers look for.
-func (b *validatedBody) ValidatedValue() any { return b.value }

@@ -62,7 +62,7 @@ func main() {
 	default:
 		log.Fatalf("-log: want stderr, buffered or off, got %q", *logMode)
 	}
-	logger := slog.New(server.NewLogHandler(out, false, nil)) // as cmd/osm-stub
+	logger := slog.New(slog.NewTextHandler(out, nil)) // as cmd/osm-stub
 	opts := server.Options{Logger: logger}
 	if *file != "" {
 		d, err := fixtures.Load(*file)

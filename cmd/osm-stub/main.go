@@ -210,11 +210,11 @@ func newLogger(c config, out io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("-log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.logFormat { // server.NewLogHandler: slog's, with the access log written by hand
+	switch c.logFormat {
 	case "text":
-		return slog.New(server.NewLogHandler(out, false, opts)), nil
+		return slog.New(slog.NewTextHandler(out, opts)), nil
 	case "json":
-		return slog.New(server.NewLogHandler(out, true, opts)), nil
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format: want text or json, got %q", c.logFormat)
 }

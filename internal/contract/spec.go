@@ -97,44 +97,23 @@ func RequestOptions(auth openapi3filter.AuthenticationFunc) *openapi3filter.Opti
 		SkipSettingDefaults:     true,
 		AuthenticationFunc:      auth,
 		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		// The generated handlers bind the value validated, member names
+		// matched exactly, instead of decoding the body again.
+		KeepValidatedValue: true,
 	}
 }
 
-// PropertyNames are the names of every property of every schema in docs,
-// each mapped to itself: a JSON decoder that meets one as a member name
-// can share the string instead of allocating it (internal/jsonvalue).
-func PropertyNames(docs ...*openapi3.T) map[string]string {
-	names := map[string]string{}
-	seen := map[*openapi3.Schema]bool{}
-	var walk func(*openapi3.SchemaRef)
-	walk = func(ref *openapi3.SchemaRef) {
-		if ref == nil || ref.Value == nil || seen[ref.Value] {
-			return
-		}
-		s := ref.Value
-		seen[s] = true
-		for name, p := range s.Properties {
-			names[name] = name
-			walk(p)
-		}
-		walk(s.Items)
-		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
-			for _, r := range group {
-				walk(r)
-			}
-		}
-		walk(s.Not)
-		if s.AdditionalProperties.Schema != nil {
-			walk(s.AdditionalProperties.Schema)
+// Routes are doc's operations as kin-openapi routes, each keyed by its
+// method and its path in Echo's syntax ("GET /a/:id").
+func Routes(doc *openapi3.T) map[string]*routers.Route {
+	routes := map[string]*routers.Route{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			routes[method+" "+echoPath.Replace(path)] = &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 		}
 	}
-	for _, doc := range docs {
-		if doc == nil || doc.Components == nil {
-			continue
-		}
-		for _, ref := range doc.Components.Schemas {
-			walk(ref)
-		}
-	}
-	return names
+	return routes
 }
+
+// echoPath turns an OpenAPI path template into Echo's: {id} becomes :id.
+var echoPath = strings.NewReplacer("{", ":", "}", "")
