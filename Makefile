@@ -86,7 +86,7 @@ lint: ## Spectral and Redocly on openapi.yaml and server/control.openapi.yaml, z
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true \
 	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml server/control.openapi.yaml
 
-# The API page's Swagger UI and the browser tests (web/, server/webui/).
+# The API page's Swagger UI and the browser tests (web/, server/web/).
 SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE
 WEB_STAMP        := web/node_modules/.osmstub-installed
 .PHONY: web-assets check-web-assets test-browser
@@ -96,15 +96,15 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	SCARF_ANALYTICS=false npm ci --prefix web --ignore-scripts --no-audit --no-fund --no-update-notifier
 	@touch $@
 
-web-assets: $(WEB_STAMP) ## copy the pinned Swagger UI (web/package.json) into server/webui/swagger-ui
-	rm -rf server/webui/swagger-ui && mkdir -p server/webui/swagger-ui
-	cd web/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) ../../../server/webui/swagger-ui/
-	node -p 'require("./web/node_modules/swagger-ui-dist/package.json").version' > server/webui/swagger-ui/VERSION
+web-assets: $(WEB_STAMP) ## copy the pinned Swagger UI (web/package.json) into server/web/swagger-ui
+	rm -rf server/web/swagger-ui && mkdir -p server/web/swagger-ui
+	cd web/node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) ../../../server/web/swagger-ui/
+	node -p 'require("./web/node_modules/swagger-ui-dist/package.json").version' > server/web/swagger-ui/VERSION
 
-check-web-assets: ## copy Swagger UI again and fail if server/webui/swagger-ui changed
+check-web-assets: ## copy Swagger UI again and fail if server/web/swagger-ui changed
 	$(MAKE) --no-print-directory web-assets
-	@git diff --exit-code --stat -- server/webui/swagger-ui/ || { echo "server/webui/swagger-ui is out of date or was edited by hand: run 'make web-assets' and commit"; exit 1; }
-	@test -z "$$(git ls-files --others --exclude-standard -- server/webui/swagger-ui/)" || { echo "untracked files in server/webui/swagger-ui/: run 'make web-assets' and commit"; exit 1; }
+	@git diff --exit-code --stat -- server/web/swagger-ui/ || { echo "server/web/swagger-ui is out of date or was edited by hand: run 'make web-assets' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- server/web/swagger-ui/)" || { echo "untracked files in server/web/swagger-ui/: run 'make web-assets' and commit"; exit 1; }
 
 test-browser: build $(WEB_STAMP) ## /docs and /_stub/ui in headless Chromium (CHROMIUM=/usr/bin/chromium); screenshots in web/test-output/
 	OSM_STUB_BIN=$(CURDIR)/$(BIN) node --test --test-timeout=120000 web/browser.test.mjs

@@ -20,6 +20,7 @@ import (
 	"github.com/osmstub/osmstub/gen/controlapi"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/server/store"
+	"github.com/osmstub/osmstub/server/web"
 )
 
 // The control API: the state and fault controls of Server over HTTP under
@@ -59,7 +60,6 @@ type control struct {
 	s       *Server
 	routes  map[string]*routers.Route // "METHOD echo-path" -> control route
 	options *openapi3filter.Options
-	live    []byte // the live view's page (webui.go)
 	journal journalSlots
 }
 
@@ -72,9 +72,6 @@ func newControl(s *Server) (*control, error) {
 	}
 	c := &control{s: s, routes: contract.Routes(doc), journal: newJournalSlots()}
 	c.options = contract.RequestOptions(openapi3filter.NoopAuthenticationFunc)
-	if c.live, err = webUI.ReadFile("webui/live.html"); err != nil {
-		return nil, fmt.Errorf("control: %w", err)
-	}
 	return c, nil
 }
 
@@ -85,7 +82,7 @@ func (c *control) mount(e *echo.Echo) {
 	for _, r := range c.routes {
 		mw[r.Operation.OperationID] = []echo.MiddlewareFunc{c.s.limitBody(c.s.controlBodies, r.Operation.RequestBody != nil), c.validate(r)}
 	}
-	mw["GetLiveView"] = append(mw["GetLiveView"], withPageHeaders)
+	mw["GetLiveView"] = append(mw["GetLiveView"], web.Headers)
 	mw["ListRequests"] = append(mw["ListRequests"], c.journal.limit) // after validate: a bad call gets its 400
 	controlapi.RegisterHandlersWithOptions(e, controlapi.NewStrictHandler(c, nil),
 		controlapi.RegisterHandlersOptions{OperationMiddlewares: mw})
@@ -294,7 +291,7 @@ func (c *control) GetControlSpec(context.Context, controlapi.GetControlSpecReque
 // GetLiveView implements controlapi.StrictServerInterface.
 func (c *control) GetLiveView(context.Context, controlapi.GetLiveViewRequestObject) (controlapi.GetLiveViewResponseObject, error) {
 	return controlapi.GetLiveView200TexthtmlResponse{
-		Body: bytes.NewReader(c.live), ContentLength: int64(len(c.live)),
+		Body: bytes.NewReader(web.LiveView), ContentLength: int64(len(web.LiveView)),
 	}, nil
 }
 

@@ -114,7 +114,7 @@ func ctlCheck(t testing.TB, req *http.Request, res ctlResponse) {
 		}
 	}
 	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
-	// kin-openapi decodes no HTML: the live view's page is checked by webui_test.go.
+	// kin-openapi decodes no HTML: the live view's page is checked by web_test.go.
 	opts.ExcludeResponseBody = strings.HasPrefix(res.header.Get("Content-Type"), "text/html")
 	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},

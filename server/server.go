@@ -35,6 +35,7 @@ import (
 	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
+	"github.com/osmstub/osmstub/server/web"
 )
 
 // Options configure a Server. The zero value serves the built-in demo data
@@ -136,7 +137,7 @@ type Server struct {
 	controlBodies *bodyBudget
 	bodyStall     time.Duration // how long a body may send nothing (watchedBody)
 	guard         controlGuard
-	web           *webPages // the API page, /docs (webui.go)
+	web           *web.Pages // the API page, /docs
 
 	proxy             *proxy // nil unless Options.Upstream or Replay
 	violations        *violation.Log
@@ -186,18 +187,17 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.options = contract.RequestOptions(s.auth.authenticate)
+	var controlDoc []byte // offered by the API page when the control API is mounted
 	if !opts.DisableControl {
 		c, err := newControl(s)
 		if err != nil {
 			return nil, err
 		}
-		s.control = c
+		s.control, controlDoc = c, controlOpenAPI
 	}
-	web, err := newWebPages(s.control != nil)
-	if err != nil {
+	if s.web, err = web.New(controlDoc); err != nil {
 		return nil, err
 	}
-	s.web = web
 	if s.echo, err = s.newEcho(); err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 		ops[route.Operation.OperationID] = s.operationChain(route)
 	}
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(s, nil), gen.RegisterHandlersOptions{OperationMiddlewares: ops})
-	s.web.mount(e)
+	s.web.Mount(e)
 	if s.control != nil {
 		s.control.mount(e)
 	}

@@ -91,24 +91,6 @@ func TestAPIPage(t *testing.T) {
 	}
 }
 
-func TestAPIPageUnknownAssets(t *testing.T) {
-	h := ctlServer(t, server.Options{})
-	for _, path := range []string{
-		"/docs/assets/nope.js",
-		"/docs/assets/docs.html", // a template, not an asset
-		"/docs/assets/live.html", // served at /_stub/ui only
-		"/docs/assets/%2e%2e/webui.go",
-		"/docs/assets/../webui.go",
-		"/docs/assets/swagger-ui/",
-		"/docs/",
-	} {
-		rec := get(t, h, path)
-		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), ctlNoSuch) {
-			t.Errorf("GET %s -> %d %s, want 404 %s", path, rec.Code, rec.Body, ctlNoSuch)
-		}
-	}
-}
-
 // The documents the page shows are the project's, with the stub itself as
 // the only server, so that "Try it out" never calls anything else.
 func TestAPIPageDocuments(t *testing.T) {

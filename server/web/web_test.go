@@ -1,8 +1,12 @@
-package server
+package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -39,6 +43,30 @@ func TestWithStubServer(t *testing.T) {
 	for _, doc := range []string{"", "- a list", "{"} {
 		if _, err := withStubServer([]byte(doc)); err == nil {
 			t.Errorf("withStubServer(%q): no error", doc)
+		}
+	}
+}
+
+// The pages' routes on a bare Echo serve their files and nothing else;
+// server/web_test.go checks them through a whole server.
+func TestRoutes(t *testing.T) {
+	p, err := New([]byte("openapi: 3.0.3\npaths: {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	p.Mount(e)
+	for path, want := range map[string]int{
+		"/docs": 200, "/docs/control.openapi.yaml": 200, "/docs/assets/live.js": 200,
+		"/docs/assets/docs.html": 404, // a template, not an asset
+		"/docs/assets/live.html": 404, // served at /_stub/ui only
+		"/docs/assets/nope.js":   404, "/docs/assets/swagger-ui/": 404, "/docs/": 404,
+		"/docs/assets/%2e%2e/web.go": 404, "/docs/assets/../web.go": 404,
+	} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s -> %d, want %d", path, rec.Code, want)
 		}
 	}
 }

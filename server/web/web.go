@@ -1,4 +1,20 @@
-package server
+// Package web serves the stub's web pages, every byte they load embedded
+// here (a Content-Security-Policy of 'self' keeps a browser from fetching
+// anything elsewhere): the API page, the contract (and the control API,
+// when it is mounted) drawn by Swagger UI, whose files `make web-assets`
+// copies into swagger-ui/; and LiveView, which the control API serves at
+// GET /_stub/ui behind Headers.
+//
+// A request passes the server's middleware like any other (it is no
+// contract operation: nothing validates or authenticates it), then a route
+// of Mount: GET /docs, the page New rendered; GET /docs/openapi.yaml and
+// /docs/control.openapi.yaml, a document whose only server is the stub,
+// rewritten on first request; GET /docs/assets/*, a file here other than
+// a page. A miss is echo.ErrNotFound, for the server's error handler.
+//
+// /docs is public documentation: it holds no secret and grants nothing;
+// its "Try it out" calls are ordinary requests to the API.
+package web
 
 import (
 	"bytes"
@@ -18,20 +34,13 @@ import (
 	"github.com/osmstub/osmstub"
 )
 
-// The API page and the live view. GET /docs is an interactive reference of
-// the contract (and of the control API, when it is mounted) drawn by
-// Swagger UI, whose files `make web-assets` copies from the pinned npm
-// package into webui/swagger-ui; GET /_stub/ui (a control operation,
-// control.go) draws the state as a graph. Every byte the pages load is
-// embedded here: a Content-Security-Policy of 'self' keeps a browser from
-// fetching anything elsewhere.
-//
-// /docs is public documentation: it holds no secret and grants nothing.
-// Its "Try it out" calls are ordinary requests to the API, validated and
-// authenticated like any other.
+//go:embed *.html *.js *.css swagger-ui
+var files embed.FS
 
-//go:embed webui
-var webUI embed.FS
+// LiveView is the live view's page; its script and style are assets here.
+//
+//go:embed live.html
+var LiveView []byte
 
 const (
 	docsPath   = "/docs"
@@ -45,62 +54,52 @@ const (
 
 // docsSpec is one document the API page offers.
 type docsSpec struct {
-	name string
-	url  string
-	body func() ([]byte, error) // served at url: the document with servers pointing at the stub
+	name, url string
+	body      func() ([]byte, error) // served at url: the document with servers pointing at the stub
 }
 
-// The documents the API page serves, rewritten on first use and then kept
-// for the process: rewriting both (a YAML parse and encode) took about
-// 12 ms, the whole of a server's start (BENCHMARKS.md).
-var (
-	contractDoc = sync.OnceValues(func() ([]byte, error) { return withStubServer(osmstub.OpenAPI) })
-	controlDoc  = sync.OnceValues(func() ([]byte, error) { return withStubServer(controlOpenAPI) })
-)
-
-// webPages serves /docs and its assets; the live view's HTML is served by
-// the control API (control.GetLiveView) but its script and style are assets here.
-type webPages struct {
-	assets fs.FS
-	docs   []byte // the rendered API page
-	specs  []docsSpec
-	live   bool // the control API, and so the live view, is mounted
+// Pages serves /docs and its assets.
+type Pages struct {
+	docs  []byte // the rendered API page
+	specs []docsSpec
+	live  bool // the control API, and so the live view, is mounted
 }
 
-// newWebPages returns the pages for a stub with or without the control
-// API; the documents they serve are rewritten once per process, on first
-// use.
-func newWebPages(control bool) (*webPages, error) {
-	assets, err := fs.Sub(webUI, "webui")
-	if err != nil {
+// New returns the pages for a stub whose control API is described by
+// control, or has none when control is nil. The documents are rewritten
+// on first request, not here: rewriting both (a YAML parse and encode)
+// would be most of a server's start (BENCHMARKS.md).
+func New(control []byte) (*Pages, error) {
+	p := &Pages{live: control != nil}
+	spec := func(name, url string, doc []byte) docsSpec {
+		return docsSpec{name, docsPath + url, sync.OnceValues(func() ([]byte, error) { return withStubServer(doc) })}
+	}
+	p.specs = []docsSpec{spec("OSM ticket associations (the contract)", "/openapi.yaml", osmstub.OpenAPI)}
+	if p.live {
+		p.specs = append(p.specs, spec("osm-stub control API", "/control.openapi.yaml", control))
+	}
+	var err error
+	if p.docs, err = p.renderDocs(); err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
-	w := &webPages{assets: assets, live: control}
-	w.specs = []docsSpec{{"OSM ticket associations (the contract)", docsPath + "/openapi.yaml", contractDoc}}
-	if control {
-		w.specs = append(w.specs, docsSpec{"osm-stub control API", docsPath + "/control.openapi.yaml", controlDoc})
-	}
-	if w.docs, err = w.renderDocs(); err != nil {
-		return nil, fmt.Errorf("web pages: %w", err)
-	}
-	return w, nil
+	return p, nil
 }
 
 // renderDocs fills docs.html's two placeholders: the documents to pick
 // from and the link to the live view. (Not html/template: the reflection
 // of text/template makes the linker keep every exported method of the
 // binary: 5 MB more.)
-func (w *webPages) renderDocs() ([]byte, error) {
-	page, err := fs.ReadFile(w.assets, "docs.html")
+func (p *Pages) renderDocs() ([]byte, error) {
+	page, err := files.ReadFile("docs.html")
 	if err != nil {
 		return nil, err
 	}
 	var options strings.Builder
-	for _, s := range w.specs {
+	for _, s := range p.specs {
 		fmt.Fprintf(&options, "\n      <option value=\"%s\">%s</option>", html.EscapeString(s.url), html.EscapeString(s.name))
 	}
 	live := ""
-	if w.live {
+	if p.live {
 		live = `<a href="/_stub/ui">Live view</a>`
 	}
 	out := strings.NewReplacer("{{options}}", options.String(), "{{live}}", live).Replace(string(page))
@@ -148,12 +147,10 @@ func withStubServer(doc []byte) ([]byte, error) {
 	return out.Bytes(), enc.Close()
 }
 
-func (w *webPages) mount(e *echo.Echo) {
-	e.GET(docsPath, func(c echo.Context) error {
-		pageHeaders(c.Response().Header())
-		return c.HTMLBlob(http.StatusOK, w.docs)
-	})
-	for _, s := range w.specs {
+// Mount adds the pages' routes to e.
+func (p *Pages) Mount(e *echo.Echo) {
+	e.GET(docsPath, func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, p.docs) }, Headers)
+	for _, s := range p.specs {
 		e.GET(s.url, func(c echo.Context) error {
 			body, err := s.body()
 			if err != nil {
@@ -162,17 +159,17 @@ func (w *webPages) mount(e *echo.Echo) {
 			return c.Blob(http.StatusOK, "application/yaml", body)
 		})
 	}
-	e.GET(assetsPath+"*", w.asset)
+	e.GET(assetsPath+"*", p.asset)
 }
 
-// asset serves a file of webui/ other than a page template. The live
+// asset serves a file of this directory other than a page. The live
 // view's files are left out with the control API.
-func (w *webPages) asset(c echo.Context) error {
+func (p *Pages) asset(c echo.Context) error {
 	name := c.Param("*")
-	if !fs.ValidPath(name) || strings.HasSuffix(name, ".html") || (!w.live && strings.HasPrefix(name, "live.")) {
+	if !fs.ValidPath(name) || strings.HasSuffix(name, ".html") || (!p.live && strings.HasPrefix(name, "live.")) {
 		return echo.ErrNotFound
 	}
-	data, err := fs.ReadFile(w.assets, name)
+	data, err := files.ReadFile(name)
 	if err != nil {
 		return echo.ErrNotFound
 	}
@@ -180,22 +177,18 @@ func (w *webPages) asset(c echo.Context) error {
 	if ctype == "" || path.Ext(name) == ".txt" {
 		ctype = "text/plain; charset=utf-8" // LICENSE, NOTICE, VERSION
 	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-cache")
+	c.Response().Header().Set("Cache-Control", "no-cache")
 	return c.Blob(http.StatusOK, ctype, data)
 }
 
-// pageHeaders are the headers of an HTML page: nothing from elsewhere, no
+// Headers sets the headers of an HTML page: nothing from elsewhere, no
 // framing, no referrer.
-func pageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-cache")
-}
-
-func withPageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func Headers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		pageHeaders(c.Response().Header())
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-cache")
 		return next(c)
 	}
 }
