@@ -27,7 +27,7 @@ IMAGE     ?= osmstub/osm-stub
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-generate: ## regenerate gen/ from openapi.yaml and server/control.openapi.yaml
+generate: ## regenerate gen/ from openapi.yaml and server/control/control.openapi.yaml
 	$(GO) generate ./gen/...
 
 build: ## build the stub binary into bin/
@@ -75,16 +75,16 @@ check-generated: ## regenerate and fail if gen/ changed
 	@git diff --exit-code --stat -- gen/ || { echo "gen/ is out of date or was edited by hand: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- gen/)" || { echo "untracked files in gen/"; exit 1; }
 
-lint: ## Spectral and Redocly on openapi.yaml and server/control.openapi.yaml, zero findings
+lint: ## Spectral and Redocly on openapi.yaml and server/control/control.openapi.yaml, zero findings
 	@command -v npm >/dev/null 2>&1 || { echo "lint needs Node.js (>= 20.19) and npm"; exit 1; }
 	@stamp=lint/node_modules/.osmstub-installed; \
 	  if [ ! -f $$stamp ] || [ lint/package.json -nt $$stamp ] || [ lint/package-lock.json -nt $$stamp ]; then \
 	    echo "npm ci --prefix lint"; \
 	    SCARF_ANALYTICS=false npm ci --prefix lint --ignore-scripts --no-audit --no-fund --no-update-notifier && touch $$stamp; \
 	  fi
-	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml server/control.openapi.yaml
+	lint/node_modules/.bin/spectral lint -F warn --ruleset lint/.spectral.yaml openapi.yaml server/control/control.openapi.yaml
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true REDOCLY_SUPPRESS_NOTIFICATIONS=true \
-	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml server/control.openapi.yaml
+	  lint/node_modules/.bin/redocly lint --extends recommended-strict openapi.yaml server/control/control.openapi.yaml
 
 # The API page's Swagger UI and the browser tests (web/, server/web/).
 SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE

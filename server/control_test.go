@@ -217,7 +217,7 @@ func vendorList(t testing.TB, h http.Handler, token, caseID string, faulty bool)
 }
 
 func TestControlDocument(t *testing.T) {
-	raw, err := os.ReadFile("control.openapi.yaml")
+	raw, err := os.ReadFile("control/control.openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

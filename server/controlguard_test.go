@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osmstub/osmstub/server"
+	"github.com/osmstub/osmstub/server/control"
 )
 
 // controlToken is a control token long enough for server.New.
@@ -138,8 +139,8 @@ func TestControlTokenThrottle(t *testing.T) {
 	}
 	const a, a2, b = "192.0.2.1:1000", "192.0.2.1:2000", "198.51.100.7:1000"
 	for i := range 10 {
-		if status, _, code := call(a, "wrong-but-long-enough"); status != 401 || code != server.CodeStubUnauthorized {
-			t.Fatalf("wrong token #%d: %d %s, want 401 %s", i+1, status, code, server.CodeStubUnauthorized)
+		if status, _, code := call(a, "wrong-but-long-enough"); status != 401 || code != control.CodeUnauthorized {
+			t.Fatalf("wrong token #%d: %d %s, want 401 %s", i+1, status, code, control.CodeUnauthorized)
 		}
 		if i == 8 {
 			for j := range 30 { // the right token spends no try
@@ -151,8 +152,8 @@ func TestControlTokenThrottle(t *testing.T) {
 	}
 	for _, tc := range []struct{ from, token string }{{a, "wrong-but-long-enough"}, {a, controlToken}, {a2, controlToken}, {a, ""}} {
 		status, h, code := call(tc.from, tc.token)
-		if status != 429 || code != server.CodeStubThrottled || h.Get("Retry-After") != "1" {
-			t.Errorf("from %s after 10 wrong tokens: %d %s Retry-After %q, want 429 %s Retry-After 1", tc.from, status, code, h.Get("Retry-After"), server.CodeStubThrottled)
+		if status != 429 || code != control.CodeThrottled || h.Get("Retry-After") != "1" {
+			t.Errorf("from %s after 10 wrong tokens: %d %s Retry-After %q, want 429 %s Retry-After 1", tc.from, status, code, h.Get("Retry-After"), control.CodeThrottled)
 		}
 	}
 	if status, _, _ := call(b, controlToken); status != 200 {

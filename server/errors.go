@@ -2,16 +2,15 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/gen"
+	"github.com/osmstub/osmstub/internal/apierror"
 	"github.com/osmstub/osmstub/server/store"
 )
 
@@ -20,20 +19,19 @@ import (
 // APIs, throttling and oversized bodies before the service sees the
 // request. docs/fidelity.md says where each one comes from.
 const (
-	CodeInvalid        = "OSM.0001"     // 400, 415: the request broke the contract
-	CodeInternal       = "OSM.0004"     // 500: internal error
-	CodeNoPermission   = "OSM.01010002" // 200: no permission on a ticket
-	CodeUnknownTicket  = "OSM.01010015" // 200: a ticket does not exist
-	CodeLimit          = "OSM.01010043" // 200: a ticket would hold more than three associations
-	CodeSelf           = "OSM.01010044" // 200: a ticket associated with itself
-	CodeNoSuchAPI      = "APIGW.0101"   // 404: unknown path, or a method the API lacks
-	CodeTooLarge       = "APIGW.0201"   // 413: body over the limit
-	CodeUnavailable    = "APIGW.0202"   // 503: too many request bodies in flight (a stub limit)
-	CodeIAMUnavailable = "APIGW.0613"   // 503: the gateway's only 503; faults of status 503
-	CodeUnauthorized   = "APIGW.0301"   // 401: every authentication failure
-	CodeForbidden      = "APIGW.0302"   // 403: X-Domain-Id is not the key's account
-	CodeThrottled      = "APIGW.0308"   // 429: the caller's rate limit was reached
-	maxErrorMessage    = 1024           // error_msg limit in a 4xx/5xx body
+	CodeInvalid        = apierror.CodeInvalid // 400, 415: the request broke the contract
+	CodeInternal       = "OSM.0004"           // 500: internal error
+	CodeNoPermission   = "OSM.01010002"       // 200: no permission on a ticket
+	CodeUnknownTicket  = "OSM.01010015"       // 200: a ticket does not exist
+	CodeLimit          = "OSM.01010043"       // 200: a ticket would hold more than three associations
+	CodeSelf           = "OSM.01010044"       // 200: a ticket associated with itself
+	CodeNoSuchAPI      = "APIGW.0101"         // 404: unknown path, or a method the API lacks
+	CodeTooLarge       = "APIGW.0201"         // 413: body over the limit
+	CodeUnavailable    = "APIGW.0202"         // 503: too many request bodies in flight (a stub limit)
+	CodeIAMUnavailable = "APIGW.0613"         // 503: the gateway's only 503; faults of status 503
+	CodeUnauthorized   = "APIGW.0301"         // 401: every authentication failure
+	CodeForbidden      = "APIGW.0302"         // 403: X-Domain-Id is not the key's account
+	CodeThrottled      = "APIGW.0308"         // 429: the caller's rate limit was reached
 	headerRequestID    = "X-Request-Id"
 	contentTypeJSON    = "application/json"
 	defaultBodyLimit   = 1 << 20
@@ -71,27 +69,15 @@ const (
 )
 
 // apiError is a refusal with a status the contract declares and its
-// error body. Every 4xx/5xx the stub sends is one of these. Gateway
-// refusals carry the request id in the body too, as the gateway does.
-type apiError struct {
-	Status  int
-	Code    string
-	Msg     string
-	Gateway bool // the body carries request_id
-	// RetryAfter, when positive, is sent as Retry-After in seconds.
-	RetryAfter int
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Msg) }
+// error body. Every 4xx/5xx the stub sends is one of these.
+type apiError = apierror.Error
 
 func newAPIError(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Msg: trim(fmt.Sprintf(format, args...), maxErrorMessage)}
+	return apierror.New(status, code, format, args...)
 }
 
 // gatewayError is a refusal the API gateway would answer itself.
-func gatewayError(status int, code, msg string) *apiError {
-	return &apiError{Status: status, Code: code, Msg: trim(msg, maxErrorMessage), Gateway: true}
-}
+func gatewayError(status int, code, msg string) *apiError { return apierror.Gateway(status, code, msg) }
 
 // toAPIError turns any error that reached Echo into the contract's error
 // body. Anything unforeseen becomes a 500 that names only the request id;
@@ -142,15 +128,6 @@ func requestTimeout(why string) *apiError {
 func isRequestTimeout(err error) bool {
 	var e *apiError
 	return errors.As(err, &e) && e.Status == http.StatusRequestTimeout
-}
-
-// trim shortens s to at most n characters, marking the cut with "...".
-func trim(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-3]) + "..."
 }
 
 // handleError is Echo's error handler: the one place a failure becomes a

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/gen"
+	"github.com/osmstub/osmstub/gen/controlapi"
 )
 
 // Fault makes the stub misbehave on purpose for one operation, so that a
@@ -375,4 +376,114 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return c.JSON(f.Status, body)
 	}
+}
+
+// wireFaults lists the faults set as the control API shows them.
+func (s *Server) wireFaults() controlapi.Faults {
+	var out controlapi.Faults
+	for _, tf := range s.AllFaults() {
+		op, f := tf.Operation, tf.Fault
+		w := faultToWire(f)
+		if f.CaseID != "" || f.User != "" {
+			if out.Targeted == nil {
+				out.Targeted = &[]controlapi.TargetedFault{}
+			}
+			*out.Targeted = append(*out.Targeted, controlapi.TargetedFault{OperationId: controlapi.OperationId(op), Fault: w})
+			continue
+		}
+		switch controlapi.OperationId(op) {
+		case controlapi.CreateRelations:
+			out.CreateRelations = &w
+		case controlapi.ListRelation:
+			out.ListRelation = &w
+		case controlapi.DeleteRelation:
+			out.DeleteRelation = &w
+		}
+	}
+	return out
+}
+
+// faultFromWire maps the control API's Fault (whole milliseconds and
+// seconds) to a Fault.
+func faultFromWire(w controlapi.Fault) Fault {
+	var f Fault
+	if w.Status != nil {
+		f.Status = *w.Status
+	}
+	if w.ErrorCode != nil {
+		f.Code = *w.ErrorCode
+	}
+	if w.ErrorMsg != nil {
+		f.Message = *w.ErrorMsg
+	}
+	if w.RetryAfterS != nil {
+		f.RetryAfter = time.Duration(*w.RetryAfterS) * time.Second
+	}
+	if w.LatencyMs != nil {
+		f.Latency = time.Duration(*w.LatencyMs) * time.Millisecond
+	}
+	if w.Drop != nil {
+		f.Drop = *w.Drop
+	}
+	if w.Times != nil {
+		f.Times = *w.Times
+	}
+	if w.CaseId != nil {
+		f.CaseID = *w.CaseId
+	}
+	if w.User != nil {
+		f.User = *w.User
+	}
+	if w.Probability != nil {
+		f.Probability = *w.Probability
+	}
+	if w.Seed != nil {
+		f.Seed = uint64(*w.Seed)
+	}
+	if w.Sequence != nil {
+		f.Sequence = *w.Sequence
+	}
+	return f
+}
+
+// faultToWire is faultFromWire's inverse; zero fields are left out.
+// Durations set in process are rounded up to the unit, as Retry-After is.
+func faultToWire(f Fault) controlapi.Fault {
+	var w controlapi.Fault
+	set := func(v int) *int {
+		if v == 0 {
+			return nil
+		}
+		return &v
+	}
+	w.Status = set(f.Status)
+	w.RetryAfterS = set(int((f.RetryAfter + time.Second - 1) / time.Second))
+	w.LatencyMs = set(int((f.Latency + time.Millisecond - 1) / time.Millisecond))
+	w.Times = set(f.Times)
+	if f.Code != "" {
+		w.ErrorCode = &f.Code
+	}
+	if f.Message != "" {
+		w.ErrorMsg = &f.Message
+	}
+	if f.Drop {
+		w.Drop = &f.Drop
+	}
+	if f.CaseID != "" {
+		w.CaseId = &f.CaseID
+	}
+	if f.User != "" {
+		w.User = &f.User
+	}
+	if f.Probability != 0 {
+		w.Probability = &f.Probability
+	}
+	if f.Seed != 0 {
+		seed := int64(f.Seed)
+		w.Seed = &seed
+	}
+	if len(f.Sequence) > 0 {
+		w.Sequence = &f.Sequence
+	}
+	return w
 }

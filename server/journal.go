@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/osmstub/osmstub/server/control"
 	"github.com/osmstub/osmstub/server/journal"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) recordRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 	return func(c echo.Context) error {
 		req := c.Request()
-		if strings.HasPrefix(req.URL.Path, controlPrefix) || req.URL.Path == "/healthz" {
+		if strings.HasPrefix(req.URL.Path, control.Prefix) || req.URL.Path == "/healthz" {
 			return next(c)
 		}
 		start := time.Now()

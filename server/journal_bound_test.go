@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/osmstub/osmstub/server/control"
 	"github.com/osmstub/osmstub/server/journal"
 )
 
@@ -30,7 +31,7 @@ func TestJournalReplyIsStreamed(t *testing.T) {
 		s.journal.Record(journal.Entry{RequestID: fmt.Sprint(i), RequestBody: reqBody, ResponseBody: resBody},
 			http.Header{"X-Auth-Token": {"secret"}, "Content-Type": {"application/json"}})
 	}
-	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/_stub/requests?limit=%d", maxPage), nil)
+	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/_stub/requests?limit=%d", control.MaxPage), nil)
 	req.Host = "127.0.0.1:8080"
 	w := &countingWriter{header: http.Header{}}
 	var before, after runtime.MemStats
@@ -39,7 +40,7 @@ func TestJournalReplyIsStreamed(t *testing.T) {
 	s.ServeHTTP(w, req)
 	runtime.ReadMemStats(&after)
 	const bound = 8 << 20
-	if w.status != http.StatusOK || w.n < int64(maxPage)*(journal.RequestBodyCap+journal.ResponseBodyCap) {
+	if w.status != http.StatusOK || w.n < int64(control.MaxPage)*(journal.RequestBodyCap+journal.ResponseBodyCap) {
 		t.Fatalf("GET /_stub/requests: %d, %d bytes", w.status, w.n)
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > bound {

@@ -15,12 +15,11 @@ import (
 // a handler that outlived its client would hold ts.Close (and the test)
 // until the test binary's timeout.
 func TestLongPollEndsWithItsClient(t *testing.T) {
-	defer func(old time.Duration) { maxWait = old }(maxWait)
-	maxWait = time.Hour
 	s, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.control.MaxWait = time.Hour
 	defer s.Close()
 	ts := httptest.NewServer(s)
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/osmstub/osmstub/internal/apierror"
 )
 
 // statusOf is the HTTP status each error code is sent with; a code sent
@@ -79,9 +81,14 @@ func declaredCodes(t *testing.T) []string {
 		if !ok || len(vs.Names) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Code") || len(vs.Values) != 1 {
 			return true
 		}
-		if lit, ok := vs.Values[0].(*ast.BasicLit); ok {
-			v, _ := strconv.Unquote(lit.Value)
-			codes = append(codes, v)
+		switch v := vs.Values[0].(type) {
+		case *ast.BasicLit:
+			s, _ := strconv.Unquote(v.Value)
+			codes = append(codes, s)
+		case *ast.SelectorExpr: // CodeInvalid, shared with the control API
+			if v.Sel.Name == "CodeInvalid" {
+				codes = append(codes, apierror.CodeInvalid)
+			}
 		}
 		return true
 	})

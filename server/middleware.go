@@ -13,6 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/server/control"
 )
 
 // exchange is what the middleware learns about one request; it travels in
@@ -154,9 +156,6 @@ func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// controlPrefix is where the control API lives (control.go).
-const controlPrefix = "/_stub/"
-
 // limitBody caps what validation may read; a longer body is a 413. It
 // applies to the routes that read a body (the contract's operations and
 // the control API), so an unknown path is still a 404. The body's bytes
@@ -170,7 +169,7 @@ func (s *Server) limitBody(budget *bodyBudget, takesBody bool) echo.MiddlewareFu
 		return func(c echo.Context) error {
 			req := c.Request()
 			switch {
-			case !hasBody(req):
+			case !control.HasBody(req):
 				return next(c)
 			case !takesBody:
 				return newAPIError(http.StatusBadRequest, CodeInvalid, "body: %s %s takes none", req.Method, req.URL.Path)

@@ -19,6 +19,7 @@ import (
 	"github.com/osmstub/osmstub/aksk"
 	"github.com/osmstub/osmstub/internal/cassette"
 	"github.com/osmstub/osmstub/internal/violation"
+	"github.com/osmstub/osmstub/server/control"
 )
 
 // Proxy mode: with Options.Upstream (or Options.Replay), a contract
@@ -93,11 +94,11 @@ func (s *Server) guardProxy(req *http.Request, at *authAttempt) error {
 	if s.proxy == nil || s.proxy.replay {
 		return nil
 	}
-	if crossSite(req) {
+	if control.CrossSite(req) {
 		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+"proxy mode: refused a cross-site request (Origin or Sec-Fetch-Site)")
 	}
-	if !at.operator() && !s.guard.hostAllowed(req.Host) {
-		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+fmt.Sprintf("proxy mode: Host %q is not a loopback name; from elsewhere, only the proxy's caller credential is served", clipHost(req.Host)))
+	if !at.operator() && !s.guard.HostAllowed(req.Host) {
+		return gatewayError(http.StatusForbidden, CodeForbidden, msgForbidden+fmt.Sprintf("proxy mode: Host %q is not a loopback name; from elsewhere, only the proxy's caller credential is served", control.ClipHost(req.Host)))
 	}
 	return nil
 }
@@ -378,3 +379,35 @@ func (s *Server) Violations() ([]Violation, int) { return s.violations.List() }
 
 // ClearViolations forgets the violations seen.
 func (s *Server) ClearViolations() { s.violations.Clear() }
+
+// urlMask replaces what RedactURL hides.
+const urlMask = "xxxxx"
+
+// RedactURL is raw fit for a log, an error message or -h: its user info,
+// query and fragment, any of which may hold a credential, are hidden. So
+// is everything after the scheme of a URL that does not parse or names no
+// host, and a path with an '@' in it (user info whose password holds a
+// '/'), since where their secrets end cannot be told.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" || strings.Contains(u.Path, "@") {
+		scheme, _, ok := strings.Cut(raw, "://")
+		if !ok || scheme == "" || strings.ContainsAny(scheme, "@:/?#% \t\r\n") {
+			return urlMask
+		}
+		return scheme + "://" + urlMask
+	}
+	if u.User != nil {
+		u.User = url.User(urlMask)
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = urlMask, false
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = urlMask, ""
+	}
+	return u.String()
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/internal/violation"
+	"github.com/osmstub/osmstub/server/control"
 	"github.com/osmstub/osmstub/server/journal"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
@@ -120,6 +121,17 @@ type Options struct {
 	DisableJournal bool
 }
 
+// The control API's names that callers of this package use.
+var (
+	// CheckControlToken refuses a control token that is too weak.
+	CheckControlToken = control.CheckControlToken
+	// ErrWeakControlToken is CheckControlToken's refusal.
+	ErrWeakControlToken = control.ErrWeakControlToken
+)
+
+// MinControlTokenLen is the fewest characters a control token may have.
+const MinControlTokenLen = control.MinControlTokenLen
+
 // Server is the stub. It is an http.Handler.
 type Server struct {
 	echo          *echo.Echo
@@ -131,12 +143,12 @@ type Server struct {
 	fixtures      store.Dataset // what Reset restores
 	fixturesMu    sync.Mutex    // orders Reset and LoadFixtures
 	faults        faults
-	control       *control    // the control API; nil with Options.DisableControl
-	limiter       *limiter    // nil without Options.RateLimit
-	bodies        *bodyBudget // the API's, shared per credential
+	control       *control.API // nil with Options.DisableControl
+	limiter       *limiter     // nil without Options.RateLimit
+	bodies        *bodyBudget  // the API's, shared per credential
 	controlBodies *bodyBudget
 	bodyStall     time.Duration // how long a body may send nothing (watchedBody)
-	guard         controlGuard
+	guard         *control.Guard
 	web           *web.Pages // the API page, /docs
 
 	proxy             *proxy // nil unless Options.Upstream or Replay
@@ -169,9 +181,9 @@ func New(opts Options) (*Server, error) {
 	s.bodies = newBodyBudget(memory, memory/bodyShares)
 	s.controlBodies = newBodyBudget(controlBodyMemory, controlBodyMemory)
 	s.bodyStall = defaultBodyStall
-	s.guard = controlGuard{token: opts.ControlToken, hosts: opts.ControlHosts, tries: newTokenTries()}
+	s.guard = control.NewGuard(opts.ControlToken, opts.ControlHosts)
 	if opts.ControlToken != "" && !opts.DisableControl { // a token that guards nothing is not checked
-		if err := CheckControlToken(opts.ControlToken); err != nil {
+		if err := control.CheckControlToken(opts.ControlToken); err != nil {
 			return nil, fmt.Errorf("server: Options.ControlToken: %w", err)
 		}
 	}
@@ -189,11 +201,10 @@ func New(opts Options) (*Server, error) {
 	s.options = contract.RequestOptions(s.auth.authenticate)
 	var controlDoc []byte // offered by the API page when the control API is mounted
 	if !opts.DisableControl {
-		c, err := newControl(s)
-		if err != nil {
+		if s.control, err = control.New(controlStub{s}); err != nil {
 			return nil, err
 		}
-		s.control, controlDoc = c, controlOpenAPI
+		controlDoc = control.OpenAPI
 	}
 	if s.web, err = web.New(controlDoc); err != nil {
 		return nil, err
@@ -242,7 +253,10 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 	if s.validateResponses {
 		e.Use(s.checkResponses)
 	}
-	e.Use(s.accessLog, s.guardControl)
+	e.Use(s.accessLog)
+	if s.control != nil {
+		e.Use(s.guard.Middleware)
+	}
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -256,7 +270,7 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(s, nil), gen.RegisterHandlersOptions{OperationMiddlewares: ops})
 	s.web.Mount(e)
 	if s.control != nil {
-		s.control.mount(e)
+		s.control.Mount(e)
 	}
 	return e, nil
 }

@@ -1,4 +1,4 @@
-package server
+package control
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/gen/controlapi"
+	"github.com/osmstub/osmstub/internal/apierror"
 	"github.com/osmstub/osmstub/server/journal"
 )
 
 // The journal and the clock over HTTP: /_stub/requests and /_stub/clock.
 
-// maxWait caps a long poll of the journal, below the binary's 30 s write
-// timeout (cmd/osm-stub), after which its answer could not be sent. A
-// variable for the leak test only.
-var maxWait = 20 * time.Second
+// DefaultMaxWait caps a long poll of the journal, below the binary's 30 s
+// write timeout (cmd/osm-stub), after which its answer could not be sent.
+const DefaultMaxWait = 20 * time.Second
 
 // The bounds of GET /_stub/requests (control.openapi.yaml says the same):
 // a page's entries by default and at most, and how many replies are
@@ -29,21 +29,21 @@ var maxWait = 20 * time.Second
 // largest bodies is about 16 MB of JSON, written entry by entry; the cap on
 // replies keeps their encoding from starving the vendor API of CPU.
 const (
-	defaultPage       = 100
-	maxPage           = 1000
-	journalBusyFor    = 1 // seconds, the 429's Retry-After
-	maxJournalReaders = 8
-	maxJournalWaiters = 64
+	DefaultPage    = 100
+	MaxPage        = 1000
+	journalBusyFor = 1 // seconds, the 429's Retry-After
+	MaxReaders     = 8
+	MaxWaiters     = 64
 )
 
-// CodeStubBusy is the control API's code for a journal read or long poll
+// CodeBusy is the control API's code for a journal read or long poll
 // beyond the caps.
-const CodeStubBusy = "STUB.0006" // 429: too many reads or long polls of the journal at once
+const CodeBusy = "STUB.0006" // 429: too many reads or long polls of the journal at once
 
 // journalSlots bounds the concurrent calls of ListRequests: a plain read
 // holds a reader's slot, a long poll a waiter's slot and, once its wait
 // is over, a reader's slot to write its reply (requestPage), so that at
-// most maxJournalReaders replies are written at once. limit is a route
+// most MaxReaders replies are written at once. limit is a route
 // middleware so that a call holds its slot until its reply is written,
 // not only while the handler runs.
 type journalSlots struct {
@@ -51,7 +51,7 @@ type journalSlots struct {
 }
 
 func newJournalSlots() journalSlots {
-	return journalSlots{make(chan struct{}, maxJournalReaders), make(chan struct{}, maxJournalWaiters)}
+	return journalSlots{make(chan struct{}, MaxReaders), make(chan struct{}, MaxWaiters)}
 }
 
 func (js journalSlots) limit(next echo.HandlerFunc) echo.HandlerFunc {
@@ -65,7 +65,7 @@ func (js journalSlots) limit(next echo.HandlerFunc) echo.HandlerFunc {
 			defer func() { <-slots }()
 			return next(c)
 		default:
-			e := newAPIError(http.StatusTooManyRequests, CodeStubBusy,
+			e := apierror.New(http.StatusTooManyRequests, CodeBusy,
 				"control API: %d %s already; retry after %d s", cap(slots), what, journalBusyFor)
 			e.RetryAfter = journalBusyFor
 			return e
@@ -74,7 +74,7 @@ func (js journalSlots) limit(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // ListRequests implements controlapi.StrictServerInterface.
-func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsRequestObject) (controlapi.ListRequestsResponseObject, error) {
+func (c *API) ListRequests(ctx context.Context, req controlapi.ListRequestsRequestObject) (controlapi.ListRequestsResponseObject, error) {
 	p := req.Params
 	f := journal.Filter{}
 	set(&f.Operation, (*string)(p.Operation))
@@ -86,26 +86,26 @@ func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsR
 	if p.Since != nil {
 		f.Since = *p.Since
 	}
-	page := defaultPage
+	page := DefaultPage
 	set(&page, p.Limit)
 	if (p.Wait == nil) != (p.Min == nil) {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "wait, min: give both, or neither")
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "wait, min: give both, or neither")
 	}
-	if c.s.journal == nil {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "the request journal is off (-journal 0)")
+	if c.s.Journal() == nil {
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "the request journal is off (-journal 0)")
 	}
 	if p.Wait == nil {
 		// One more than the page tells whether there is a next page. The
 		// call holds a reader's slot already (limit).
 		f.Limit = page + 1
-		return requestPage{entries: c.s.journal.Select(f), size: page}, nil
+		return requestPage{entries: c.s.Journal().Select(f), size: page}, nil
 	}
 	wait, err := time.ParseDuration(*p.Wait)
-	if err != nil || wait > maxWait {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "wait: must be at most %s", maxWait)
+	if err != nil || wait > c.MaxWait {
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "wait: must be at most %s", c.MaxWait)
 	}
-	if *p.Min > c.s.journal.Size() {
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "min: must be at most the journal's size, %d", c.s.journal.Size())
+	if *p.Min > c.s.Journal().Size() {
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "min: must be at most the journal's size, %d", c.s.Journal().Size())
 	}
 	page = max(page, *p.Min)
 	f.Limit = page + 1
@@ -113,7 +113,7 @@ func (c *control) ListRequests(ctx context.Context, req controlapi.ListRequestsR
 	// leaves, nothing is left waiting.
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	got, err := c.s.journal.WaitSelect(wctx, f, *p.Min) // an error: the wait ended, or the client left
+	got, err := c.s.Journal().WaitSelect(wctx, f, *p.Min) // an error: the wait ended, or the client left
 	return requestPage{entries: got, size: page, timedOut: err != nil, ctx: ctx, slots: c.journal.readers}, nil
 }
 
@@ -185,24 +185,24 @@ func set[T any](dst *T, v *T) {
 }
 
 // ClearRequests implements controlapi.StrictServerInterface.
-func (c *control) ClearRequests(context.Context, controlapi.ClearRequestsRequestObject) (controlapi.ClearRequestsResponseObject, error) {
+func (c *API) ClearRequests(context.Context, controlapi.ClearRequestsRequestObject) (controlapi.ClearRequestsResponseObject, error) {
 	c.s.ClearRequests()
 	return controlapi.ClearRequests204Response{}, nil
 }
 
 // GetClock implements controlapi.StrictServerInterface.
-func (c *control) GetClock(context.Context, controlapi.GetClockRequestObject) (controlapi.GetClockResponseObject, error) {
+func (c *API) GetClock(context.Context, controlapi.GetClockRequestObject) (controlapi.GetClockResponseObject, error) {
 	return controlapi.GetClock200JSONResponse{ClockStateJSONResponse: c.clockState()}, nil
 }
 
 // SetClock implements controlapi.StrictServerInterface.
-func (c *control) SetClock(_ context.Context, req controlapi.SetClockRequestObject) (controlapi.SetClockResponseObject, error) {
+func (c *API) SetClock(_ context.Context, req controlapi.SetClockRequestObject) (controlapi.SetClockResponseObject, error) {
 	b := req.Body
 	switch {
 	case b.Real != nil && (!*b.Real || b.Time != nil || b.AdvanceMs != nil):
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "real: must be true, and alone")
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "real: must be true, and alone")
 	case b.Real == nil && b.Time == nil && b.AdvanceMs == nil:
-		return nil, newAPIError(http.StatusBadRequest, CodeInvalid, "body: set time, advance_ms or real")
+		return nil, apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "body: set time, advance_ms or real")
 	case b.Real != nil:
 		c.s.FollowRealTime()
 	}
@@ -215,7 +215,7 @@ func (c *control) SetClock(_ context.Context, req controlapi.SetClockRequestObje
 	return controlapi.SetClock200JSONResponse{ClockStateJSONResponse: c.clockState()}, nil
 }
 
-func (c *control) clockState() controlapi.ClockStateJSONResponse {
-	now, fixed, offset := c.s.clock.state()
+func (c *API) clockState() controlapi.ClockStateJSONResponse {
+	now, fixed, offset := c.s.ClockState()
 	return controlapi.ClockStateJSONResponse{Body: controlapi.Clock{Now: now.UTC(), Fixed: fixed, OffsetMs: offset.Milliseconds()}}
 }

@@ -1,10 +1,11 @@
-package server
+package control
 
 import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,13 +16,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/internal/apierror"
 )
 
 // Control API error codes for a refused caller.
 const (
-	CodeStubUnauthorized = "STUB.0003" // 401: the control token is missing or wrong
-	CodeStubForbidden    = "STUB.0004" // 403: a call from another site or host
-	CodeStubThrottled    = "STUB.0005" // 429: too many wrong control tokens from one address
+	CodeUnauthorized = "STUB.0003" // 401: the control token is missing or wrong
+	CodeForbidden    = "STUB.0004" // 403: a call from another site or host
+	CodeThrottled    = "STUB.0005" // 429: too many wrong control tokens from one address
 )
 
 // MinControlTokenLen is the fewest characters a control token may have:
@@ -59,14 +62,20 @@ const (
 	controlTriesAddrs = 1024
 )
 
+// tryBucket is an address's tries left, as of last.
+type tryBucket struct {
+	tokens float64
+	last   time.Time
+}
+
 type tokenTries struct {
 	mu      sync.Mutex
 	now     func() time.Time // the wall clock: the stub's own clock can be stopped
-	buckets map[string]*bucket
+	buckets map[string]*tryBucket
 }
 
 func newTokenTries() *tokenTries {
-	return &tokenTries{now: time.Now, buckets: map[string]*bucket{}}
+	return &tokenTries{now: time.Now, buckets: map[string]*tryBucket{}}
 }
 
 // wait returns 0 when addr has a try left, else how long until it has.
@@ -90,7 +99,7 @@ func (t *tokenTries) fail(addr string) {
 }
 
 // bucket returns addr's bucket, refilled up to now. Call with mu held.
-func (t *tokenTries) bucket(addr string, now time.Time) *bucket {
+func (t *tokenTries) bucket(addr string, now time.Time) *tryBucket {
 	b := t.buckets[addr]
 	if b == nil {
 		if len(t.buckets) >= controlTriesAddrs {
@@ -102,7 +111,7 @@ func (t *tokenTries) bucket(addr string, now time.Time) *bucket {
 		}
 	}
 	if b == nil {
-		b = &bucket{tokens: controlTriesBurst, last: now}
+		b = &tryBucket{tokens: controlTriesBurst, last: now}
 		t.buckets[addr] = b
 	}
 	if elapsed := now.Sub(b.last); elapsed > 0 {
@@ -130,33 +139,46 @@ func remoteIP(req *http.Request) string {
 	return req.RemoteAddr
 }
 
-// controlGuard keeps the control API, which reads every secret and resets
+// Guard keeps the control API, which reads every secret and resets
 // all state, to those it is meant for: with a token, whoever sends it;
 // without one, programs on this machine, and never a web page (CSRF) or a
 // DNS-rebound name.
-type controlGuard struct {
+type Guard struct {
 	token string
 	hosts []string    // Host values accepted besides loopback names
 	tries *tokenTries // wrong tokens, per remote address
 }
 
-// guardControl applies the guard to every path under /_stub/, whether or
+// Prefix is where the control API lives.
+const Prefix = "/_stub/"
+
+// NewGuard is the guard of a control API with token (none: loopback
+// callers only) that also serves the Host values hosts.
+func NewGuard(token string, hosts []string) *Guard {
+	return &Guard{token: token, hosts: hosts, tries: newTokenTries()}
+}
+
+// SetClock sets the wall clock that gives back wrong tokens' tries, for
+// tests.
+func (g *Guard) SetClock(now func() time.Time) { g.tries.now = now }
+
+// Middleware applies the guard to every path under /_stub/, whether or
 // not a route serves it, so that nothing there answers an outsider.
-func (s *Server) guardControl(next echo.HandlerFunc) echo.HandlerFunc {
+func (g *Guard) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.control == nil || !strings.HasPrefix(c.Request().URL.Path, controlPrefix) {
+		if !strings.HasPrefix(c.Request().URL.Path, Prefix) {
 			return next(c)
 		}
-		if err := s.guard.check(c.Request()); err != nil {
+		if err := g.check(c.Request()); err != nil {
 			return err
 		}
 		return next(c)
 	}
 }
 
-func (g controlGuard) check(req *http.Request) error {
-	if crossSite(req) {
-		return newAPIError(http.StatusForbidden, CodeStubForbidden, "control API: refused a cross-site request (Origin or Sec-Fetch-Site)")
+func (g *Guard) check(req *http.Request) error {
+	if CrossSite(req) {
+		return apierror.New(http.StatusForbidden, CodeForbidden, "control API: refused a cross-site request (Origin or Sec-Fetch-Site)")
 	}
 	if g.token != "" {
 		if isLiveViewPage(req) {
@@ -166,30 +188,30 @@ func (g controlGuard) check(req *http.Request) error {
 		// the right one too: the answer tells a guesser nothing.
 		addr := remoteIP(req)
 		if wait := g.tries.wait(addr); wait > 0 {
-			e := newAPIError(http.StatusTooManyRequests, CodeStubThrottled, "control API: too many wrong control tokens from this address; retry later")
+			e := apierror.New(http.StatusTooManyRequests, CodeThrottled, "control API: too many wrong control tokens from this address; retry later")
 			e.RetryAfter = int(math.Ceil(wait.Seconds()))
 			return e
 		}
 		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) != 1 {
 			g.tries.fail(addr)
-			return newAPIError(http.StatusUnauthorized, CodeStubUnauthorized, "control API: send Authorization: Bearer <control token>")
+			return apierror.New(http.StatusUnauthorized, CodeUnauthorized, "control API: send Authorization: Bearer <control token>")
 		}
 		return nil
 	}
-	if !g.hostAllowed(req.Host) {
-		return newAPIError(http.StatusForbidden, CodeStubForbidden, "control API: Host %q is not a loopback name; without a control token only loopback callers are served", clipHost(req.Host))
+	if !g.HostAllowed(req.Host) {
+		return apierror.New(http.StatusForbidden, CodeForbidden, "control API: Host %q is not a loopback name; without a control token only loopback callers are served", ClipHost(req.Host))
 	}
-	if hasBody(req) && !isJSON(req.Header.Get("Content-Type")) {
-		return newAPIError(http.StatusUnsupportedMediaType, CodeInvalid, "Content-Type must be %s", contentTypeJSON)
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); HasBody(req) && mt != "application/json" {
+		return apierror.New(http.StatusUnsupportedMediaType, apierror.CodeInvalid, "Content-Type must be application/json")
 	}
 	return nil
 }
 
-// crossSite reports a request a browser sent on behalf of another site:
+// CrossSite reports a request a browser sent on behalf of another site:
 // Sec-Fetch-Site says so, or Origin names a host other than the one the
 // request was sent to.
-func crossSite(req *http.Request) bool {
+func CrossSite(req *http.Request) bool {
 	switch req.Header.Get("Sec-Fetch-Site") {
 	case "cross-site", "same-site":
 		return true
@@ -202,7 +224,9 @@ func crossSite(req *http.Request) bool {
 	return err != nil || !strings.EqualFold(u.Host, req.Host)
 }
 
-func (g controlGuard) hostAllowed(host string) bool {
+// HostAllowed reports whether host is a loopback name or one the guard
+// was given: a name a DNS-rebinding page cannot use.
+func (g *Guard) HostAllowed(host string) bool {
 	if slices.Contains(g.hosts, host) {
 		return true
 	}
@@ -217,11 +241,13 @@ func (g controlGuard) hostAllowed(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func hasBody(req *http.Request) bool {
+// HasBody reports whether req carries a body, announced or chunked.
+func HasBody(req *http.Request) bool {
 	return req.ContentLength > 0 || (req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody)
 }
 
-func clipHost(h string) string {
+// ClipHost is a Host value short enough to quote in a message.
+func ClipHost(h string) string {
 	if len(h) > 64 {
 		return h[:64] + "..."
 	}
@@ -232,5 +258,5 @@ func clipHost(h string) string {
 // without a way to send a bearer token. It holds no data: its script
 // fetches the state with the token the user gives it.
 func isLiveViewPage(req *http.Request) bool {
-	return req.Method == http.MethodGet && req.URL.Path == controlPrefix+"ui"
+	return req.Method == http.MethodGet && req.URL.Path == Prefix+"ui"
 }

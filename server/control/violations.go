@@ -1,4 +1,4 @@
-package server
+package control
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 )
 
 // ListViolations implements controlapi.StrictServerInterface.
-func (c *control) ListViolations(context.Context, controlapi.ListViolationsRequestObject) (controlapi.ListViolationsResponseObject, error) {
+func (c *API) ListViolations(context.Context, controlapi.ListViolationsRequestObject) (controlapi.ListViolationsResponseObject, error) {
 	vs, total := c.s.Violations()
 	if vs == nil {
 		vs = []violation.Violation{}
@@ -17,7 +17,7 @@ func (c *control) ListViolations(context.Context, controlapi.ListViolationsReque
 }
 
 // ClearViolations implements controlapi.StrictServerInterface.
-func (c *control) ClearViolations(context.Context, controlapi.ClearViolationsRequestObject) (controlapi.ClearViolationsResponseObject, error) {
+func (c *API) ClearViolations(context.Context, controlapi.ClearViolationsRequestObject) (controlapi.ClearViolationsResponseObject, error) {
 	c.s.ClearViolations()
 	return controlapi.ClearViolations204Response{}, nil
 }
