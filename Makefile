@@ -22,7 +22,7 @@ PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 IMAGE     ?= osmstub/osm-stub
 
 .DEFAULT_GOAL := help
-.PHONY: help generate build run test vet test-go test-interop fuzz-short lint check-generated
+.PHONY: help generate build run test check vet test-go test-interop fuzz-short lint check-generated
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,12 +51,15 @@ bench-store: ## store benchmarks (memory, sqlite; postgres if OSM_STUB_TEST_POST
 
 vet: ## go vet and gofmt
 	$(GO) vet ./...
-	$(GO) vet -tags osmstub_nokin ./server/ # make bench's stub-nokin build
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test-go: ## unit, contract and integration tests with the race detector
+	@if [ -z "$(OSM_STUB_TEST_POSTGRES)" ]; then echo "test-go: OSM_STUB_TEST_POSTGRES is not set, so the PostgreSQL tests skip (.ci/run sets it)"; fi
 	$(GO) test -race -count=1 ./...
+
+check: vet ## the inner loop: vet, then go test -short (no PostgreSQL, browser, Docker or network)
+	$(GO) test -short -count=1 ./...
 
 fuzz-short: ## a short run of every fuzz target (FUZZTIME=30000x runs each)
 	@set -e; for pkg in $$($(GO) list ./...); do \

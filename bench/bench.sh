@@ -16,11 +16,9 @@
 # wiremock prism"; also stub-sqlite; floor-hardened, the floor with
 # cmd/osm-stub's http.Server limits, and stub-lean, the stub without journal
 # and access log, which together split what the stub adds to the floor;
-# stub-nokin, the stub built with the tag osmstub_nokin (no kin-openapi
-# schema checks: server/kinschema_nokin.go), and stub-bare, that build
-# without journal and access log, which split it further; floor-work, the
-# floor spending FLOOR_WORK (8us) of CPU in every request, which tells what
-# a microsecond of a handler's own work costs over the floor; and
+# floor-work, the floor spending FLOOR_WORK (8us) of CPU in every request,
+# which tells what a microsecond of a handler's own work costs over the
+# floor; and
 # with STUB_BEFORE=another osm-stub binary stub-before and
 # stub-before-sqlite), RESULTS (bench/results.md). It fails if any server
 # gives a bad answer. Every process it starts is stopped when it ends,
@@ -41,7 +39,7 @@ SOAK=${SOAK:-1000000}
 SOAK_MAX=${SOAK_MAX:-120}
 FLOOR_WORK=${FLOOR_WORK:-8us}
 MODES="post refusal get"
-ALL_TARGETS="stub floor floor-hardened floor-work stub-lean stub-nokin stub-bare wiremock prism stub-sqlite stub-before stub-before-sqlite" # the report's order
+ALL_TARGETS="stub floor floor-hardened floor-work stub-lean wiremock prism stub-sqlite stub-before stub-before-sqlite" # the report's order
 STARTS=${STARTS:-5}
 RESULTS=${RESULTS:-bench/results.md}
 OUT=bench/out
@@ -211,10 +209,6 @@ start_target() {
 		"$OUT/floor" -addr '127.0.0.1:{port}' -hardened ;;
 	stub-lean) start stub-lean "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
 		"$OUT/osm-stub" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -journal 0 -log-level warn ;;
-	stub-nokin) start stub-nokin "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
-		"$OUT/osm-stub-nokin" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml ;;
-	stub-bare) start stub-bare "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
-		"$OUT/osm-stub-nokin" -addr '127.0.0.1:{port}' -fixtures bench/fixtures.yaml -journal 0 -log-level warn ;;
 	floor-work) start floor-work "http://127.0.0.1:{port}$GET_PATH" "" -- \
 		"$OUT/floor" -addr '127.0.0.1:{port}' -work "$FLOOR_WORK" ;;
 	stub-sqlite) start stub-sqlite "http://127.0.0.1:{port}$GET_PATH" "$TOKEN" -- \
@@ -246,10 +240,6 @@ load_run() {
 	log "building the stub, the floor and firstok"
 	$GO build -o "$OUT/osm-stub" ./cmd/osm-stub
 	$GO build -o "$OUT/floor" ./bench/floor
-	case " $TARGETS " in *" stub-nokin "* | *" stub-bare "*)
-		# For measuring only: this build checks no schema (server/kinschema_nokin.go).
-		$GO build -tags osmstub_nokin -o "$OUT/osm-stub-nokin" ./cmd/osm-stub ;;
-	esac
 	$GO build -o "$OUT/firstok" ./bench/firstok
 	local t m r i starts
 	for t in $TARGETS; do
@@ -360,8 +350,6 @@ report() {
 				stub-before-sqlite) name="osm-stub before, SQLite store" ;;
 				floor-hardened) name="floor with osm-stub's http.Server limits" ;;
 				stub-lean) name="osm-stub without journal and access log" ;;
-				stub-nokin) name="osm-stub without kin-openapi's schema checks (tag osmstub_nokin, measuring only)" ;;
-				stub-bare) name="osm-stub without schema checks, journal and access log (measuring only)" ;;
 				floor-work) name="floor spending $FLOOR_WORK of CPU in every request" ;;
 				stub) name="osm-stub (validation, auth, state, journal, access log)" ;;
 				floor) name="floor (bare Echo route, constant answer)" ;;
@@ -398,13 +386,7 @@ report() {
 					echo "|---|---:|---:|---:|"
 					echo "| http.Server limits (floor-hardened minus floor) | $(diff_us floor-hardened floor post) | $(diff_us floor-hardened floor refusal) | $(diff_us floor-hardened floor get) |"
 					echo "| journal and access log (stub minus stub-lean) | $(diff_us stub stub-lean post) | $(diff_us stub stub-lean refusal) | $(diff_us stub stub-lean get) |"
-					if have stub-nokin && have stub-bare; then
-						echo "| kin-openapi's schema checks (stub minus stub-nokin) | $(diff_us stub stub-nokin post) | $(diff_us stub stub-nokin refusal) | $(diff_us stub stub-nokin get) |"
-						echo "| schema checks, journal and access log together (stub minus stub-bare) | $(diff_us stub stub-bare post) | $(diff_us stub stub-bare refusal) | $(diff_us stub stub-bare get) |"
-						echo "| the rest: auth, rules, store, answer, middleware (stub-bare minus floor-hardened) | $(diff_us stub-bare floor-hardened post) | $(diff_us stub-bare floor-hardened refusal) | $(diff_us stub-bare floor-hardened get) |"
-					else
-						echo "| the rest: validation, auth, rules, store, answer (stub-lean minus floor-hardened) | $(diff_us stub-lean floor-hardened post) | $(diff_us stub-lean floor-hardened refusal) | $(diff_us stub-lean floor-hardened get) |"
-					fi
+					echo "| the rest: validation, auth, rules, store, answer (stub-lean minus floor-hardened) | $(diff_us stub-lean floor-hardened post) | $(diff_us stub-lean floor-hardened refusal) | $(diff_us stub-lean floor-hardened get) |"
 					echo
 				fi
 				if have floor && have floor-work; then

@@ -309,22 +309,6 @@ func TestStartWithoutTest(t *testing.T) {
 	s.Associate("DEMO-1", "DEMO-1")
 }
 
-func BenchmarkRun(b *testing.B) {
-	for _, m := range modes {
-		b.Run(m.name, func(b *testing.B) {
-			osmstubtest.RunWith(b, m.opts).Close() // the first start parses the contract
-			b.ReportAllocs()
-			for b.Loop() {
-				s, err := osmstubtest.Start(m.opts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.Close()
-			}
-		})
-	}
-}
-
 // TestFailNextDefaults: FailNext answers with the table every way of
 // arming a fault shares (server.FaultDefault): the gateway's code with
 // request_id and, for a 429, Retry-After.

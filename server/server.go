@@ -27,7 +27,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
-	"github.com/osmstub/osmstub"
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
@@ -261,7 +260,7 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/openapi.yaml", func(c echo.Context) error {
-		return c.Blob(http.StatusOK, "application/yaml", osmstub.OpenAPI)
+		return c.Blob(http.StatusOK, "application/yaml", gen.OpenAPI)
 	})
 	ops := map[string][]echo.MiddlewareFunc{}
 	for _, route := range contract.Routes(doc) {

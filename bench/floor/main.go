@@ -25,8 +25,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/osmstub/osmstub/internal/deadline"
 )
 
 // The bodies the stub sends for the load test's requests.
@@ -67,9 +65,10 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "floor listening addr=%s\n", ln.Addr())
 	hs := &http.Server{Handler: e}
-	if *hardened { // as cmd/osm-stub's serve
-		deadline.Limits(hs)
-		ln = deadline.Listener(ln)
+	if *hardened { // as cmd/osm-stub's httpServer
+		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
+		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
+		hs.MaxHeaderBytes = 64 << 10
 	}
 	log.Fatal(hs.Serve(ln))
 }

@@ -31,7 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/osmstub/osmstub/internal/deadline"
 	"github.com/osmstub/osmstub/internal/fixtures"
 	"github.com/osmstub/osmstub/server"
 )
@@ -79,10 +78,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	hs := &http.Server{Handler: srv}
-	deadline.Limits(hs) // as cmd/osm-stub
-	if !*timeouts {
-		hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout = 0, 0, 0, 0
+	hs := &http.Server{Handler: srv, MaxHeaderBytes: 64 << 10} // as cmd/osm-stub's httpServer
+	if *timeouts {
+		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
+		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
 	}
 	f, err := os.Create(*cpu)
 	if err != nil {
@@ -94,7 +93,7 @@ func main() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Fatal(err)
 	}
-	go func() { _ = hs.Serve(deadline.Listener(ln)) }() // as cmd/osm-stub
+	go func() { _ = hs.Serve(ln) }()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

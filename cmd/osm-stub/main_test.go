@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -151,5 +152,16 @@ func TestControlExposure(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-rate-limit", "-1"}, io.Discard); err == nil {
 		t.Error("-rate-limit -1 accepted")
+	}
+}
+
+// TestHTTPServerLimits: every limit against slow or greedy clients is set,
+// and the headers are due before the whole request.
+func TestHTTPServerLimits(t *testing.T) {
+	hs := httpServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout < hs.ReadHeaderTimeout || hs.WriteTimeout <= 0 ||
+		hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 || hs.ErrorLog == nil {
+		t.Errorf("a limit is unset: header %v, request %v, write %v, idle %v, header bytes %d, error log %v",
+			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes, hs.ErrorLog)
 	}
 }

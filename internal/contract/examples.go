@@ -6,7 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/osmstub/osmstub"
+	"github.com/osmstub/osmstub/gen"
 )
 
 // exampleOrder maps "METHOD path status" to the names of the response's
@@ -24,7 +24,7 @@ var exampleOrder = sync.OnceValue(func() map[string][]string {
 		} `yaml:"responses"`
 	}
 	out := map[string][]string{}
-	if err := yaml.Unmarshal(osmstub.OpenAPI, &doc); err != nil {
+	if err := yaml.Unmarshal(gen.OpenAPI, &doc); err != nil {
 		return out
 	}
 	for path, item := range doc.Paths {

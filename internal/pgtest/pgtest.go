@@ -1,6 +1,6 @@
 // Package pgtest gives tests a PostgreSQL schema of their own on the server
 // that OSM_STUB_TEST_POSTGRES names (a postgres:// URL), and skips them when
-// it is not set. .ci/run starts a throw-away server and sets it.
+// it is not set or under -short. .ci/run starts a throw-away server and sets it.
 package pgtest
 
 import (
@@ -21,6 +21,9 @@ const EnvVar = "OSM_STUB_TEST_POSTGRES"
 // ServerURL returns the server's URL, or skips t.
 func ServerURL(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("PostgreSQL tests skipped under -short")
+	}
 	u := os.Getenv(EnvVar)
 	if u == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s to a server URL, e.g. postgres://postgres@127.0.0.1:25432/postgres (.ci/run starts one)", EnvVar)

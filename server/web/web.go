@@ -31,7 +31,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/osmstub/osmstub"
+	"github.com/osmstub/osmstub/gen"
 )
 
 //go:embed *.html *.js *.css swagger-ui
@@ -74,7 +74,7 @@ func New(control []byte) (*Pages, error) {
 	spec := func(name, url string, doc []byte) docsSpec {
 		return docsSpec{name, docsPath + url, sync.OnceValues(func() ([]byte, error) { return withStubServer(doc) })}
 	}
-	p.specs = []docsSpec{spec("OSM ticket associations (the contract)", "/openapi.yaml", osmstub.OpenAPI)}
+	p.specs = []docsSpec{spec("OSM ticket associations (the contract)", "/openapi.yaml", gen.OpenAPI)}
 	if p.live {
 		p.specs = append(p.specs, spec("osm-stub control API", "/control.openapi.yaml", control))
 	}
