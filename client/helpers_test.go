@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/osmstub/osmstub/client"
-	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server"
 )
 
@@ -100,8 +100,8 @@ func newStub(t *testing.T, opts server.Options) *stubHarness {
 		if cw.status == 0 {
 			cw.status = http.StatusOK
 		}
-		if err := contract.ValidateResponse(orig, cw.status, w.Header(), cw.body.Bytes()); err != nil {
-			t.Errorf("stub response breaks the contract: %v", err)
+		if vs := violation.CheckResponse(orig, cw.status, w.Header(), cw.body.Bytes()); len(vs) > 0 {
+			t.Errorf("stub response breaks the contract: %v", vs)
 		}
 		h.mu.Lock()
 		h.validated++

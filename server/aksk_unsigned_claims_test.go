@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/osmstub/osmstub/aksk"
-	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server"
 )
 
@@ -32,8 +32,8 @@ func TestUnsignedClaimsRefused(t *testing.T) {
 			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), h+" is sent but not listed in SignedHeaders") {
 				t.Fatalf("got %d %s", rec.Code, rec.Body)
 			}
-			if err := contract.ValidateResponse(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
-				t.Error(err)
+			if vs := violation.CheckResponse(req, rec.Code, rec.Header(), rec.Body.Bytes()); len(vs) > 0 {
+				t.Error(vs)
 			}
 		})
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/osmstub/osmstub/gen/controlapi"
-	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server"
 	"github.com/osmstub/osmstub/server/store"
 )
@@ -209,8 +209,8 @@ func vendorList(t testing.TB, h http.Handler, token, caseID string, faulty bool)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if !faulty {
-		if err := contract.ValidateResponse(req, rec.Code, rec.Result().Header, rec.Body.Bytes()); err != nil {
-			t.Errorf("vendor response breaks the contract: %v", err)
+		if vs := violation.CheckResponse(req, rec.Code, rec.Result().Header, rec.Body.Bytes()); len(vs) > 0 {
+			t.Errorf("vendor response breaks the contract: %v", vs)
 		}
 	}
 	return rec.Code, rec.Result().Header, strings.TrimSpace(rec.Body.String())

@@ -54,5 +54,5 @@ func ExampleOptions_upstream() {
 	}
 	// Output:
 	// 200 OK upstream-1 {"case_relation_list":[],"next_page":2}
-	// ListRelation response body /next_page is not a property the contract lists 2
+	// ListRelation response body /next_page new field 2
 }

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/osmstub/osmstub/internal/contract"
+	"github.com/osmstub/osmstub/internal/violation"
 )
 
 // Verdict is the outcome of one check.
@@ -21,7 +21,7 @@ const (
 	// Skipped: the check could not run; Check.Reason says why.
 	Skipped Verdict = "skipped"
 	// Differs: the answer keeps the contract but the stub answers otherwise
-	// (status, error_code, or the shape of a success).
+	// (status, error_code, the shape of a success, or a new field).
 	Differs Verdict = "differs"
 	// Violates: the answer breaks openapi.yaml.
 	Violates Verdict = "violates"
@@ -34,8 +34,8 @@ type Check struct {
 	Name    string  `json:"name"`
 	Verdict Verdict `json:"verdict"`
 	Request string  `json:"request,omitempty"`
-	// Problems lists each contract violation ("contract: ...") and each
-	// difference from the stub, one a line.
+	// Problems lists each contract violation ("contract: ..."), each new
+	// field and each difference from the stub, one a line.
 	Problems []string  `json:"problems,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Got      *Response `json:"got,omitempty"`
@@ -43,38 +43,34 @@ type Check struct {
 }
 
 // judge validates got against the contract and compares it with the
-// stub's answer to the same request.
+// stub's answer to the same request. A property the contract does not
+// list (violation.NewField) is a difference, not a broken rule: JSON
+// Schema allows it, and the stub sends none.
 func judge(name string, c call, got, stub Response) Check {
-	ck := Check{Name: name, Request: c.describe(), Got: &got, Stub: &stub}
-	if err := validate(c, got); err != nil {
-		for _, v := range violations(err) {
-			ck.Problems = append(ck.Problems, "contract: "+v)
+	ck := Check{Name: name, Request: c.describe(), Got: &got, Stub: &stub, Verdict: Pass}
+	for _, v := range validate(c, got) {
+		if v.Rule == violation.NewField {
+			ck.Problems = append(ck.Problems, v.String())
+			continue
 		}
+		ck.Problems = append(ck.Problems, "contract: "+v.String())
+		ck.Verdict = Violates
 	}
 	ck.Problems = append(ck.Problems, compare(got, stub)...)
-	ck.Verdict = Pass
-	switch {
-	case len(ck.Problems) == 0:
-	case strings.HasPrefix(ck.Problems[0], "contract: "):
-		ck.Verdict = Violates
-	default:
+	if ck.Verdict == Pass && len(ck.Problems) > 0 {
 		ck.Verdict = Differs
 	}
 	return ck
 }
 
-// validate checks an answer against openapi.yaml, as the stub's own tests
-// check the stub's.
-func validate(c call, got Response) error {
+// validate checks an answer against openapi.yaml with the checker the
+// stub's own tests, its proxy and -validate-responses use.
+func validate(c call, got Response) []violation.Violation {
 	req, err := http.NewRequest(c.method, "http://endpoint"+c.path(), nil)
 	if err != nil {
-		return err
+		return []violation.Violation{{Direction: violation.Request, Rule: err.Error()}}
 	}
-	header := got.header
-	if header == nil {
-		header = http.Header{}
-	}
-	return contract.ValidateResponse(req, got.Status, header, got.raw)
+	return violation.CheckResponse(req, got.Status, got.header, got.raw)
 }
 
 // compare lists how got differs from the stub's answer: status and

@@ -158,13 +158,11 @@ func schemaProblems(err error, base string) []Problem {
 
 func schemaProblem(se *openapi3.SchemaError, base string) Problem {
 	field := fieldName(base, se.JSONPointer())
-	switch se.SchemaField {
-	case "required":
+	if se.SchemaField == "required" {
 		return Problem{field, "is required"}
-	case "properties":
-		if name, ok := quoted(se.Reason); ok {
-			return Problem{fieldName(field, []string{name}), "is not a known property"}
-		}
+	}
+	if name, ok := UnknownProperty(se); ok {
+		return Problem{fieldName(field, []string{name}), "is not a known property"}
 	}
 	if se.SchemaField == "nullable" {
 		return Problem{orBody(field), "must not be null"}
@@ -230,14 +228,15 @@ func fieldName(base string, pointer []string) string {
 	return b.String()
 }
 
-// quoted returns the first double-quoted name in a kin-openapi reason such
-// as `property "foo" is unsupported`.
-func quoted(reason string) (string, bool) {
-	start := strings.IndexByte(reason, '"')
-	if start < 0 {
+// UnknownProperty is the name of the property se refuses because the
+// schema does not list it: kin-openapi names it only in its reason,
+// `property "foo" is unsupported`.
+func UnknownProperty(se *openapi3.SchemaError) (string, bool) {
+	start := strings.IndexByte(se.Reason, '"')
+	if se.SchemaField != "properties" || start < 0 {
 		return "", false
 	}
-	name, err := strconv.QuotedPrefix(reason[start:])
+	name, err := strconv.QuotedPrefix(se.Reason[start:])
 	if err != nil {
 		return "", false
 	}

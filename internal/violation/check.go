@@ -18,22 +18,34 @@ import (
 )
 
 // CheckResponse checks the answer to req against the contract and returns
-// one Violation per broken rule, none for a conforming answer or a request
-// outside the contract's operations.
+// one Violation per broken rule, none for a conforming answer. A request
+// outside the contract's operations may only be answered 404 or 405, with
+// an X-Request-Id and an error body.
 func CheckResponse(req *http.Request, status int, header http.Header, body []byte) []Violation {
 	route, _, err := contract.FindRoute(req)
-	if err != nil {
-		return nil
+	if err == nil {
+		return CheckRouteResponse(route, status, header, body)
 	}
-	return CheckRouteResponse(route, status, header, body)
+	c := checker{dir: Response}
+	if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		c.add(InStatus, "", "a request outside the contract's operations is answered 404 or 405", strconv.Itoa(status))
+	}
+	c.headers(&openapi3.Response{}, header)
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		c.add(InBody, "", "is not an error body", value(string(body)))
+		return c.out
+	}
+	c.errorBody(v)
+	return c.out
 }
 
 // CheckRouteResponse is CheckResponse for a request already routed.
 //
 // Besides what openapi.yaml's schemas say, it holds three rules the
 // contract states in prose and the stub keeps: every answer carries an
-// X-Request-Id; a body has no property the contract does not list; and
-// a 4xx or 5xx body has error_code and error_msg.
+// X-Request-Id; a body has no property the contract does not list (a
+// NewField); and a 4xx or 5xx body has error_code and error_msg.
 func CheckRouteResponse(route *routers.Route, status int, header http.Header, body []byte) []Violation {
 	c := checker{op: route.Operation.OperationID, dir: Response}
 	ref := route.Operation.Responses.Status(status)
@@ -49,6 +61,11 @@ func CheckRouteResponse(route *routers.Route, status int, header http.Header, bo
 	c.body(resp, status, header, body)
 	return c.out
 }
+
+// NewField is the rule of a property the contract does not list, in a
+// request or an answer: its own kind of finding, which a reader may weigh
+// apart from a broken schema rule.
+const NewField = "new field"
 
 type checker struct {
 	op  string
@@ -148,7 +165,7 @@ func (c *checker) schema(schema *openapi3.Schema, v any) {
 		if !errors.As(e, &se) {
 			continue
 		}
-		if se.SchemaField == "additionalProperties" || se.SchemaField == "properties" && strings.Contains(se.Reason, "unsupported") {
+		if _, ok := contract.UnknownProperty(se); ok {
 			continue // reported once, by unknown
 		}
 		c.add(InBody, pointer(se.JSONPointer()), rule(se), value(se.Value))
@@ -176,7 +193,7 @@ func (c *checker) unknown(schema *openapi3.Schema, v any, at string) {
 			case p != nil && p.Value != nil:
 				c.unknown(p.Value, v[k], at+"/"+escape(k))
 			case !allowed:
-				c.add(InBody, at+"/"+escape(k), "is not a property the contract lists", value(v[k]))
+				c.add(InBody, at+"/"+escape(k), NewField, value(v[k]))
 			}
 		}
 	case []any:
@@ -257,11 +274,9 @@ func (c *checker) requestBody(re *openapi3filter.RequestError) {
 	}
 	for _, se := range ses {
 		p := pointer(se.JSONPointer())
-		if se.SchemaField == "properties" || se.SchemaField == "additionalProperties" {
-			if name, ok := quotedName(se.Reason); ok {
-				c.add(InBody, p+"/"+escape(name), "is not a property the contract lists", "")
-				continue
-			}
+		if name, ok := contract.UnknownProperty(se); ok {
+			c.add(InBody, p+"/"+escape(name), NewField, "")
+			continue
 		}
 		c.add(InBody, p, rule(se), value(se.Value))
 	}
@@ -303,16 +318,3 @@ func escape(s string) string {
 }
 
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-func quotedName(reason string) (string, bool) {
-	start := strings.IndexByte(reason, '"')
-	if start < 0 {
-		return "", false
-	}
-	q, err := strconv.QuotedPrefix(reason[start:])
-	if err != nil {
-		return "", false
-	}
-	name, err := strconv.Unquote(q)
-	return name, err == nil
-}

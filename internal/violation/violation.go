@@ -1,9 +1,8 @@
 // Package violation checks exchanges of the OSM API against the contract
 // (openapi.yaml) and describes every broken rule as one Violation: where
 // it is (status, a header, the body at a JSON pointer), the rule, and the
-// value, capped and never a secret. The stub's proxy and response checks
-// use it, and so can any tool that compares an implementation with the
-// contract.
+// value, capped and never a secret. It is the module's one checker: the
+// tests, conform, the proxy and -validate-responses use it, so they agree.
 package violation
 
 import (

@@ -33,7 +33,7 @@ func TestCheckResponse(t *testing.T) {
 		{"a long message, capped", http.MethodPost, 200, okHeader, `{"error_code":"OSM.01010043","error_msg":` + long + `}`,
 			[]string{`body/error_msg: maximum string length is 256 ("` + strings.Repeat("é", 30) + `...)`}},
 		{"two problems, in order", http.MethodGet, 200, okHeader, `{"case_relation_list":[{"case_id":""}],"x/y":true}`,
-			[]string{`body/case_relation_list/0/case_id: minimum string length is 1 ("")`, `body/x~1y: is not a property the contract lists (true)`}},
+			[]string{`body/case_relation_list/0/case_id: minimum string length is 1 ("")`, `body/x~1y: new field (true)`}},
 		// A 200 body is a success or a refusal, never both, never neither
 		// (issue 23): what a contract-generated mock or a deviant upstream
 		// may send.
@@ -58,23 +58,62 @@ func TestCheckResponse(t *testing.T) {
 			req := httptest.NewRequest(tt.method, path, nil)
 			var got []string
 			for _, v := range violation.CheckResponse(req, tt.status, tt.header, []byte(tt.body)) {
-				s := v.In + v.Pointer + ": " + v.Rule
-				if v.Value != "" {
-					s += " (" + v.Value + ")"
-				}
 				if len(v.Value) > violation.MaxValue {
 					t.Errorf("value of %d bytes", len(v.Value))
 				}
-				got = append(got, s)
+				got = append(got, line(v))
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
 	}
-	if vs := violation.CheckResponse(httptest.NewRequest(http.MethodGet, "/elsewhere", nil), 404, nil, nil); vs != nil {
-		t.Errorf("outside the contract: %v", vs)
+}
+
+// A request outside the contract's operations may only be answered 404 or
+// 405, with an X-Request-Id and an error body.
+func TestCheckResponseOutsideTheContract(t *testing.T) {
+	okHeader := http.Header{"X-Request-Id": {"id"}, "Content-Type": {"application/json"}}
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		status int
+		header http.Header
+		body   string
+		want   []string
+	}{
+		{"unknown path", http.MethodGet, "/elsewhere", 404, okHeader, `{"error_code":"APIGW.0101","error_msg":"no"}`, nil},
+		{"unknown method", http.MethodPut, path, 405, okHeader, `{"error_code":"APIGW.0101","error_msg":"no"}`, nil},
+		{"a success", http.MethodGet, "/elsewhere", 200, okHeader, `{"error_code":"APIGW.0101","error_msg":"no"}`,
+			[]string{"status: a request outside the contract's operations is answered 404 or 405 (200)"}},
+		{"no request id", http.MethodGet, "/elsewhere", 404, nil, `{"error_code":"APIGW.0101","error_msg":"no"}`,
+			[]string{"header/X-Request-Id: is required"}},
+		{"no error body", http.MethodGet, "/elsewhere", 404, okHeader, `not found`,
+			[]string{`body: is not an error body ("not found")`}},
+		{"half an error body", http.MethodGet, "/elsewhere", 404, okHeader, `{"error_code":"APIGW.0101"}`,
+			[]string{"body/error_msg: is required in an error body"}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, v := range violation.CheckResponse(httptest.NewRequest(tt.method, tt.path, nil), tt.status, tt.header, []byte(tt.body)) {
+				got = append(got, line(v))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// line is a violation as the tables above write it: "in pointer: rule (value)".
+func line(v violation.Violation) string {
+	s := v.In + v.Pointer + ": " + v.Rule
+	if v.Value != "" {
+		s += " (" + v.Value + ")"
+	}
+	return s
 }
 
 func TestCheckRequestError(t *testing.T) {
@@ -92,7 +131,7 @@ func TestCheckRequestError(t *testing.T) {
 	want := map[string]bool{"header/X-Site": true, "body/related_id_list/1": true, "body/color": true}
 	vs := violation.CheckRequestError(route, err)
 	for _, v := range vs {
-		if !want[v.In+v.Pointer] || v.Direction != violation.Request || v.Operation != "CreateRelations" {
+		if !want[v.In+v.Pointer] || v.Direction != violation.Request || v.Operation != "CreateRelations" || (v.Pointer == "/color") != (v.Rule == violation.NewField) {
 			t.Errorf("unexpected %+v", v)
 		}
 		delete(want, v.In+v.Pointer)
