@@ -49,7 +49,7 @@ echo "image-test: healthy"
 
 # The README's first curl session: each "$ curl ..." of its console blocks
 # (lines ending in a backslash joined; a single-quoted argument may go on
-# over lines, as cmd/osm-stub/readme_test.go allows) and the lines after it
+# over lines, as cmd/osm-stub/docs_test.go allows) and the lines after it
 # up to the next command or the end of the block, which are the expected
 # answer.
 steps=$(awk '

@@ -420,7 +420,7 @@ func TestSDKTransportErrors(t *testing.T) {
 				ue  *url.Error
 			)
 			if errors.As(err, &sre) || errors.As(err, &ce) || errors.As(err, &rte) {
-				t.Fatalf("err = %v (%T): the SDK now has a class for it; update this test and the README", err, err)
+				t.Fatalf("err = %v (%T): the SDK now has a class for it; update this test and docs/api.md", err, err)
 			}
 			if !errors.As(err, &ue) || ue.Timeout() != tt.wantTimeout {
 				t.Fatalf("err = %v (%T), want a *url.Error with Timeout() %v", err, err, tt.wantTimeout)
@@ -431,19 +431,19 @@ func TestSDKTransportErrors(t *testing.T) {
 
 // The SDK's ListRelationResponse has no error_code field, so a refused
 // list reaches its users as an empty response and a nil error; the
-// project's client returns the refusal as an *client.APIError. The README
-// says so (The official SDK); this test keeps that note true.
+// project's client returns the refusal as an *client.APIError.
+// docs/api.md says so (AK/SK signing); this test keeps that note true.
 func TestSDKListRefusalIsSilent(t *testing.T) {
 	if f, ok := reflect.TypeFor[model.ListRelationResponse]().FieldByName("ErrorCode"); ok {
-		t.Fatalf("model.ListRelationResponse has %s %s now: update the README and this test", f.Name, f.Tag)
+		t.Fatalf("model.ListRelationResponse has %s %s now: update docs/api.md and this test", f.Name, f.Tag)
 	}
-	readme, err := os.ReadFile("../README.md")
+	page, err := os.ReadFile("../docs/api.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const note = "The SDK's `ListRelationResponse` has no `error_code` field, so a refused list"
-	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), note) {
-		t.Errorf("README.md lacks the note %q", note)
+	if !strings.Contains(strings.Join(strings.Fields(string(page)), " "), note) {
+		t.Errorf("docs/api.md lacks the note %q", note)
 	}
 	tests := []struct {
 		caseID, code string

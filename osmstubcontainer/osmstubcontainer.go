@@ -155,7 +155,7 @@ func (c *Container) State(ctx context.Context) ([]byte, error) {
 }
 
 // ControlToken is the bearer token of the control API, for calls the
-// helpers above do not cover (see the README's control API section).
+// helpers above do not cover (see docs/control-api.md).
 func (c *Container) ControlToken() string { return c.controlToken }
 
 func (c *Container) control(ctx context.Context, method, path string, body []byte, out io.Writer) error {

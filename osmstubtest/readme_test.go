@@ -63,10 +63,10 @@ func TestReadmeExampleIsCurrent(t *testing.T) {
 	}
 }
 
-// TestReadmeJournalExamples keeps the README's copies of the journal
+// TestDocsJournalExamples keeps docs/testing.md's copies of the journal
 // examples identical to the examples that run.
-func TestReadmeJournalExamples(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+func TestDocsJournalExamples(t *testing.T) {
+	page, err := os.ReadFile("../docs/testing.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestReadmeJournalExamples(t *testing.T) {
 			t.Fatalf("no func %s", name)
 		}
 		fn := string(src[i : i+strings.Index(string(src[i:]), "\n}\n")+3])
-		if !strings.Contains(string(readme), fn) {
-			t.Errorf("README.md lacks %s as in journal_example_test.go: copy it over", name)
+		if !strings.Contains(string(page), fn) {
+			t.Errorf("docs/testing.md lacks %s as in journal_example_test.go: copy it over", name)
 		}
 	}
 }

@@ -161,18 +161,18 @@ func TestConformCtrlC(t *testing.T) {
 	}
 }
 
-// The README's conform commands run as written: those against a local stub
-// print what the README shows (its "..." lines stand for lines left out),
+// docs/proxy.md's conform commands run as written: those against a local
+// stub print what the page shows (its "..." lines stand for lines left out),
 // and those against the live service are accepted as they stand (they are
 // pointed at a stub that lacks their tickets, so the run stops at once).
-func TestReadmeConformCommands(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+func TestDocsConformCommands(t *testing.T) {
+	page, err := os.ReadFile("../../docs/proxy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(readme), "\n### The conformance run\n")
+	_, sec, ok := strings.Cut(string(page), "\n## The conformance run\n")
 	if !ok {
-		t.Fatal("README has no section The conformance run")
+		t.Fatal("docs/proxy.md has no section The conformance run")
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
 	t.Setenv(conform.EnvToken, "")
@@ -210,7 +210,7 @@ func TestReadmeConformCommands(t *testing.T) {
 		}
 	}
 	if ran < 3 {
-		t.Errorf("ran %d commands from the README, want at least 3", ran)
+		t.Errorf("ran %d commands from docs/proxy.md, want at least 3", ran)
 	}
 }
 
@@ -228,7 +228,7 @@ func checkInOrder(t *testing.T, cmd, got string, doc []string) {
 		want = nosuch.ReplaceAllString(want, "NOSUCH-ID")
 		i := slices.Index(rest, want)
 		if i < 0 {
-			t.Errorf("%s: the output lacks, or has out of order, the README's line\n%s\noutput:\n%s", cmd, want, got)
+			t.Errorf("%s: the output lacks, or has out of order, the page's line\n%s\noutput:\n%s", cmd, want, got)
 			return
 		}
 		rest = rest[i+1:]

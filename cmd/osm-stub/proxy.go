@@ -18,8 +18,7 @@ import (
 )
 
 // proxyConfig is the flags of proxy mode, recording and replay, and
-// response checks (README: "Checking the contract against the live
-// service").
+// response checks (docs/proxy.md).
 type proxyConfig struct {
 	upstream          string
 	upstreamTimeout   time.Duration

@@ -87,7 +87,6 @@
         }
         authForm.hidden = true;
         setStatus('updated ' + new Date().toLocaleTimeString());
-        requestsHook();
       } catch (err) {
         if (err.status === 401 || err.status === 403) {
           authForm.hidden = false;
@@ -246,12 +245,6 @@
       row(owners, [o.name, o.groups.join(', '), String(count)]);
     });
   }
-
-  // requestsHook is where the request journal (GET /_stub/requests, not in
-  // this build) will be read and drawn into section#requests: the last
-  // requests' method, path, status, error_code and caller, never their
-  // credentials. Until then it does nothing and the section stays hidden.
-  function requestsHook() {}
 
   poll();
 })();
