@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -175,12 +174,12 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request, at *auth
 		at.tokenPassed = true
 		return passedToken(token), nil
 	}
-	l := tokenLookups.Get().(*tokenLookup)
-	l.token = token
-	err := a.store.View(ctx, l.fn)
-	name := l.name
-	*l = tokenLookup{fn: l.fn}
-	tokenLookups.Put(l)
+	var name string
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		u, err := tx.UserByToken(token)
+		name = u.Name
+		return err
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", unauthorized("decrypt token fail: X-Auth-Token is unknown or expired")
@@ -188,36 +187,6 @@ func (a *authenticator) byToken(ctx context.Context, req *http.Request, at *auth
 		return "", unauthorized("%s", msgFixtureProxy)
 	}
 	return name, err
-}
-
-// tokenLookup resolves one token in a View; pooled with its bound method,
-// so a lookup allocates neither a closure nor the name it returns.
-type tokenLookup struct {
-	token, name string
-	fn          func(store.Tx) error
-}
-
-var tokenLookups = sync.Pool{New: func() any {
-	l := &tokenLookup{}
-	l.fn = l.run
-	return l
-}}
-
-// userNamer is a Tx that resolves a token to its user's name without
-// copying the user (the memory store).
-type userNamer interface {
-	UserNameByToken(token string) (string, error)
-}
-
-func (l *tokenLookup) run(tx store.Tx) error {
-	if n, ok := tx.(userNamer); ok {
-		var err error
-		l.name, err = n.UserNameByToken(l.token)
-		return err
-	}
-	u, err := tx.UserByToken(l.token)
-	l.name = u.Name
-	return err
 }
 
 // verify checks a known access key's signature over the request and its

@@ -4,10 +4,11 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/internal/ratelimit"
 )
 
 // The gate: what the API gateway in front of the service does before the
@@ -30,8 +31,8 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if s.limiter != nil {
-			if wait := s.limiter.take(x.auth.credential(), s.auth.now()); wait > 0 {
-				return throttled(s.limiter.rate, wait)
+			if wait := s.limiter.Take(x.auth.credential(), s.auth.now()); wait > 0 {
+				return throttled(s.rateLimit, wait)
 			}
 		}
 		return next(c)
@@ -60,67 +61,17 @@ func throttled(rate int, wait time.Duration) *apiError {
 	return e
 }
 
-// limiter is a token bucket per credential: rate requests a second, with
-// a burst of rate.
-type limiter struct {
-	rate    int
-	mu      sync.Mutex
-	buckets map[credential]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(rate int) *limiter {
+// newLimiter is the API's rate limit, a token bucket per credential: rate
+// requests a second, with a burst of rate; nil without one. It keeps at
+// most maxBuckets credentials: tokens passed to an upstream
+// (-proxy-pass-tokens) are not the store's, so a caller could send a new
+// one with every request. Past that, they share one bucket (an access key
+// is never empty).
+func newLimiter(rate int) *ratelimit.Limiter[credential] {
 	if rate <= 0 {
 		return nil
 	}
-	return &limiter{rate: rate, buckets: map[credential]*bucket{}}
+	return ratelimit.New(float64(rate), float64(rate), maxBuckets, credential{accessKey: true})
 }
 
-// maxBuckets bounds the credentials the limiter keeps: tokens passed to
-// an upstream (-proxy-pass-tokens) are not the store's, so a caller could
-// send a new one with every request.
 const maxBuckets = 4096
-
-// overflow is the bucket every credential shares once maxBuckets are kept
-// and none of them is full (an access key is never empty).
-var overflow = credential{accessKey: true}
-
-// take spends one token of key's bucket and returns 0, or how long until
-// a token is there when there is none.
-func (l *limiter) take(key credential, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil && len(l.buckets) >= maxBuckets {
-		l.prune(now)
-		if len(l.buckets) >= maxBuckets {
-			key, b = overflow, l.buckets[overflow]
-		}
-	}
-	if b == nil {
-		b = &bucket{tokens: float64(l.rate), last: now}
-		l.buckets[key] = b
-	}
-	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(float64(l.rate), b.tokens+elapsed*float64(l.rate))
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0
-	}
-	return time.Duration((1 - b.tokens) / float64(l.rate) * float64(time.Second))
-}
-
-// prune forgets the buckets that are full again: a new bucket is full too.
-func (l *limiter) prune(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*float64(l.rate) >= float64(l.rate) {
-			delete(l.buckets, k)
-		}
-	}
-}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -85,51 +84,5 @@ func TestBodyBudgetShares(t *testing.T) {
 	}
 	if b.free != b.total || len(b.held) != 0 {
 		t.Errorf("all released: free %d of %d, held %v", b.free, b.total, b.held)
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 2 {
-		if w := l.take(credential{name: "a"}, now); w != 0 {
-			t.Fatalf("take %d: wait %v", i, w)
-		}
-	}
-	if w := l.take(credential{name: "a"}, now); w != 500*time.Millisecond {
-		t.Errorf("third take: wait %v, want 500ms", w)
-	}
-	if w := l.take(credential{name: "b"}, now); w != 0 {
-		t.Errorf("another key: wait %v", w)
-	}
-	if w := l.take(credential{name: "a"}, now.Add(500*time.Millisecond)); w != 0 {
-		t.Errorf("after 500ms: wait %v", w)
-	}
-	if newLimiter(0) != nil {
-		t.Error("rate 0 is no limiter")
-	}
-}
-
-// TestLimiterBounded: a new credential with every request (tokens passed
-// to an upstream) keeps at most maxBuckets buckets; full ones give way,
-// and while every kept one is in use, new credentials share one.
-func TestLimiterBounded(t *testing.T) {
-	l := newLimiter(1)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 3 * maxBuckets {
-		l.take(credential{name: fmt.Sprint("token-", i)}, now) // each spends its one token
-	}
-	if n := len(l.buckets); n > maxBuckets+1 {
-		t.Fatalf("%d buckets kept, want at most %d", n, maxBuckets+1)
-	}
-	if w := l.take(credential{name: "yet another"}, now); w == 0 {
-		t.Error("a new credential while every bucket is in use: no wait, want the shared bucket's")
-	}
-	later := now.Add(2 * time.Second) // every bucket is full again
-	if w := l.take(credential{name: "after"}, later); w != 0 {
-		t.Errorf("after the buckets refilled: wait %v", w)
-	}
-	if n := len(l.buckets); n != 1 {
-		t.Errorf("%d buckets after pruning, want 1", n)
 	}
 }

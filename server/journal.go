@@ -35,7 +35,7 @@ func (s *Server) recordRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		start := time.Now()
 		res := c.Response()
-		w := &capture{ResponseWriter: res.Writer}
+		w := &capture{ResponseWriter: res.Writer, limit: journal.ResponseBodyCap}
 		res.Writer = w
 		completed := false
 		defer func() {
@@ -101,16 +101,17 @@ func capped(b []byte, n int) (string, bool) {
 	return string(b), false
 }
 
-// capture passes a response through and keeps its first
-// journal.ResponseBodyCap bytes.
+// capture passes a response through and keeps its first limit bytes,
+// for the journal and the response checks.
 type capture struct {
 	http.ResponseWriter
+	limit     int
 	body      []byte
 	truncated bool
 }
 
 func (w *capture) Write(p []byte) (int, error) {
-	if room := journal.ResponseBodyCap - len(w.body); room < len(p) {
+	if room := w.limit - len(w.body); room < len(p) {
 		w.body = append(w.body, p[:max(room, 0)]...)
 		w.truncated = true
 	} else {

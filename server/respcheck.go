@@ -1,9 +1,6 @@
 package server
 
 import (
-	"net/http"
-	"sync"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/internal/violation"
@@ -20,20 +17,13 @@ import (
 // answers, so that it sees every answer as sent.
 func (s *Server) checkResponses(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !s.validateResponses {
-			return next(c)
-		}
-		w := teePool.Get().(*tee)
-		w.ResponseWriter = c.Response().Writer
+		w := &capture{ResponseWriter: c.Response().Writer, limit: maxCheckedBody}
 		c.Response().Writer = w
-		defer func() {
-			c.Response().Writer = w.ResponseWriter
-			w.release()
-		}()
+		defer func() { c.Response().Writer = w.ResponseWriter }()
 		err := next(c)
 		route := s.contractRoute(c)
 		x := exchangeOf(c.Request().Context())
-		if route == nil || x.forwarded || x.injected || !c.Response().Committed {
+		if route == nil || x.forwarded || x.injected || w.truncated || !c.Response().Committed {
 			return err
 		}
 		vs := violation.CheckRouteResponse(route, c.Response().Status, c.Response().Header(), w.body)
@@ -45,30 +35,5 @@ func (s *Server) checkResponses(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// tee keeps a copy of the body written through it.
-type tee struct {
-	http.ResponseWriter
-	body []byte
-}
-
-func (t *tee) Write(p []byte) (int, error) {
-	if len(t.body)+len(p) <= maxCheckedBody {
-		t.body = append(t.body, p...)
-	}
-	return t.ResponseWriter.Write(p)
-}
-
-func (t *tee) Unwrap() http.ResponseWriter { return t.ResponseWriter }
-
-func (t *tee) release() {
-	t.ResponseWriter = nil
-	if cap(t.body) <= 16<<10 {
-		t.body = t.body[:0]
-		teePool.Put(t)
-	}
-}
-
 // maxCheckedBody caps the copy; the stub's bodies are far smaller.
 const maxCheckedBody = 1 << 20
-
-var teePool = sync.Pool{New: func() any { return &tee{body: make([]byte, 0, 512)} }}

@@ -30,6 +30,7 @@ import (
 	"github.com/osmstub/osmstub/gen"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/internal/fixtures"
+	"github.com/osmstub/osmstub/internal/ratelimit"
 	"github.com/osmstub/osmstub/internal/violation"
 	"github.com/osmstub/osmstub/server/control"
 	"github.com/osmstub/osmstub/server/journal"
@@ -142,9 +143,10 @@ type Server struct {
 	fixtures      store.Dataset // what Reset restores
 	fixturesMu    sync.Mutex    // orders Reset and LoadFixtures
 	faults        faults
-	control       *control.API // nil with Options.DisableControl
-	limiter       *limiter     // nil without Options.RateLimit
-	bodies        *bodyBudget  // the API's, shared per credential
+	control       *control.API                   // nil with Options.DisableControl
+	limiter       *ratelimit.Limiter[credential] // nil without Options.RateLimit
+	rateLimit     int
+	bodies        *bodyBudget // the API's, shared per credential
 	controlBodies *bodyBudget
 	bodyStall     time.Duration // how long a body may send nothing (watchedBody)
 	guard         *control.Guard
@@ -175,7 +177,7 @@ func New(opts Options) (*Server, error) {
 	if !opts.DisableJournal {
 		s.journal = journal.New(opts.JournalSize)
 	}
-	s.limiter = newLimiter(opts.RateLimit)
+	s.limiter, s.rateLimit = newLimiter(opts.RateLimit), opts.RateLimit
 	memory := cmp.Or(opts.BodyMemory, defaultBodyMemory)
 	s.bodies = newBodyBudget(memory, memory/bodyShares)
 	s.controlBodies = newBodyBudget(controlBodyMemory, controlBodyMemory)

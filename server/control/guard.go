@@ -11,11 +11,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/internal/ratelimit"
 
 	"github.com/osmstub/osmstub/internal/apierror"
 )
@@ -62,74 +63,6 @@ const (
 	controlTriesAddrs = 1024
 )
 
-// tryBucket is an address's tries left, as of last.
-type tryBucket struct {
-	tokens float64
-	last   time.Time
-}
-
-type tokenTries struct {
-	mu      sync.Mutex
-	now     func() time.Time // the wall clock: the stub's own clock can be stopped
-	buckets map[string]*tryBucket
-}
-
-func newTokenTries() *tokenTries {
-	return &tokenTries{now: time.Now, buckets: map[string]*tryBucket{}}
-}
-
-// wait returns 0 when addr has a try left, else how long until it has.
-func (t *tokenTries) wait(addr string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.buckets[addr] == nil && len(t.buckets) < controlTriesAddrs {
-		return 0 // no wrong token yet: nothing to keep
-	}
-	if b := t.bucket(addr, t.now()); b.tokens < 1 {
-		return time.Duration((1 - b.tokens) * float64(controlTriesEvery))
-	}
-	return 0
-}
-
-// fail spends one of addr's tries on a wrong token.
-func (t *tokenTries) fail(addr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.bucket(addr, t.now()).tokens--
-}
-
-// bucket returns addr's bucket, refilled up to now. Call with mu held.
-func (t *tokenTries) bucket(addr string, now time.Time) *tryBucket {
-	b := t.buckets[addr]
-	if b == nil {
-		if len(t.buckets) >= controlTriesAddrs {
-			t.prune(now)
-		}
-		if len(t.buckets) >= controlTriesAddrs {
-			addr = "" // every address is trying: they share a bucket
-			b = t.buckets[addr]
-		}
-	}
-	if b == nil {
-		b = &tryBucket{tokens: controlTriesBurst, last: now}
-		t.buckets[addr] = b
-	}
-	if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = math.Min(controlTriesBurst, b.tokens+float64(elapsed)/float64(controlTriesEvery))
-		b.last = now
-	}
-	return b
-}
-
-// prune forgets the addresses whose tries have all come back.
-func (t *tokenTries) prune(now time.Time) {
-	for addr, b := range t.buckets {
-		if b.tokens+float64(now.Sub(b.last))/float64(controlTriesEvery) >= controlTriesBurst {
-			delete(t.buckets, addr)
-		}
-	}
-}
-
 // remoteIP is the address a try is counted against: the peer's IP,
 // whatever its port.
 func remoteIP(req *http.Request) string {
@@ -145,8 +78,9 @@ func remoteIP(req *http.Request) string {
 // DNS-rebound name.
 type Guard struct {
 	token string
-	hosts []string    // Host values accepted besides loopback names
-	tries *tokenTries // wrong tokens, per remote address
+	hosts []string                   // Host values accepted besides loopback names
+	tries *ratelimit.Limiter[string] // wrong tokens, per remote address
+	now   func() time.Time           // the wall clock: the stub's own clock can be stopped
 }
 
 // Prefix is where the control API lives.
@@ -155,12 +89,13 @@ const Prefix = "/_stub/"
 // NewGuard is the guard of a control API with token (none: loopback
 // callers only) that also serves the Host values hosts.
 func NewGuard(token string, hosts []string) *Guard {
-	return &Guard{token: token, hosts: hosts, tries: newTokenTries()}
+	return &Guard{token: token, hosts: hosts, now: time.Now,
+		tries: ratelimit.New(1/controlTriesEvery.Seconds(), controlTriesBurst, controlTriesAddrs, "")}
 }
 
 // SetClock sets the wall clock that gives back wrong tokens' tries, for
 // tests.
-func (g *Guard) SetClock(now func() time.Time) { g.tries.now = now }
+func (g *Guard) SetClock(now func() time.Time) { g.now = now }
 
 // Middleware applies the guard to every path under /_stub/, whether or
 // not a route serves it, so that nothing there answers an outsider.
@@ -187,14 +122,14 @@ func (g *Guard) check(req *http.Request) error {
 		// A throttled address is refused before its token is compared,
 		// the right one too: the answer tells a guesser nothing.
 		addr := remoteIP(req)
-		if wait := g.tries.wait(addr); wait > 0 {
+		if wait := g.tries.Wait(addr, g.now()); wait > 0 {
 			e := apierror.New(http.StatusTooManyRequests, CodeThrottled, "control API: too many wrong control tokens from this address; retry later")
 			e.RetryAfter = int(math.Ceil(wait.Seconds()))
 			return e
 		}
 		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) != 1 {
-			g.tries.fail(addr)
+			g.tries.Spend(addr, g.now())
 			return apierror.New(http.StatusUnauthorized, CodeUnauthorized, "control API: send Authorization: Bearer <control token>")
 		}
 		return nil
