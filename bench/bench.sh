@@ -375,9 +375,9 @@ report() {
 			if have stub; then
 				echo "| target (CPU per request, medians above) | post | refusal | get | limit |"
 				echo "|---|---:|---:|---:|---|"
-				have floor && echo "| stub minus floor | $(diff_us stub floor post) | $(diff_us stub floor refusal) | $(diff_us stub floor get) | <= 15, 15, 9 us |"
-				have wiremock && echo "| stub / WireMock | $(cpu_ratio stub wiremock post) | $(cpu_ratio stub wiremock refusal) | $(cpu_ratio stub wiremock get) | <= 0.5 |"
-				have prism && echo "| stub / Prism | $(cpu_ratio stub prism post) | $(cpu_ratio stub prism refusal) | $(cpu_ratio stub prism get) | <= 0.083 (1/12) |"
+				have floor && echo "| stub / floor | $(cpu_ratio stub floor post) | $(cpu_ratio stub floor refusal) | $(cpu_ratio stub floor get) | <= 3 |"
+				have wiremock && echo "| stub / WireMock | $(cpu_ratio stub wiremock post) | $(cpu_ratio stub wiremock refusal) | $(cpu_ratio stub wiremock get) | <= 0.25 (1/4) |"
+				have prism && echo "| stub / Prism | $(cpu_ratio stub prism post) | $(cpu_ratio stub prism refusal) | $(cpu_ratio stub prism get) | <= 0.1 (1/10) |"
 				echo
 				if have floor && have floor-hardened && have stub-lean; then
 					echo "What the stub adds to the floor, split by the runs above (CPU per request, differences of medians):"

@@ -13,8 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
-
-	"github.com/osmstub/osmstub/server/control"
 )
 
 // exchange is what the middleware learns about one request; it travels in
@@ -153,40 +151,5 @@ func refuseOptions(next echo.HandlerFunc) echo.HandlerFunc {
 			return noSuchAPI()
 		}
 		return next(c)
-	}
-}
-
-// limitBody caps what validation may read; a longer body is a 413. It
-// applies to the routes that read a body (the contract's operations and
-// the control API), so an unknown path is still a 404. The body's bytes
-// are reserved in budget until the request has been answered: the API's,
-// where each credential has a share, or the control API's own. The body
-// must keep arriving (stallingBody): a stalled one is a 408. A route that
-// takes no body refuses one: nothing would read it, and a long poll would
-// hold its reservation for its whole wait.
-func (s *Server) limitBody(budget *bodyBudget, takesBody bool) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			req := c.Request()
-			switch {
-			case !control.HasBody(req):
-				return next(c)
-			case !takesBody:
-				return newAPIError(http.StatusBadRequest, CodeInvalid, "body: %s %s takes none", req.Method, req.URL.Path)
-			case req.ContentLength > defaultBodyLimit:
-				return tooLarge()
-			}
-			n := req.ContentLength
-			if n <= 0 { // chunked: as much as the limit allows
-				n = defaultBodyLimit
-			}
-			req.Body = http.MaxBytesReader(c.Response(), &stallingBody{ReadCloser: req.Body, rc: http.NewResponseController(c.Response()), stall: s.bodyStall}, defaultBodyLimit)
-			who := exchangeOf(req.Context()).auth.credential() // resolved by the gate; none on the control API
-			if !budget.acquire(req.Context(), who, n) {
-				return busy()
-			}
-			defer budget.release(who, n)
-			return next(c)
-		}
 	}
 }

@@ -3,13 +3,25 @@
 // contract with kin-openapi, authenticates the caller, applies the service's
 // rules through a store.Store and answers in the contract's formats.
 //
-// One request goes: request id -> recover -> access log -> control guard
-// (control API only) -> gate (credential headers, rate limit) -> body limit
-// and budget -> contract validation (reads the body, finishes
-// authentication) -> Prefer -> faults -> strict handler -> store. Every
-// failure on the way leaves through one error mapper (errors.go). In proxy
-// mode (Options.Upstream) the upstream takes the strict handler's place
-// (proxy.go).
+// newEcho wires one request's way through, in this order:
+//
+//   - every request (e.Use): requestID (the exchange, X-Request-Id) ->
+//     recordRequests (journal.go) -> refuseOptions -> recoverPanics ->
+//     checkResponses (respcheck.go, with Options.ValidateResponses) ->
+//     accessLog (which also answers the errors, through handleError) ->
+//     the control API's guard for paths under /_stub/ (package control);
+//   - a contract operation (operationChain): operation (names the route)
+//     -> gate (gate.go: credential headers, proxy exposure, rate limit) ->
+//     limitBody (bodies.go: size, budget, stall) -> validate (validate.go:
+//     the body read once, strict JSON, openapi3filter.ValidateRequest,
+//     which finishes authentication in auth.go) -> preferExample
+//     (prefer.go) -> injectFaults (faults.go) -> forward (proxy.go, in
+//     proxy mode) -> the generated strict handler (handler.go) -> the store,
+//     seen through guardedStore (outage.go);
+//   - the control API (package control, through controlStub in state.go)
+//     and the web pages (package web) mount their own routes.
+//
+// Every failure on the way leaves through one error mapper (errors.go).
 package server
 
 import (
