@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{
 		cfg:  cfg,
-		live: &endpoint{base: strings.TrimRight(cfg.Endpoint, "/"), cred: cfg.Credential, http: hc, now: time.Now},
+		live: &endpoint{base: strings.TrimRight(cfg.Endpoint, "/"), cred: cfg.Credential, http: hc},
 		rep:  &Report{Endpoint: server.RedactURL(cfg.Endpoint), Cases: cfg.Cases, Cleanup: []string{}, AllowSkip: cfg.AllowSkip}, // a report is shared
 	}
 	err := r.scenario(ctx)
@@ -177,7 +177,7 @@ func checkConfig(cfg *Config) error {
 
 type runner struct {
 	cfg      Config
-	live     target
+	live     *endpoint
 	ref      *reference
 	closeRef func() error
 	rep      *Report
