@@ -43,18 +43,15 @@ type config struct {
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit on the heap, so that a flood (many connections,
-		// journal reads of large bodies) makes the collector work harder
-		// instead of letting GOGC=400 grow the process several times over
-		// (BENCHMARKS.md, issue 22). The stub's own live heap is a few MB;
-		// a data set of hundreds of MB needs GOMEMLIMIT set higher.
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		// A soft limit on the heap, so that a flood makes the collector
+		// work harder instead of letting GOGC=400 grow the process several
+		// times over (BENCHMARKS.md, issue 22); a data set of hundreds of
+		// MB needs GOMEMLIMIT set higher.
+		debug.SetMemoryLimit(48 << 20)
 	}
 	if os.Getenv("GOGC") == "" {
-		// The live heap is about 1 MB, so at the default GOGC=100 the
-		// collector runs some 90 times a second under load; 400 gives about
-		// 6% more throughput for about 12 MB more RSS under load
-		// (BENCHMARKS.md). Setting GOGC overrides this.
+		// The live heap is small, so at GOGC=100 the collector runs very
+		// often under load (measured in BENCHMARKS.md's history).
 		debug.SetGCPercent(400)
 	}
 	if err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -62,9 +59,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-// defaultMemoryLimit is the soft memory limit without GOMEMLIMIT.
-const defaultMemoryLimit = 48 << 20
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config

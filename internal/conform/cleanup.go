@@ -5,19 +5,24 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
+
+// cleanupTimeout bounds the cleanup, which runs even after the run's
+// context ended.
+const cleanupTimeout = 2 * time.Minute
 
 // cleanup removes every pair the run may have created and that exists,
 // then checks that each given ticket holds what it held at the start. It
 // runs with a context of its own, so that an interrupted run still cleans
-// up, within CleanupTimeout.
+// up.
 func (r *runner) cleanup() {
 	if len(r.created) == 0 {
 		r.rep.Restored = true
 		r.note("the run sent nothing that could change a ticket")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	var owners []string
 	for _, p := range r.created {

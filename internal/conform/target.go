@@ -75,19 +75,20 @@ type Response struct {
 // succeeded reports a 200 without a business error code.
 func (r Response) succeeded() bool { return r.Status == http.StatusOK && r.Code == "" }
 
+// list returns the entries of a ListRelation answer.
+func (r Response) list() []listed {
+	var body struct {
+		List []listed `json:"case_relation_list"`
+	}
+	_ = json.Unmarshal(r.raw, &body)
+	return body.List
+}
+
 // relatedIDs returns the case IDs of a ListRelation answer.
 func (r Response) relatedIDs() []string {
-	var body struct {
-		List []struct {
-			CaseID string `json:"case_id"`
-		} `json:"case_relation_list"`
-	}
-	if json.Unmarshal(r.raw, &body) != nil {
-		return nil
-	}
-	ids := make([]string, 0, len(body.List))
-	for _, e := range body.List {
-		ids = append(ids, e.CaseID)
+	var ids []string
+	for _, l := range r.list() {
+		ids = append(ids, l.CaseID)
 	}
 	return ids
 }
