@@ -73,9 +73,12 @@ func (r *runner) verifyRestored(ctx context.Context, id string) {
 		want = append(want, l.CaseID)
 	}
 	resp, err := r.live.send(ctx, listCall(id))
-	if err != nil || !resp.succeeded() {
+	if err == nil && !resp.succeeded() {
+		err = fmt.Errorf("%d %s %s", resp.Status, resp.Code, resp.Message)
+	}
+	if err != nil {
 		r.rep.Restored = false
-		r.note("%s: could not read its associations to confirm them (%s)", id, describeFailure(resp, err))
+		r.note("%s: could not read its associations to confirm them (%v)", id, err)
 		return
 	}
 	got := resp.relatedIDs()
@@ -91,11 +94,4 @@ func (r *runner) verifyRestored(ctx context.Context, id string) {
 
 func (r *runner) note(format string, args ...any) {
 	r.rep.Cleanup = append(r.rep.Cleanup, fmt.Sprintf(format, args...))
-}
-
-func describeFailure(resp Response, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fmt.Sprintf("%d %s %s", resp.Status, resp.Code, resp.Message)
 }
