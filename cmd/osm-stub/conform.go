@@ -19,19 +19,16 @@ import (
 func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		select {
-		case <-ctx.Done():
-			stop() // the next Ctrl-C gets the default behaviour
-			fmt.Fprintln(stderr, "osm-stub conform: interrupted; removing what the run created (Ctrl-C again quits at once)")
-		case <-done:
-		}
-	}()
+	told := make(chan struct{})
+	dontTell := context.AfterFunc(ctx, func() {
+		defer close(told)
+		stop() // the next Ctrl-C gets the default behaviour
+		fmt.Fprintln(stderr, "osm-stub conform: interrupted; removing what the run created (Ctrl-C again quits at once)")
+	})
 	err := conform.Main(ctx, args, stdout, stderr)
-	close(done)
-	<-finished // its message is written before the caller reads stderr
+	if !dontTell() {
+		<-told // its message is written before the caller reads stderr
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // logWriter batches log lines: under load the stub writes one access-log
-// line per request, and a write system call each cost about 8% of its
-// throughput (BENCHMARKS.md). Lines reach the destination within
+// line per request, and a write system call for each costs throughput
+// (measured in BENCHMARKS.md's history). Lines reach the destination within
 // flushEvery, at once for lines logged with Flush, and all of them when
 // the stub stops; a SIGKILL may lose the last flushEvery of them.
 type logWriter struct {

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -44,18 +43,15 @@ type config struct {
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit on the heap, so that a flood (many connections,
-		// journal reads of large bodies) makes the collector work harder
-		// instead of letting GOGC=400 grow the process several times over
-		// (BENCHMARKS.md, issue 22). The stub's own live heap is a few MB;
-		// a data set of hundreds of MB needs GOMEMLIMIT set higher.
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		// A soft limit on the heap, so that a flood makes the collector
+		// work harder instead of letting GOGC=400 grow the process several
+		// times over (BENCHMARKS.md, issue 22); a data set of hundreds of
+		// MB needs GOMEMLIMIT set higher.
+		debug.SetMemoryLimit(48 << 20)
 	}
 	if os.Getenv("GOGC") == "" {
-		// The live heap is about 1 MB, so at the default GOGC=100 the
-		// collector runs some 90 times a second under load; 400 gives about
-		// 6% more throughput for about 12 MB more RSS under load
-		// (BENCHMARKS.md). Setting GOGC overrides this.
+		// The live heap is small, so at GOGC=100 the collector runs very
+		// often under load (measured in BENCHMARKS.md's history).
 		debug.SetGCPercent(400)
 	}
 	if err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -64,44 +60,33 @@ func main() {
 	}
 }
 
-// defaultMemoryLimit is the soft memory limit without GOMEMLIMIT.
-const defaultMemoryLimit = 48 << 20
-
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("osm-stub", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.addr, "addr", env("OSM_STUB_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env OSM_STUB_ADDR)")
-	fs.StringVar(&c.fixtures, "fixtures", env("OSM_STUB_FIXTURES", ""), "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
-	fs.StringVar(&c.logLevel, "log-level", env("OSM_STUB_LOG_LEVEL", "info"), "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
-	fs.StringVar(&c.store, "store", env("OSM_STUB_STORE", "memory"), "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port (env OSM_STUB_ADDR)")
+	fs.StringVar(&c.fixtures, "fixtures", "", "YAML or JSON fixtures file; empty loads the built-in demo data (env OSM_STUB_FIXTURES)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (env OSM_STUB_LOG_LEVEL)")
+	fs.StringVar(&c.store, "store", "memory", "where the state lives: "+storeopen.Forms+" (env OSM_STUB_STORE)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "text or json (env OSM_STUB_LOG_FORMAT)")
+	fs.BoolVar(&c.control, "control", true, "serve the control API under /_stub/ (env OSM_STUB_CONTROL)")
+	fs.StringVar(&c.controlToken, "control-token", "", "bearer token every control API call must send, 16 characters or more; required when -addr is not a loopback address (env OSM_STUB_CONTROL_TOKEN)")
+	fs.IntVar(&c.rateLimit, "rate-limit", 0, "requests a second each credential may send before 429 APIGW.0308; 0 is no limit (env OSM_STUB_RATE_LIMIT)")
+	addProxyFlags(fs, &c.proxy)
+	fs.IntVar(&c.journal, "journal", journal.DefaultSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
+	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
+	if err := setFromEnv(fs); err != nil {
+		return c, err
+	}
 	// -h (and the usage a flag error prints) shows each default, which
 	// may come from the environment: not a secret.
 	fs.Lookup("store").DefValue = storeopen.Redact(c.store)
-	fs.StringVar(&c.logFormat, "log-format", env("OSM_STUB_LOG_FORMAT", "text"), "text or json (env OSM_STUB_LOG_FORMAT)")
-	control, err := envBool("OSM_STUB_CONTROL", true)
-	if err != nil {
-		return c, err
+	fs.Lookup("upstream").DefValue = server.RedactURL(c.proxy.upstream)
+	for _, name := range []string{"control-token", "proxy-token"} {
+		if f := fs.Lookup(name); f.DefValue != "" {
+			f.DefValue = redacted
+		}
 	}
-	fs.BoolVar(&c.control, "control", control, "serve the control API under /_stub/ (env OSM_STUB_CONTROL)")
-	fs.StringVar(&c.controlToken, "control-token", env("OSM_STUB_CONTROL_TOKEN", ""), "bearer token every control API call must send, 16 characters or more; required when -addr is not a loopback address (env OSM_STUB_CONTROL_TOKEN)")
-	if c.controlToken != "" {
-		fs.Lookup("control-token").DefValue = redacted // -h: not the token from the environment
-	}
-	rate, err := envInt("OSM_STUB_RATE_LIMIT", 0)
-	if err != nil {
-		return c, err
-	}
-	fs.IntVar(&c.rateLimit, "rate-limit", rate, "requests a second each credential may send before 429 APIGW.0308; 0 is no limit (env OSM_STUB_RATE_LIMIT)")
-	if err := addProxyFlags(fs, &c.proxy); err != nil {
-		return c, err
-	}
-	journalSize, err := envInt("OSM_STUB_JOURNAL", journal.DefaultSize)
-	if err != nil {
-		return c, err
-	}
-	fs.IntVar(&c.journal, "journal", journalSize, "how many requests the request journal keeps (GET /_stub/requests); 0 turns it off (env OSM_STUB_JOURNAL)")
-	fs.BoolVar(&c.version, "version", false, "print the version and VCS revision, and exit (also: osm-stub version)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -136,9 +121,9 @@ const redacted = "xxxxx"
 // was given (an empty OSM_STUB_CONTROL_TOKEN, say from a secret that did
 // not load): it would leave the control API without a token.
 func checkControlToken(fs *flag.FlagSet, token string) error {
-	given := false
+	given := false // on the command line or in the environment (setFromEnv)
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "control-token" })
-	if _, ok := os.LookupEnv("OSM_STUB_CONTROL_TOKEN"); !ok && !given && token == "" {
+	if !given {
 		return nil
 	}
 	if err := server.CheckControlToken(token); err != nil {
@@ -179,28 +164,31 @@ func env(name, fallback string) string {
 	return fallback
 }
 
-func envInt(name string, fallback int) (int, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return fallback, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: want a whole number, got %q", name, v)
-	}
-	return n, nil
-}
-
-func envBool(name string, fallback bool) (bool, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return fallback, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("%s: want true or false, got %q", name, v)
-	}
-	return b, nil
+// setFromEnv sets each flag but -version whose variable, OSM_STUB_ and
+// its name in capitals, is set; the command line, parsed next, wins. -h
+// shows the variable's value as the default.
+func setFromEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "OSM_STUB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := os.LookupEnv(name)
+		if !ok || f.Name == "version" || err != nil {
+			return
+		}
+		if fs.Set(f.Name, v) != nil {
+			want := "a whole number" // only bool, int and duration flags can fail
+			switch f.Value.(flag.Getter).Get().(type) {
+			case bool:
+				want = "true or false"
+			case time.Duration:
+				want = "a duration such as 30s"
+			}
+			err = fmt.Errorf("%s: want %s, got %q", name, want, v)
+			return
+		}
+		f.DefValue = f.Value.String()
+	})
+	return err
 }
 
 func newLogger(c config, out io.Writer) (*slog.Logger, error) {

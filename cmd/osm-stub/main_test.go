@@ -165,3 +165,46 @@ func TestHTTPServerLimits(t *testing.T) {
 			hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.MaxHeaderBytes, hs.ErrorLog)
 	}
 }
+
+// Every flag but -version is read from OSM_STUB_ and its name in capitals,
+// which -h names; a flag of each type takes its variable.
+func TestFlagsFromEnvironment(t *testing.T) {
+	tests := []struct {
+		env, value string
+		got        func(config) any
+		want       any
+	}{
+		{"OSM_STUB_RATE_LIMIT", "7", func(c config) any { return c.rateLimit }, 7},
+		{"OSM_STUB_CONTROL", "false", func(c config) any { return c.control }, false},
+		{"OSM_STUB_UPSTREAM_TIMEOUT", "5s", func(c config) any { return c.proxy.upstreamTimeout }, 5 * time.Second},
+		{"OSM_STUB_VALIDATE_RESPONSES", "1", func(c config) any { return c.proxy.validateResponses }, true},
+		{"OSM_STUB_REPLAY_MATCH", "method,path", func(c config) any { return c.proxy.replayMatch }, "method,path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			c, err := parseFlags(nil, io.Discard)
+			if err != nil || tt.got(c) != tt.want {
+				t.Errorf("%s=%s: got %v, %v; want %v", tt.env, tt.value, tt.got(c), err, tt.want)
+			}
+		})
+	}
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, &help); err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(names) < 20 {
+		t.Fatalf("-h lists %d flags:\n%s", len(names), help.String())
+	}
+	for _, m := range names {
+		env := "(env OSM_STUB_" + strings.ToUpper(strings.ReplaceAll(m[1], "-", "_")) + ")"
+		if m[1] != "version" && !strings.Contains(help.String(), env) {
+			t.Errorf("-h does not name %s for -%s", env, m[1])
+		}
+	}
+	t.Setenv("OSM_STUB_VERSION", "true")
+	if c, err := parseFlags(nil, io.Discard); err != nil || c.version {
+		t.Errorf("OSM_STUB_VERSION set -version: %+v, %v", c, err)
+	}
+}

@@ -35,49 +35,23 @@ type proxyConfig struct {
 // The proxy's caller credential: the SK only from the environment, so
 // that it is never on a command line others can list.
 const (
-	envProxyAK    = "OSM_STUB_PROXY_AK"
 	envProxySK    = "OSM_STUB_PROXY_SK"
 	envProxyToken = "OSM_STUB_PROXY_TOKEN"
 )
 
-func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) error {
-	timeout, err := envDuration("OSM_STUB_UPSTREAM_TIMEOUT", server.DefaultUpstreamTimeout)
-	if err != nil {
-		return err
-	}
-	strict, err := envBool("OSM_STUB_STRICT", false)
-	if err != nil {
-		return err
-	}
-	validate, err := envBool("OSM_STUB_VALIDATE_RESPONSES", false)
-	if err != nil {
-		return err
-	}
-	fs.StringVar(&c.upstream, "upstream", env("OSM_STUB_UPSTREAM", ""), "proxy mode: forward every valid contract request to this base URL, e.g. https://osm.cn-south-1.myhuaweicloud.com, and check its answers against the contract; signed requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_UPSTREAM)")
-	fs.Lookup("upstream").DefValue = server.RedactURL(c.upstream) // -h: not a password from the environment
-	fs.DurationVar(&c.upstreamTimeout, "upstream-timeout", timeout, "proxy mode: how long one exchange with the upstream may take before a 504 (env OSM_STUB_UPSTREAM_TIMEOUT)")
-	fs.BoolVar(&c.strict, "strict", strict, "proxy mode: answer an upstream answer that breaks the contract with 502 and the violation (env OSM_STUB_STRICT)")
-	fs.StringVar(&c.record, "record", env("OSM_STUB_RECORD", ""), "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
-	fs.StringVar(&c.replay, "replay", env("OSM_STUB_REPLAY", ""), "serve the answers of this cassette file instead of an upstream (env OSM_STUB_REPLAY)")
-	fs.StringVar(&c.replayMatch, "replay-match", env("OSM_STUB_REPLAY_MATCH", cassette.DefaultMatch.String()), "replay: the parts of a request that must equal a recorded one: method, path, query, body (env OSM_STUB_REPLAY_MATCH)")
-	passTokens, err := envBool("OSM_STUB_PROXY_PASS_TOKENS", false)
-	if err != nil {
-		return err
-	}
-	unsafeDemo, err := envBool("OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS", false)
-	if err != nil {
-		return err
-	}
-	fs.StringVar(&c.callerAK, "proxy-ak", env(envProxyAK, ""), "proxy mode: the access key the proxy's callers sign with (its secret key only from "+envProxySK+"); their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyAK+")")
+func addProxyFlags(fs *flag.FlagSet, c *proxyConfig) {
+	fs.StringVar(&c.upstream, "upstream", "", "proxy mode: forward every valid contract request to this base URL, e.g. https://osm.cn-south-1.myhuaweicloud.com, and check its answers against the contract; signed requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_UPSTREAM)")
+	fs.DurationVar(&c.upstreamTimeout, "upstream-timeout", server.DefaultUpstreamTimeout, "proxy mode: how long one exchange with the upstream may take before a 504 (env OSM_STUB_UPSTREAM_TIMEOUT)")
+	fs.BoolVar(&c.strict, "strict", false, "proxy mode: answer an upstream answer that breaks the contract with 502 and the violation (env OSM_STUB_STRICT)")
+	fs.StringVar(&c.record, "record", "", "proxy mode: append every exchange to this cassette file (JSON lines, secrets redacted) (env OSM_STUB_RECORD)")
+	fs.StringVar(&c.replay, "replay", "", "serve the answers of this cassette file instead of an upstream (env OSM_STUB_REPLAY)")
+	fs.StringVar(&c.replayMatch, "replay-match", cassette.DefaultMatch.String(), "replay: the parts of a request that must equal a recorded one: method, path, query, body (env OSM_STUB_REPLAY_MATCH)")
+	fs.StringVar(&c.callerAK, "proxy-ak", "", "proxy mode: the access key the proxy's callers sign with (its secret key only from "+envProxySK+"); their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env OSM_STUB_PROXY_AK)")
 	c.callerSK = os.Getenv(envProxySK)
-	fs.StringVar(&c.callerToken, "proxy-token", env(envProxyToken, ""), "proxy mode: a token (16 characters or more) the proxy's callers send as X-Auth-Token; their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyToken+")")
-	if c.callerToken != "" {
-		fs.Lookup("proxy-token").DefValue = redacted // -h: not the token from the environment
-	}
-	fs.BoolVar(&c.passTokens, "proxy-pass-tokens", passTokens, "proxy mode: pass X-Auth-Token values the stub cannot verify to the upstream as they are (never signed again), from loopback callers only (env OSM_STUB_PROXY_PASS_TOKENS)")
-	fs.BoolVar(&c.unsafeDemo, "proxy-unsafe-demo-credentials", unsafeDemo, "proxy mode: UNSAFE: sign again with your real key the requests of anyone who has the fixtures' credentials, which are public demo data; loopback only, for an upstream that is itself a test stub (env OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS)")
-	fs.BoolVar(&c.validateResponses, "validate-responses", validate, "check every answer the stub itself gives against the contract; violations at GET /_stub/violations (env OSM_STUB_VALIDATE_RESPONSES)")
-	return nil
+	fs.StringVar(&c.callerToken, "proxy-token", "", "proxy mode: a token (16 characters or more) the proxy's callers send as X-Auth-Token; their requests are signed again with HUAWEICLOUD_SDK_AK/SK (env "+envProxyToken+")")
+	fs.BoolVar(&c.passTokens, "proxy-pass-tokens", false, "proxy mode: pass X-Auth-Token values the stub cannot verify to the upstream as they are (never signed again), from loopback callers only (env OSM_STUB_PROXY_PASS_TOKENS)")
+	fs.BoolVar(&c.unsafeDemo, "proxy-unsafe-demo-credentials", false, "proxy mode: UNSAFE: sign again with your real key the requests of anyone who has the fixtures' credentials, which are public demo data; loopback only, for an upstream that is itself a test stub (env OSM_STUB_PROXY_UNSAFE_DEMO_CREDENTIALS)")
+	fs.BoolVar(&c.validateResponses, "validate-responses", false, "check every answer the stub itself gives against the contract; violations at GET /_stub/violations (env OSM_STUB_VALIDATE_RESPONSES)")
 }
 
 func (c proxyConfig) check() error {
@@ -187,18 +161,6 @@ func (c proxyConfig) applyReplay(opts *server.Options, log *slog.Logger) error {
 	opts.Replay = cassette.NewPlayer(xs, m)
 	log.Info("replaying", slog.String("cassette", c.replay), slog.Int("exchanges", len(xs)), slog.String("match", m.String()))
 	return nil
-}
-
-func envDuration(name string, fallback time.Duration) (time.Duration, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok {
-		return fallback, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: want a duration such as 30s, got %q", name, v)
-	}
-	return d, nil
 }
 
 // cassetteFixtures is `osm-stub cassette-fixtures -in FILE -out FILE`: a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,9 +50,7 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func versionString() string {
 	v, rev, modified := version, "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = bi.Main.Version
-		}
+		v = cmp.Or(v, bi.Main.Version)
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -61,9 +60,7 @@ func versionString() string {
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
-	}
+	v = cmp.Or(v, "(devel)")
 	r := "revision unknown"
 	if rev != "" {
 		r = "revision " + rev

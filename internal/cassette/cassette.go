@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,20 +93,14 @@ var signature = regexp.MustCompile(`(?i)(signature=)[^,\s]*`)
 func RedactHeader(h http.Header) http.Header {
 	out := h.Clone()
 	for k, vs := range out {
-		for _, s := range secretHeaders {
-			if strings.EqualFold(k, s) {
-				for i := range vs {
-					vs[i] = Redacted
-				}
-			}
-		}
-		if strings.EqualFold(k, "Authorization") {
-			for i, v := range vs {
-				if strings.Contains(strings.ToLower(v), "signature=") {
-					vs[i] = signature.ReplaceAllString(v, "${1}"+Redacted)
-				} else {
-					vs[i] = Redacted // a bearer or basic credential
-				}
+		secret := slices.ContainsFunc(secretHeaders, func(s string) bool { return strings.EqualFold(k, s) })
+		auth := strings.EqualFold(k, "Authorization")
+		for i, v := range vs {
+			switch {
+			case auth && signature.MatchString(v):
+				vs[i] = signature.ReplaceAllString(v, "${1}"+Redacted)
+			case secret || auth: // auth: a bearer or basic credential
+				vs[i] = Redacted
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package cassette
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -145,12 +146,7 @@ func (b *builder) dataset() (store.Dataset, error) {
 		group = CallerGroup
 	}
 	var d store.Dataset
-	names := make([]string, 0, len(b.users))
-	for name := range b.users {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(b.users)) {
 		d.Users = append(d.Users, store.User{Name: name, Groups: []string{group}, Tokens: []string{name + "-token"}})
 	}
 	for _, id := range b.order {

@@ -3,9 +3,9 @@ package conform
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/osmstub/osmstub/internal/violation"
@@ -119,11 +119,7 @@ func shape(raw []byte) string {
 func shapeOf(v any) string {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(v))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + ":" + shapeOf(v[k])

@@ -5,19 +5,24 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
+
+// cleanupTimeout bounds the cleanup, which runs even after the run's
+// context ended.
+const cleanupTimeout = 2 * time.Minute
 
 // cleanup removes every pair the run may have created and that exists,
 // then checks that each given ticket holds what it held at the start. It
 // runs with a context of its own, so that an interrupted run still cleans
-// up, within CleanupTimeout.
+// up.
 func (r *runner) cleanup() {
 	if len(r.created) == 0 {
 		r.rep.Restored = true
 		r.note("the run sent nothing that could change a ticket")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	var owners []string
 	for _, p := range r.created {
@@ -68,9 +73,12 @@ func (r *runner) verifyRestored(ctx context.Context, id string) {
 		want = append(want, l.CaseID)
 	}
 	resp, err := r.live.send(ctx, listCall(id))
-	if err != nil || !resp.succeeded() {
+	if err == nil && !resp.succeeded() {
+		err = fmt.Errorf("%d %s %s", resp.Status, resp.Code, resp.Message)
+	}
+	if err != nil {
 		r.rep.Restored = false
-		r.note("%s: could not read its associations to confirm them (%s)", id, describeFailure(resp, err))
+		r.note("%s: could not read its associations to confirm them (%v)", id, err)
 		return
 	}
 	got := resp.relatedIDs()
@@ -86,11 +94,4 @@ func (r *runner) verifyRestored(ctx context.Context, id string) {
 
 func (r *runner) note(format string, args ...any) {
 	r.rep.Cleanup = append(r.rep.Cleanup, fmt.Sprintf(format, args...))
-}
-
-func describeFailure(resp Response, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fmt.Sprintf("%d %s %s", resp.Status, resp.Code, resp.Message)
 }

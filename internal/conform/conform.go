@@ -44,11 +44,6 @@ type Config struct {
 	Group string
 	// Timeout bounds each request; 0 means 30 s.
 	Timeout time.Duration
-	// CleanupTimeout bounds the cleanup, which runs even after the run's
-	// context ended; 0 means 2 min.
-	CleanupTimeout time.Duration
-	// HTTPClient sends the requests; nil means a client with Timeout.
-	HTTPClient *http.Client
 	// AllowSkip lets a report with skipped checks be OK: without it a
 	// check that could not run fails the run, so that too few tickets
 	// cannot pass for conformance.
@@ -121,15 +116,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := checkConfig(&cfg); err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		// A redirect is reported, not followed: it could take the token
-		// to another host.
-		hc = &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
+	// A redirect is reported, not followed: it could take the token to
+	// another host.
+	hc := &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	r := &runner{
 		cfg:  cfg,
-		live: &endpoint{base: strings.TrimRight(cfg.Endpoint, "/"), cred: cfg.Credential, http: hc, now: time.Now},
+		live: &endpoint{base: strings.TrimRight(cfg.Endpoint, "/"), cred: cfg.Credential, http: hc},
 		rep:  &Report{Endpoint: server.RedactURL(cfg.Endpoint), Cases: cfg.Cases, Cleanup: []string{}, AllowSkip: cfg.AllowSkip}, // a report is shared
 	}
 	err := r.scenario(ctx)
@@ -150,9 +142,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func checkConfig(cfg *Config) error {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.CleanupTimeout <= 0 {
-		cfg.CleanupTimeout = 2 * time.Minute
 	}
 	if !strings.HasPrefix(cfg.Endpoint, "http://") && !strings.HasPrefix(cfg.Endpoint, "https://") {
 		return fmt.Errorf("%w: endpoint %s: want an http:// or https:// URL", ErrConfig, server.RedactURL(cfg.Endpoint))
@@ -177,7 +166,7 @@ func checkConfig(cfg *Config) error {
 
 type runner struct {
 	cfg      Config
-	live     target
+	live     *endpoint
 	ref      *reference
 	closeRef func() error
 	rep      *Report
@@ -222,11 +211,7 @@ func (r *runner) recordState(ctx context.Context) error {
 			return errStop
 		}
 		got[i] = resp
-		var body struct {
-			List []listed `json:"case_relation_list"`
-		}
-		_ = json.Unmarshal(resp.raw, &body)
-		r.before[id] = body.List
+		r.before[id] = resp.list()
 	}
 	ref, closeRef, err := newReference(r.cfg.Credential, r.cfg.Group, r.cfg.Cases, r.before)
 	if err != nil {

@@ -44,31 +44,32 @@ func (r *Report) Summary() string {
 }
 
 func (r *Report) writeText(w io.Writer) error {
-	p := &printer{w: w}
-	p.f("conformance run against %s with tickets %s\n", r.Endpoint, strings.Join(r.Cases, ", "))
+	p := &strings.Builder{}
+	fmt.Fprintf(p, "conformance run against %s with tickets %s\n", r.Endpoint, strings.Join(r.Cases, ", "))
 	for _, c := range r.Checks {
-		p.f("%-8s %s\n", strings.ToUpper(string(c.Verdict)), c.Name)
+		fmt.Fprintf(p, "%-8s %s\n", strings.ToUpper(string(c.Verdict)), c.Name)
 		if c.Verdict == Skipped {
-			p.f("         %s\n", c.Reason)
+			fmt.Fprintf(p, "         %s\n", c.Reason)
 		}
 		if c.Verdict == Pass || c.Verdict == Skipped {
 			continue
 		}
-		p.f("         request: %s\n", c.Request)
+		fmt.Fprintf(p, "         request: %s\n", c.Request)
 		for _, pr := range c.Problems {
-			p.f("         - %s\n", pr)
+			fmt.Fprintf(p, "         - %s\n", pr)
 		}
 		if c.Got != nil {
-			p.f("         got:  %s\n", oneLine(*c.Got))
-			p.f("         stub: %s\n", oneLine(*c.Stub))
+			fmt.Fprintf(p, "         got:  %s\n", oneLine(*c.Got))
+			fmt.Fprintf(p, "         stub: %s\n", oneLine(*c.Stub))
 		}
 	}
-	p.f("cleanup:\n")
+	fmt.Fprintf(p, "cleanup:\n")
 	for _, line := range r.Cleanup {
-		p.f("  %s\n", line)
+		fmt.Fprintf(p, "  %s\n", line)
 	}
-	p.f("%s\n", r.Summary())
-	return p.err
+	fmt.Fprintf(p, "%s\n", r.Summary())
+	_, err := io.WriteString(w, p.String())
+	return err
 }
 
 func oneLine(r Response) string {
@@ -82,49 +83,38 @@ func oneLine(r Response) string {
 }
 
 func (r *Report) writeMarkdown(w io.Writer) error {
-	p := &printer{w: w}
-	p.f("# Conformance run against %s\n\n", r.Endpoint)
-	p.f("Tickets: %s. %s.\n\n", code(strings.Join(r.Cases, ", ")), r.Summary())
-	p.f("| # | check | verdict |\n|---|---|---|\n")
+	p := &strings.Builder{}
+	fmt.Fprintf(p, "# Conformance run against %s\n\n", r.Endpoint)
+	fmt.Fprintf(p, "Tickets: %s. %s.\n\n", code(strings.Join(r.Cases, ", ")), r.Summary())
+	fmt.Fprintf(p, "| # | check | verdict |\n|---|---|---|\n")
 	for i, c := range r.Checks {
-		p.f("| %d | %s | %s |\n", i+1, cell(c.Name), c.Verdict)
+		fmt.Fprintf(p, "| %d | %s | %s |\n", i+1, cell(c.Name), c.Verdict)
 	}
 	for i, c := range r.Checks {
 		if c.Verdict == Pass {
 			continue
 		}
-		p.f("\n## %d. %s: %s\n\n", i+1, c.Name, c.Verdict)
+		fmt.Fprintf(p, "\n## %d. %s: %s\n\n", i+1, c.Name, c.Verdict)
 		if c.Verdict == Skipped {
-			p.f("%s\n", c.Reason)
+			fmt.Fprintf(p, "%s\n", c.Reason)
 			continue
 		}
-		p.f("Request: %s\n\n", code(c.Request))
+		fmt.Fprintf(p, "Request: %s\n\n", code(c.Request))
 		for _, pr := range c.Problems {
-			p.f("- %s\n", pr)
+			fmt.Fprintf(p, "- %s\n", pr)
 		}
 		if c.Got != nil {
-			p.f("\nThe endpoint answered:\n\n```\n%s\n```\n\nThe stub answers:\n\n```\n%s\n```\n", oneLine(*c.Got), oneLine(*c.Stub))
+			fmt.Fprintf(p, "\nThe endpoint answered:\n\n```\n%s\n```\n\nThe stub answers:\n\n```\n%s\n```\n", oneLine(*c.Got), oneLine(*c.Stub))
 		}
 	}
-	p.f("\n## Cleanup\n\n")
+	fmt.Fprintf(p, "\n## Cleanup\n\n")
 	for _, line := range r.Cleanup {
-		p.f("- %s\n", line)
+		fmt.Fprintf(p, "- %s\n", line)
 	}
-	return p.err
+	_, err := io.WriteString(w, p.String())
+	return err
 }
 
 func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-// printer keeps the first write error, so that writers need not check each.
-type printer struct {
-	w   io.Writer
-	err error
-}
-
-func (p *printer) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}

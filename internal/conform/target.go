@@ -1,13 +1,13 @@
 package conform
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -75,19 +75,20 @@ type Response struct {
 // succeeded reports a 200 without a business error code.
 func (r Response) succeeded() bool { return r.Status == http.StatusOK && r.Code == "" }
 
+// list returns the entries of a ListRelation answer.
+func (r Response) list() []listed {
+	var body struct {
+		List []listed `json:"case_relation_list"`
+	}
+	_ = json.Unmarshal(r.raw, &body)
+	return body.List
+}
+
 // relatedIDs returns the case IDs of a ListRelation answer.
 func (r Response) relatedIDs() []string {
-	var body struct {
-		List []struct {
-			CaseID string `json:"case_id"`
-		} `json:"case_relation_list"`
-	}
-	if json.Unmarshal(r.raw, &body) != nil {
-		return nil
-	}
-	ids := make([]string, 0, len(body.List))
-	for _, e := range body.List {
-		ids = append(ids, e.CaseID)
+	var ids []string
+	for _, l := range r.list() {
+		ids = append(ids, l.CaseID)
 	}
 	return ids
 }
@@ -108,21 +109,15 @@ func newResponse(status int, header http.Header, raw []byte) Response {
 	return r
 }
 
-// target is an implementation the scenario talks to.
-type target interface {
-	send(ctx context.Context, c call) (Response, error)
-}
-
 // endpoint is the implementation under test, reached over HTTP.
 type endpoint struct {
 	base string // scheme://host[:port], no trailing slash
 	cred Credential
 	http *http.Client
-	now  func() time.Time
 }
 
 func (e *endpoint) send(ctx context.Context, c call) (Response, error) {
-	req, err := newRequest(ctx, e.base, c, e.cred, e.now())
+	req, err := newRequest(ctx, e.base, c, e.cred)
 	if err != nil {
 		return Response{}, err
 	}
@@ -145,37 +140,18 @@ type reference struct {
 }
 
 func (r *reference) send(ctx context.Context, c call) (Response, error) {
-	req, err := newRequest(ctx, "http://127.0.0.1", c, r.cred, time.Now())
+	req, err := newRequest(ctx, "http://127.0.0.1", c, r.cred)
 	if err != nil {
 		return Response{}, err
 	}
-	w := &recorder{header: http.Header{}, status: http.StatusOK}
+	w := httptest.NewRecorder()
 	r.handler.ServeHTTP(w, req)
-	return newResponse(w.status, w.header, w.body.Bytes()), nil
-}
-
-// recorder is the least http.ResponseWriter that keeps an answer.
-type recorder struct {
-	header http.Header
-	status int
-	wrote  bool
-	body   bytes.Buffer
-}
-
-func (w *recorder) Header() http.Header { return w.header }
-func (w *recorder) WriteHeader(status int) {
-	if !w.wrote {
-		w.status, w.wrote = status, true
-	}
-}
-func (w *recorder) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(p)
+	return newResponse(w.Code, w.Header(), w.Body.Bytes()), nil
 }
 
 // newRequest builds c for base and authenticates it: an AK/SK signature
 // covers the date, so each request is signed when it is built.
-func newRequest(ctx context.Context, base string, c call, cred Credential, now time.Time) (*http.Request, error) {
+func newRequest(ctx context.Context, base string, c call, cred Credential) (*http.Request, error) {
 	var body io.Reader
 	if c.body != "" {
 		body = strings.NewReader(c.body)
@@ -204,7 +180,7 @@ func newRequest(ctx context.Context, base string, c call, cred Credential, now t
 	if cred.SecurityToken != "" {
 		req.Header.Set("X-Security-Token", cred.SecurityToken)
 	}
-	if err := aksk.Sign(req, cred.AK, cred.SK, now); err != nil {
+	if err := aksk.Sign(req, cred.AK, cred.SK, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign the request: %w", err)
 	}
 	return req, nil
