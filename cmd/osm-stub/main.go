@@ -219,9 +219,7 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if c.version {
 		return errShowVersion
 	}
-	out := newLogWriter(logOut)
-	defer out.Close()
-	log, err := newLogger(c, out)
+	log, err := newLogger(c, logOut)
 	if err != nil {
 		return err
 	}
@@ -274,11 +272,11 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	announce := log
 	if !log.Enabled(ctx, slog.LevelInfo) {
 		c.logLevel = "info"
-		if announce, err = newLogger(c, out); err != nil {
+		if announce, err = newLogger(c, logOut); err != nil {
 			return err
 		}
 	}
-	return serve(ctx, ln, srv, log, announce, out.Flush)
+	return serve(ctx, ln, srv, log, announce)
 }
 
 // httpServer serves h with limits against slow or greedy clients: headers
@@ -294,14 +292,13 @@ func httpServer(h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger, flush func()) error {
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger) error {
 	hs := httpServer(h, log)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	announce.Info("osm-stub listening", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()))
-	flush() // whoever started the stub may be waiting for this line
 	select {
 	case err := <-errc:
 		return err
