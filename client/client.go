@@ -68,11 +68,7 @@ func (c *Client) CreateRelations(ctx context.Context, caseID string, relatedIDs 
 	if err := checkCreate(caseID, relatedIDs, groupID); err != nil {
 		return err
 	}
-	params := &osmclient.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.CreateRelationsParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.CreateRelationsParamsXSite](c.cfg.site)}
 	body := osmclient.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: optional(groupID)}
 	resp, err := c.api.CreateRelations(ctx, caseID, params, body)
 	return c.result("CreateRelations", resp, err, nil)
@@ -84,11 +80,7 @@ func (c *Client) ListRelations(ctx context.Context, caseID string) ([]Relation, 
 	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
 		return nil, err
 	}
-	params := &osmclient.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.ListRelationParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.ListRelationParamsXSite](c.cfg.site)}
 	resp, err := c.api.ListRelation(ctx, caseID, params)
 	var body osmclient.RelationList
 	if err := c.result("ListRelation", resp, err, &body); err != nil {
@@ -110,11 +102,7 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 	if err := checkDelete(caseID, relatedID, groupID); err != nil {
 		return err
 	}
-	params := &osmclient.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.DeleteRelationParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.DeleteRelationParamsXSite](c.cfg.site)}
 	body := osmclient.DeleteRelationRequestBody{RelatedId: relatedID, GroupId: optional(groupID)}
 	resp, err := c.api.DeleteRelation(ctx, caseID, params, body)
 	return c.result("DeleteRelation", resp, err, nil)
@@ -122,6 +110,15 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 
 func (c *Client) lang() *string { return optional(c.cfg.language) }
 func (c *Client) tz() *string   { return optional(c.cfg.timeZone) }
+
+// site converts the X-Site option to an operation's own parameter type.
+func site[T ~int](s *Site) *T {
+	if s == nil {
+		return nil
+	}
+	v := T(*s)
+	return &v
+}
 
 func optional(s string) *string {
 	if s == "" {

@@ -65,7 +65,6 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 		}
 		d *= 2
 	}
-	d = min(d, p.MaxBackoff)
 	if d <= 1 {
 		return d
 	}
