@@ -135,17 +135,17 @@ func signingBodyHash(req *http.Request) (string, error) {
 	return hashHex(body), nil
 }
 
+// restoreBody puts body back as http.NewRequest would have set it: an empty
+// one is http.NoBody, so that net/http sends Content-Length: 0.
 func restoreBody(req *http.Request, body []byte) {
 	req.ContentLength = int64(len(body))
-	if len(body) == 0 {
-		req.Body = http.NoBody
-		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
-		return
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.GetBody = func() (io.ReadCloser, error) {
+		if len(body) == 0 {
+			return http.NoBody, nil
+		}
 		return io.NopCloser(bytes.NewReader(body)), nil
 	}
+	req.Body, _ = req.GetBody()
 }
 
 // contentSha256 returns the trimmed X-Sdk-Content-Sha256 value. The SDK uses

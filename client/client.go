@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -145,16 +146,10 @@ func (c *Client) result(op string, resp *http.Response, err error, out any) erro
 	if err != nil {
 		return fmt.Errorf("osm %s: read response: %w", op, err)
 	}
-	var e struct {
-		Code      string `json:"error_code"`
-		Msg       string `json:"error_msg"`
-		RequestID string `json:"request_id"`
-	}
+	var e osmclient.ErrorBody
 	decodeErr := json.Unmarshal(data, &e)
-	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: e.RequestID}
-	if apiErr.RequestID == "" {
-		apiErr.RequestID = resp.Header.Get("X-Request-Id")
-	}
+	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: deref(e.ErrorCode), Message: deref(e.ErrorMsg),
+		RequestID: cmp.Or(deref(e.RequestId), resp.Header.Get("X-Request-Id"))}
 	switch {
 	case resp.StatusCode >= 300:
 		if decodeErr != nil {
@@ -163,7 +158,7 @@ func (c *Client) result(op string, resp *http.Response, err error, out any) erro
 		return apiErr
 	case decodeErr != nil:
 		return fmt.Errorf("osm %s: response is not the contract's JSON: %w", op, decodeErr)
-	case e.Code != "":
+	case apiErr.Code != "":
 		return apiErr
 	case out != nil:
 		if err := json.Unmarshal(data, out); err != nil {
