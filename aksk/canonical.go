@@ -126,21 +126,11 @@ func headerValues(req *http.Request, lname string) []string {
 		}
 	}
 	if out == nil && lname == "host" {
-		if h := hostOf(req); h != "" {
+		if h := cmp.Or(req.Host, req.URL.Host); h != "" {
 			out = []string{strings.TrimSpace(h)}
 		}
 	}
 	return out
-}
-
-func hostOf(req *http.Request) string {
-	if req.Host != "" {
-		return req.Host
-	}
-	if req.URL != nil {
-		return req.URL.Host
-	}
-	return ""
 }
 
 // escape percent-encodes every byte but the ones the SDK leaves alone.
