@@ -40,12 +40,7 @@ func (f *Faults) ForUser(user string) *Faults { return &Faults{faultTarget{f.s, 
 // SetFault makes operation misbehave as fault says for the helpers'
 // target, until the fault is used up or cleared; it replaces the fault the
 // target had.
-func (f *Faults) SetFault(operation string, fault Fault) {
-	f.s.t.Helper()
-	f.setFault(operation, fault)
-}
-
-func (f *faultTarget) setFault(operation string, fault Fault) {
+func (f *faultTarget) SetFault(operation string, fault Fault) {
 	f.s.t.Helper()
 	fault.CaseID, fault.User = f.caseID, f.user
 	if err := f.s.srv.SetFault(operation, fault); err != nil {
@@ -62,7 +57,7 @@ func (f *faultTarget) setFault(operation string, fault Fault) {
 // for the gateway's.
 func (f *faultTarget) FailNext(operation string, n, status int) {
 	f.s.t.Helper()
-	f.setFault(operation, Fault{Status: status, Times: n})
+	f.SetFault(operation, Fault{Status: status, Times: n})
 }
 
 // FailSequence answers the next calls of operation with statuses in turn,
@@ -70,34 +65,34 @@ func (f *faultTarget) FailNext(operation string, n, status int) {
 // and then serves every one.
 func (f *faultTarget) FailSequence(operation string, statuses ...int) {
 	f.s.t.Helper()
-	f.setFault(operation, Fault{Sequence: statuses})
+	f.SetFault(operation, Fault{Sequence: statuses})
 }
 
 // RefuseNext answers the next n calls of operation as the service answers
 // a business failure: HTTP 200 with code (e.g. OSM.01010043) and msg.
 func (f *faultTarget) RefuseNext(operation string, n int, code, msg string) {
 	f.s.t.Helper()
-	f.setFault(operation, Fault{Status: 200, Code: code, Message: msg, Times: n})
+	f.SetFault(operation, Fault{Status: 200, Code: code, Message: msg, Times: n})
 }
 
 // Delay makes every call of operation wait d before being served.
 func (f *faultTarget) Delay(operation string, d time.Duration) {
 	f.s.t.Helper()
-	f.setFault(operation, Fault{Latency: d})
+	f.SetFault(operation, Fault{Latency: d})
 }
 
 // DropNext closes the connection of the next n calls of operation
 // without answering.
 func (f *faultTarget) DropNext(operation string, n int) {
 	f.s.t.Helper()
-	f.setFault(operation, Fault{Drop: true, Times: n})
+	f.SetFault(operation, Fault{Drop: true, Times: n})
 }
 
 // Clear removes the target's fault of operation.
 func (f *Faults) Clear(operation string) { f.s.srv.ClearTargetedFault(operation, f.caseID, f.user) }
 
 // SetFault makes operation misbehave as f says until the fault is used
-// up (f.Times calls) or cleared.
+// up (f.Times calls) or cleared; f.CaseID and f.User, when set, target it.
 func (s *Stub) SetFault(operation string, f Fault) {
 	s.t.Helper()
 	if err := s.srv.SetFault(operation, f); err != nil {
