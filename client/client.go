@@ -88,10 +88,8 @@ func (c *Client) ListRelations(ctx context.Context, caseID string) ([]Relation, 
 		return nil, err
 	}
 	out := []Relation{}
-	if body.CaseRelationList != nil {
-		for _, r := range *body.CaseRelationList {
-			out = append(out, Relation{CaseID: deref(r.CaseId), Description: deref(r.SimpleDescription), Owner: deref(r.UserName)})
-		}
+	for _, r := range deref(body.CaseRelationList) {
+		out = append(out, Relation{CaseID: deref(r.CaseId), Description: deref(r.SimpleDescription), Owner: deref(r.UserName)})
 	}
 	return out, nil
 }
@@ -128,11 +126,12 @@ func optional(s string) *string {
 	return &s
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	return *s
+	return *p
 }
 
 // result turns the final attempt's outcome into nil, an *APIError or a
