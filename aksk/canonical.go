@@ -1,15 +1,16 @@
 package aksk
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // CanonicalRequest returns the canonical request of req for the given
@@ -46,203 +47,104 @@ func hashHex(b []byte) string {
 // an error, so that CanonicalRequest can show it. Errors: an unparseable query
 // (ErrMalformed) and a signed header absent from req (ErrBadSignature).
 func canonicalRequest(req *http.Request, signedHeaders []string, bodyHash string) (string, error) {
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet // net/http sends "" as GET
-	}
-	var b strings.Builder
-	b.Grow(256 + len(req.URL.Path) + len(req.URL.RawQuery) + len(bodyHash))
-	b.WriteString(method)
-	b.WriteByte('\n')
-	writeURI(&b, req.URL.Path)
-	b.WriteByte('\n')
-	qerr := writeQuery(&b, req.URL.RawQuery)
-	b.WriteByte('\n')
-	herr := writeHeaders(&b, req, signedHeaders)
-	b.WriteByte('\n')
-	for i, name := range signedHeaders {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(name)
-	}
-	b.WriteByte('\n')
-	b.WriteString(bodyHash)
-	if qerr != nil {
-		return b.String(), qerr
-	}
-	return b.String(), herr
+	method := cmp.Or(req.Method, http.MethodGet) // net/http sends "" as GET
+	query, qerr := canonicalQuery(req.URL.RawQuery)
+	headers, herr := canonicalHeaders(req, signedHeaders)
+	cr := strings.Join([]string{method, canonicalURI(req.URL.Path), query, headers, strings.Join(signedHeaders, ";"), bodyHash}, "\n")
+	return cr, cmp.Or(qerr, herr)
 }
 
-// writeURI writes the decoded path escaped segment by segment. The SDK splits
-// on "/", escapes each segment and joins with "/"; since escape never keeps
-// "/", escaping the bytes around the slashes is the same thing.
-func writeURI(b *strings.Builder, path string) {
-	for i := 0; i < len(path); i++ {
-		if c := path[i]; c == '/' {
-			b.WriteByte('/')
-		} else {
-			writeEscapedByte(b, c)
-		}
+// canonicalURI is the decoded path escaped segment by segment, with a
+// trailing "/", as the SDK builds it.
+func canonicalURI(path string) string {
+	segments := strings.Split(path, "/")
+	for i, s := range segments {
+		segments[i] = escape(s)
 	}
-	if path == "" || path[len(path)-1] != '/' {
-		b.WriteByte('/')
+	uri := strings.Join(segments, "/")
+	if !strings.HasSuffix(uri, "/") {
+		uri += "/"
 	}
+	return uri
 }
 
-// writeQuery writes the canonical query. Keys and values are sorted before
+// canonicalQuery is the canonical query. Keys and values are sorted before
 // escaping because that is what the SDK does, and the order can differ from
 // the escaped order (e.g. "a{" vs "aa").
-func writeQuery(b *strings.Builder, rawQuery string) error {
-	if rawQuery == "" {
-		return nil
-	}
+func canonicalQuery(rawQuery string) (string, error) {
 	q, err := url.ParseQuery(rawQuery)
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	first := true
-	for _, k := range keys {
+	var pairs []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		vs := q[k]
 		slices.Sort(vs)
 		for _, v := range vs {
-			if !first {
-				b.WriteByte('&')
-			}
-			first = false
-			writeEscaped(b, k)
-			b.WriteByte('=')
-			writeEscaped(b, v)
+			pairs = append(pairs, escape(k)+"="+escape(v))
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w query string: %v", ErrMalformed, err)
+		err = fmt.Errorf("%w query string: %v", ErrMalformed, err)
 	}
-	return nil
+	return strings.Join(pairs, "&"), err
 }
 
-// writeHeaders writes one "name:value\n" line per value of each signed
+// canonicalHeaders is one "name:value\n" line per value of each signed
 // header, values trimmed and then sorted. (The SDK sorts before trimming, but
 // it only ever has one value per header, and net/http trims values when
 // sending, so sorting trimmed values is what a server can reproduce.) With no
 // lines at all the SDK still writes the final "\n".
-func writeHeaders(b *strings.Builder, req *http.Request, signedHeaders []string) error {
+func canonicalHeaders(req *http.Request, signedHeaders []string) (string, error) {
 	var err error
-	lines := 0
+	var b strings.Builder
 	for _, name := range signedHeaders {
 		vs := headerValues(req, name)
 		if len(vs) == 0 && err == nil {
 			err = fmt.Errorf("%w: signed header %q is absent from the request", ErrBadSignature, clip(name))
 		}
-		if len(vs) > 1 {
-			vs = trimmedSorted(vs)
-		}
+		slices.Sort(vs)
 		for _, v := range vs {
-			b.WriteString(name)
-			b.WriteByte(':')
-			b.WriteString(strings.TrimSpace(v))
-			b.WriteByte('\n')
-			lines++
+			b.WriteString(name + ":" + v + "\n")
 		}
 	}
-	if lines == 0 {
-		b.WriteByte('\n')
+	if b.Len() == 0 {
+		return "\n", err
 	}
-	return err
+	return b.String(), err
 }
 
-// trimmedSorted returns a sorted copy of the trimmed values; the caller's
-// header is never modified.
-func trimmedSorted(vs []string) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = strings.TrimSpace(v)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// headerValues returns the values of the header whose lowercased name is
-// lname. It matches every key that lowercases to lname, like the SDK's
+// headerValues returns the trimmed values of the header whose lowercased name
+// is lname. It matches every key that lowercases to lname, like the SDK's
 // lowercasing map, so hand-built headers with non-canonical keys work too.
 // A server never has Host in req.Header, so a signed "host" (which other
 // Huawei signers send) falls back to req.Host.
 func headerValues(req *http.Request, lname string) []string {
 	var out []string
-	merged := false
 	for k, vs := range req.Header {
-		if len(vs) == 0 || !lowerEqual(k, lname) {
-			continue
-		}
-		if out == nil {
-			out = vs
-		} else {
-			if !merged {
-				out = slices.Clone(out)
-				merged = true
+		if strings.ToLower(k) == lname {
+			for _, v := range vs {
+				out = append(out, strings.TrimSpace(v))
 			}
-			out = append(out, vs...)
 		}
 	}
 	if out == nil && lname == "host" {
-		if h := hostOf(req); h != "" {
-			out = []string{h}
+		if h := cmp.Or(req.Host, req.URL.Host); h != "" {
+			out = []string{strings.TrimSpace(h)}
 		}
 	}
 	return out
 }
 
-func hostOf(req *http.Request) string {
-	if req.Host != "" {
-		return req.Host
-	}
-	if req.URL != nil {
-		return req.URL.Host
-	}
-	return ""
-}
-
-// lowerEqual reports strings.ToLower(k) == lname without allocating for ASCII
-// keys, which is every key a real request has.
-func lowerEqual(k, lname string) bool {
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c >= utf8.RuneSelf {
-			return strings.ToLower(k) == lname
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if i >= len(lname) || lname[i] != c {
-			return false
-		}
-	}
-	return len(k) == len(lname)
-}
-
-// unreserved are the bytes the SDK does not escape.
-func unreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
-}
-
-func writeEscaped(b *strings.Builder, s string) {
+// escape percent-encodes every byte but the ones the SDK leaves alone.
+func escape(s string) string {
+	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		writeEscapedByte(b, s[i])
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
 	}
-}
-
-func writeEscapedByte(b *strings.Builder, c byte) {
-	const upperHex = "0123456789ABCDEF"
-	if unreserved(c) {
-		b.WriteByte(c)
-		return
-	}
-	b.WriteByte('%')
-	b.WriteByte(upperHex[c>>4])
-	b.WriteByte(upperHex[c&15])
+	return b.String()
 }
 
 // clip shortens untrusted input quoted in error messages.

@@ -70,7 +70,7 @@ func Sign(req *http.Request, ak, sk string, now time.Time) error {
 // canonical one, so that a re-signed request carries a single value.
 func deleteAll(h http.Header, lname string) {
 	for k := range h {
-		if lowerEqual(k, lname) {
+		if strings.ToLower(k) == lname {
 			delete(h, k)
 		}
 	}
@@ -135,17 +135,17 @@ func signingBodyHash(req *http.Request) (string, error) {
 	return hashHex(body), nil
 }
 
+// restoreBody puts body back as http.NewRequest would have set it: an empty
+// one is http.NoBody, so that net/http sends Content-Length: 0.
 func restoreBody(req *http.Request, body []byte) {
 	req.ContentLength = int64(len(body))
-	if len(body) == 0 {
-		req.Body = http.NoBody
-		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
-		return
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.GetBody = func() (io.ReadCloser, error) {
+		if len(body) == 0 {
+			return http.NoBody, nil
+		}
 		return io.NopCloser(bytes.NewReader(body)), nil
 	}
+	req.Body, _ = req.GetBody()
 }
 
 // contentSha256 returns the trimmed X-Sdk-Content-Sha256 value. The SDK uses
@@ -157,7 +157,7 @@ func contentSha256(h http.Header) (string, bool) {
 		return strings.TrimSpace(vs[0]), true
 	}
 	for k, vs := range h {
-		if len(vs) > 0 && lowerEqual(k, "x-sdk-content-sha256") {
+		if len(vs) > 0 && strings.ToLower(k) == "x-sdk-content-sha256" {
 			return strings.TrimSpace(vs[0]), true
 		}
 	}

@@ -82,3 +82,16 @@ func TestOverTheWire(t *testing.T) {
 		})
 	}
 }
+
+// An empty body read to sign is put back as http.NoBody, which net/http
+// sends with Content-Length: 0 rather than as a body of unknown length.
+func TestSignEmptyBodyIsNoBody(t *testing.T) {
+	req, _ := http.NewRequest("POST", "http://x/v2", io.NopCloser(strings.NewReader("")))
+	if err := aksk.Sign(req, testAK, testSK, testNow); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := req.GetBody()
+	if req.Body != http.NoBody || again != http.NoBody || req.ContentLength != 0 {
+		t.Errorf("Body %v, GetBody %v, ContentLength %d; want http.NoBody twice and 0", req.Body, again, req.ContentLength)
+	}
+}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,11 +69,7 @@ func (c *Client) CreateRelations(ctx context.Context, caseID string, relatedIDs 
 	if err := checkCreate(caseID, relatedIDs, groupID); err != nil {
 		return err
 	}
-	params := &osmclient.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.CreateRelationsParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.CreateRelationsParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.CreateRelationsParamsXSite](c.cfg.site)}
 	body := osmclient.CreateRelationsRequestBody{RelatedIdList: relatedIDs, GroupId: optional(groupID)}
 	resp, err := c.api.CreateRelations(ctx, caseID, params, body)
 	return c.result("CreateRelations", resp, err, nil)
@@ -84,21 +81,15 @@ func (c *Client) ListRelations(ctx context.Context, caseID string) ([]Relation, 
 	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
 		return nil, err
 	}
-	params := &osmclient.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.ListRelationParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.ListRelationParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.ListRelationParamsXSite](c.cfg.site)}
 	resp, err := c.api.ListRelation(ctx, caseID, params)
 	var body osmclient.RelationList
 	if err := c.result("ListRelation", resp, err, &body); err != nil {
 		return nil, err
 	}
 	out := []Relation{}
-	if body.CaseRelationList != nil {
-		for _, r := range *body.CaseRelationList {
-			out = append(out, Relation{CaseID: deref(r.CaseId), Description: deref(r.SimpleDescription), Owner: deref(r.UserName)})
-		}
+	for _, r := range deref(body.CaseRelationList) {
+		out = append(out, Relation{CaseID: deref(r.CaseId), Description: deref(r.SimpleDescription), Owner: deref(r.UserName)})
 	}
 	return out, nil
 }
@@ -110,11 +101,7 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 	if err := checkDelete(caseID, relatedID, groupID); err != nil {
 		return err
 	}
-	params := &osmclient.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz()}
-	if c.cfg.site != nil {
-		s := osmclient.DeleteRelationParamsXSite(*c.cfg.site)
-		params.XSite = &s
-	}
+	params := &osmclient.DeleteRelationParams{XLanguage: c.lang(), XTimeZone: c.tz(), XSite: site[osmclient.DeleteRelationParamsXSite](c.cfg.site)}
 	body := osmclient.DeleteRelationRequestBody{RelatedId: relatedID, GroupId: optional(groupID)}
 	resp, err := c.api.DeleteRelation(ctx, caseID, params, body)
 	return c.result("DeleteRelation", resp, err, nil)
@@ -123,6 +110,15 @@ func (c *Client) DeleteRelation(ctx context.Context, caseID, relatedID, groupID 
 func (c *Client) lang() *string { return optional(c.cfg.language) }
 func (c *Client) tz() *string   { return optional(c.cfg.timeZone) }
 
+// site converts the X-Site option to an operation's own parameter type.
+func site[T ~int](s *Site) *T {
+	if s == nil {
+		return nil
+	}
+	v := T(*s)
+	return &v
+}
+
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -130,11 +126,12 @@ func optional(s string) *string {
 	return &s
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	return *s
+	return *p
 }
 
 // result turns the final attempt's outcome into nil, an *APIError or a
@@ -148,16 +145,10 @@ func (c *Client) result(op string, resp *http.Response, err error, out any) erro
 	if err != nil {
 		return fmt.Errorf("osm %s: read response: %w", op, err)
 	}
-	var e struct {
-		Code      string `json:"error_code"`
-		Msg       string `json:"error_msg"`
-		RequestID string `json:"request_id"`
-	}
+	var e osmclient.ErrorBody
 	decodeErr := json.Unmarshal(data, &e)
-	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: e.RequestID}
-	if apiErr.RequestID == "" {
-		apiErr.RequestID = resp.Header.Get("X-Request-Id")
-	}
+	apiErr := &APIError{Operation: op, StatusCode: resp.StatusCode, Code: deref(e.ErrorCode), Message: deref(e.ErrorMsg),
+		RequestID: cmp.Or(deref(e.RequestId), resp.Header.Get("X-Request-Id"))}
 	switch {
 	case resp.StatusCode >= 300:
 		if decodeErr != nil {
@@ -166,7 +157,7 @@ func (c *Client) result(op string, resp *http.Response, err error, out any) erro
 		return apiErr
 	case decodeErr != nil:
 		return fmt.Errorf("osm %s: response is not the contract's JSON: %w", op, decodeErr)
-	case e.Code != "":
+	case apiErr.Code != "":
 		return apiErr
 	case out != nil:
 		if err := json.Unmarshal(data, out); err != nil {

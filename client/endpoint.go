@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -21,12 +22,8 @@ var regions = map[string]string{
 func Endpoint(region string) (string, error) {
 	suffix, ok := regions[region]
 	if !ok {
-		known := make([]string, 0, len(regions))
-		for r := range regions {
-			known = append(known, r)
-		}
-		slices.Sort(known)
-		return "", &ArgumentError{"region", fmt.Sprintf("%q is not a region of the service (known: %s)", region, strings.Join(known, ", "))}
+		known := strings.Join(slices.Sorted(maps.Keys(regions)), ", ")
+		return "", &ArgumentError{"region", fmt.Sprintf("%q is not a region of the service (known: %s)", region, known)}
 	}
 	return "https://osm." + region + "." + suffix, nil
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,11 +62,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	code := e.Code
-	if code == "" {
-		code = http.StatusText(e.StatusCode)
-	}
-	msg := fmt.Sprintf("osm %s: %d %s", e.Operation, e.StatusCode, code)
+	msg := fmt.Sprintf("osm %s: %d %s", e.Operation, e.StatusCode, cmp.Or(e.Code, http.StatusText(e.StatusCode)))
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}

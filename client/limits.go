@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -33,10 +34,8 @@ func checkHeader(arg, v string, maxLen int) error {
 	if err := checkLen(arg, v, maxLen); err != nil {
 		return err
 	}
-	for _, r := range v {
-		if r < 0x20 && r != '\t' || r == 0x7f {
-			return &ArgumentError{arg, "contains a control character, which cannot be sent in a header"}
-		}
+	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+		return &ArgumentError{arg, "contains a control character, which cannot be sent in a header"}
 	}
 	return nil
 }

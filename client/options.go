@@ -39,13 +39,7 @@ type config struct {
 
 // WithToken authenticates with an IAM token, sent as X-Auth-Token.
 func WithToken(token string) Option {
-	return func(c *config) error {
-		if err := checkHeader("token", token, MaxTokenLen); err != nil {
-			return err
-		}
-		c.token = token
-		return nil
-	}
+	return headerOption("token", token, MaxTokenLen, func(c *config) { c.token = token })
 }
 
 // WithAKSK signs every request with an access key and its secret, as the
@@ -65,25 +59,13 @@ func WithAKSK(ak, sk string) Option {
 
 // WithDomainID sends X-Domain-Id (the account ID) with signed requests.
 func WithDomainID(id string) Option {
-	return func(c *config) error {
-		if err := checkHeader("WithDomainID", id, MaxTokenLen); err != nil {
-			return err
-		}
-		c.domainID = id
-		return nil
-	}
+	return headerOption("WithDomainID", id, MaxTokenLen, func(c *config) { c.domainID = id })
 }
 
 // WithSecurityToken sends X-Security-Token with signed requests, for
 // temporary AK/SK credentials.
 func WithSecurityToken(token string) Option {
-	return func(c *config) error {
-		if err := checkHeader("WithSecurityToken", token, MaxTokenLen); err != nil {
-			return err
-		}
-		c.securityToken = token
-		return nil
-	}
+	return headerOption("WithSecurityToken", token, MaxTokenLen, func(c *config) { c.securityToken = token })
 }
 
 // Environment variables read by WithCredentialsFromEnv: the ones Huawei
@@ -117,24 +99,12 @@ func WithCredentialsFromEnv() Option {
 
 // WithLanguage sets X-Language (e.g. "en-us"; the service defaults to zh-cn).
 func WithLanguage(lang string) Option {
-	return func(c *config) error {
-		if err := checkHeader("language", lang, MaxHeaderValueLen); err != nil {
-			return err
-		}
-		c.language = lang
-		return nil
-	}
+	return headerOption("language", lang, MaxHeaderValueLen, func(c *config) { c.language = lang })
 }
 
 // WithTimeZone sets X-Time-Zone (e.g. "GMT+8", the service's default).
 func WithTimeZone(tz string) Option {
-	return func(c *config) error {
-		if err := checkHeader("timeZone", tz, MaxHeaderValueLen); err != nil {
-			return err
-		}
-		c.timeZone = tz
-		return nil
-	}
+	return headerOption("timeZone", tz, MaxHeaderValueLen, func(c *config) { c.timeZone = tz })
 }
 
 // WithSite sets X-Site.
@@ -161,13 +131,7 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
-	return func(c *config) error {
-		if err := checkHeader("WithUserAgent", ua, 1024); err != nil {
-			return err
-		}
-		c.userAgent = ua
-		return nil
-	}
+	return headerOption("WithUserAgent", ua, 1024, func(c *config) { c.userAgent = ua })
 }
 
 // WithRetry replaces the retry policy (DefaultRetry).
@@ -177,6 +141,18 @@ func WithRetry(p RetryPolicy) Option {
 			return err
 		}
 		c.retry = p
+		return nil
+	}
+}
+
+// headerOption is an option whose value is sent as a header: set runs once
+// checkHeader has accepted it.
+func headerOption(arg, v string, maxLen int, set func(*config)) Option {
+	return func(c *config) error {
+		if err := checkHeader(arg, v, maxLen); err != nil {
+			return err
+		}
+		set(c)
 		return nil
 	}
 }

@@ -65,7 +65,6 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 		}
 		d *= 2
 	}
-	d = min(d, p.MaxBackoff)
 	if d <= 1 {
 		return d
 	}
@@ -108,9 +107,6 @@ func retryAfter(resp *http.Response, now time.Time) time.Duration {
 		return 0
 	}
 	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
 		if int64(s) > math.MaxInt64/int64(time.Second) {
 			return math.MaxInt64 // would overflow: wait "forever", not at all

@@ -75,9 +75,10 @@ type Options struct {
 
 // Stub is a running stub.
 type Stub struct {
-	srv *server.Server
-	ts  *httptest.Server // nil with NoListener
-	t   T                // nil for Start
+	srv         *server.Server
+	ts          *httptest.Server // nil with NoListener
+	t           T                // nil for Start
+	faultTarget                  // every call
 }
 
 // noListenerURL is the base URL of a stub without a socket; only its
@@ -107,7 +108,7 @@ func RunWith(t T, opts Options) *Stub {
 // Start starts a stub outside a test; call Close when done. Its helpers
 // panic where a Run stub's would fail the test.
 func Start(opts Options) (*Stub, error) {
-	s := &Stub{}
+	s := &Stub{t: panicT{}}
 	data := initialData(opts)
 	srv, err := server.New(server.Options{
 		Store: opts.Store, Fixtures: &data, ResetFixtures: true,
@@ -118,7 +119,7 @@ func Start(opts Options) (*Stub, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.srv = srv
+	s.srv, s.faultTarget = srv, faultTarget{s: s}
 	if !opts.NoListener {
 		s.ts = httptest.NewServer(srv)
 	}
@@ -180,7 +181,7 @@ func (s *Stub) HTTPClient() *http.Client {
 // Client returns a client for user, authenticated with the user's first
 // token (or, if it has none, as SignedClient). opts are applied last.
 func (s *Stub) Client(user string, opts ...client.Option) *client.Client {
-	s.helper()
+	s.t.Helper()
 	u, err := s.user(user)
 	if err != nil {
 		s.fatalf("Client(%q): %v", user, err)
@@ -196,7 +197,7 @@ func (s *Stub) Client(user string, opts ...client.Option) *client.Client {
 // user's first AK/SK (and sends its domain ID and security token), as the
 // official SDKs do. opts are applied last.
 func (s *Stub) SignedClient(user string, opts ...client.Option) *client.Client {
-	s.helper()
+	s.t.Helper()
 	u, err := s.user(user)
 	if err != nil || len(u.Keys) == 0 {
 		s.fatalf("SignedClient(%q): the user has no access key (%v)", user, err)
@@ -214,7 +215,7 @@ func (s *Stub) SignedClient(user string, opts ...client.Option) *client.Client {
 }
 
 func (s *Stub) newClient(user string, opts []client.Option) *client.Client {
-	s.helper()
+	s.t.Helper()
 	c, err := client.New(s.URL(), append([]client.Option{client.WithHTTPClient(s.HTTPClient())}, opts...)...)
 	if err != nil {
 		s.fatalf("client for %q: %v", user, err)
@@ -231,19 +232,20 @@ func (s *Stub) user(name string) (store.User, error) {
 	return u, err
 }
 
-func (s *Stub) helper() {
-	if s.t != nil {
-		s.t.Helper()
-	}
-}
-
+// fatalf fails the test; every exported helper calls s.t.Helper itself,
+// as a wrapper around it would mark only the wrapper.
 func (s *Stub) fatalf(format string, args ...any) {
-	if s.t == nil {
-		panic(fmt.Sprintf("osmstubtest: "+format, args...))
-	}
 	s.t.Helper()
 	s.t.Fatalf("osmstubtest: "+format, args...)
 }
+
+// panicT is the T of a Start stub: its helpers panic where a Run stub's
+// would fail the test.
+type panicT struct{}
+
+func (panicT) Helper()                           {}
+func (panicT) Cleanup(func())                    {}
+func (panicT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 
 // Now is the stub's current time: its clock, which AK/SK date checks
 // read (the server's; PUT /_stub/clock moves the same one).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -333,5 +334,50 @@ func TestFailNextDefaults(t *testing.T) {
 			strings.Contains(string(body), `"request_id"`) != gateway || res.Header.Get("Retry-After") != tt.retryAfter {
 			t.Errorf("FailNext %d: %d Retry-After=%q %s", tt.status, res.StatusCode, res.Header.Get("Retry-After"), body)
 		}
+	}
+}
+
+// lineT finds the line a failure is reported at the way testing does:
+// the first caller that did not mark itself with Helper.
+type lineT struct {
+	recorder
+	helpers map[string]bool
+	line    string
+}
+
+func (l *lineT) Helper() {
+	pc, _, _, _ := runtime.Caller(1)
+	l.helpers[runtime.FuncForPC(pc).Name()] = true
+}
+
+func (l *lineT) Fatalf(format string, a ...any) {
+	l.recorder.Fatalf(format, a...)
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for f, more := frames.Next(); more; f, more = frames.Next() {
+		if !l.helpers[f.Function] {
+			l.line = filepath.Base(f.File)
+			return
+		}
+	}
+}
+
+// A failing helper reports the line of the test that called it, not a
+// line inside the package.
+func TestHelpersReportCallersLine(t *testing.T) {
+	for name, call := range map[string]func(*osmstubtest.Stub){
+		"FailNext":         func(s *osmstubtest.Stub) { s.FailNext("Nope", 1, 500) },
+		"ForCase.FailNext": func(s *osmstubtest.Stub) { s.ForCase("DEMO-1").DropNext("Nope", 1) },
+		"SetFault":         func(s *osmstubtest.Stub) { s.SetFault("Nope", osmstubtest.Fault{}) },
+		"Associate":        func(s *osmstubtest.Stub) { s.Associate("DEMO-1", "NOPE") },
+		"Client":           func(s *osmstubtest.Stub) { s.Client("nobody") },
+	} {
+		l := &lineT{helpers: map[string]bool{}}
+		s := osmstubtest.RunWith(l, osmstubtest.Options{NoListener: true})
+		call(s)
+		if !l.failed || l.line != "osmstubtest_test.go" {
+			t.Errorf("%s: failed=%v, reported at %s (%s)", name, l.failed, l.line, l.msg)
+		}
+		s.Close()
 	}
 }
