@@ -145,13 +145,6 @@ func (t *tx) Relations(id string) ([]string, error) {
 	return slices.Clone(t.st.relations[id]), nil
 }
 
-// LentRelations is Relations without the copy, for the rules, which only
-// read it. Lending is safe because a list is never written once stored:
-// AddPair and RemovePair store a new one.
-func (t *tx) LentRelations(id string) ([]string, error) {
-	return t.st.relations[id], nil
-}
-
 func (t *tx) AddPair(a, b string) error {
 	if err := t.write(); err != nil {
 		return err
@@ -179,26 +172,12 @@ func (t *tx) RemovePair(a, b string) error {
 }
 
 // without returns ids less every id equal to x, as a new list: ids is
-// left as it was, for the undo log and for lent copies. A list left empty
-// is nil, as a ticket's that never had associations.
+// left as it was, for the undo log. A list left empty is nil, as a
+// ticket's that never had associations.
 func without(ids []string, x string) []string {
-	n := 0
-	for _, id := range ids {
-		if id != x {
-			n++
-		}
-	}
-	if n == len(ids) {
-		return ids
-	}
-	if n == 0 {
+	out := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == x })
+	if len(out) == 0 {
 		return nil
-	}
-	out := make([]string, 0, n)
-	for _, id := range ids {
-		if id != x {
-			out = append(out, id)
-		}
 	}
 	return out
 }
@@ -211,36 +190,11 @@ func (t *tx) User(name string) (store.User, error) {
 	return cloneUser(u), nil
 }
 
-// UserGroups is the user without its tokens and keys: what the
-// association rules read. Its Groups are lent, not copied: a stored user
-// is never written, PutUser stores a copy in its place.
-func (t *tx) UserGroups(name string) (store.User, error) {
-	u, ok := t.st.users[name]
-	if !ok {
-		return store.User{}, store.ErrNotFound
-	}
-	return store.User{Name: u.Name, DomainID: u.DomainID, Groups: u.Groups}, nil
-}
-
 // cloneUser copies the slices of u, so that the store never shares memory
-// with its callers. Groups and Tokens share one allocation, each capped
-// so that an append to one cannot reach the other; nil stays nil.
+// with its callers.
 func cloneUser(u store.User) store.User {
-	g, t := len(u.Groups), len(u.Tokens)
-	if g+t > 0 {
-		strs := make([]string, g+t)
-		copy(strs, u.Groups)
-		copy(strs[g:], u.Tokens)
-		if u.Groups != nil {
-			u.Groups = strs[:g:g]
-		}
-		if u.Tokens != nil {
-			u.Tokens = strs[g : g+t : g+t]
-		}
-	} else {
-		u.Groups = slices.Clone(u.Groups)
-		u.Tokens = slices.Clone(u.Tokens)
-	}
+	u.Groups = slices.Clone(u.Groups)
+	u.Tokens = slices.Clone(u.Tokens)
 	u.Keys = slices.Clone(u.Keys)
 	return u
 }
@@ -251,16 +205,6 @@ func (t *tx) UserByToken(token string) (store.User, error) {
 		return store.User{}, store.ErrNotFound
 	}
 	return t.User(name)
-}
-
-// UserNameByToken is UserByToken's user name, without copying the user:
-// what authentication needs on every request.
-func (t *tx) UserNameByToken(token string) (string, error) {
-	name, ok := t.st.tokens[token]
-	if !ok {
-		return "", store.ErrNotFound
-	}
-	return name, nil
 }
 
 func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {

@@ -41,16 +41,3 @@ ON CONFLICT (name) DO UPDATE SET domain_id = excluded.domain_id`
 	qResetGroups      = `DELETE FROM user_groups`
 	qResetUsers       = `DELETE FROM users`
 )
-
-// queries lists them for prepareAll.
-var queries = []string{
-	qTicket, qRelations, qAddRelation, qRemovePair,
-	qUser, qUserGroups, qUserTokens, qUserKeys,
-	qTokenOwner, qKeyOwner, qTokenTaken, qKeyTaken,
-	qUpsertUser, qDeleteUserGroups, qDeleteUserTokens, qDeleteUserKeys,
-	qInsertGroup, qInsertToken, qInsertKey, qInsertTicket,
-	qAllUsers, qAllGroups, qAllTokens, qAllKeys,
-	qAllTickets, qAllRelations, qEmpty, qResetRelations,
-	qResetTickets, qResetKeys, qResetTokens, qResetGroups,
-	qResetUsers,
-}

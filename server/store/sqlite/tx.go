@@ -15,76 +15,20 @@ import (
 )
 
 // tx is one transaction's store.Tx. Its methods run SQL right away (SQLite
-// is in the process: a statement costs no round trip), through statements
-// prepared once per connection.
+// is in the process: a statement costs no round trip).
 type tx struct {
 	ctx      context.Context
 	tx       *sql.Tx
-	stmts    *stmtCache
 	writable bool
 }
 
-// stmtCache holds the statements prepared on one pool; database/sql
-// prepares each again on every other connection of the pool the first time
-// that connection runs it, through the transaction's own connection.
-type stmtCache struct {
-	m map[string]*sql.Stmt
-}
-
-func prepareAll(ctx context.Context, db *sql.DB) (*stmtCache, error) {
-	c := &stmtCache{m: map[string]*sql.Stmt{}}
-	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			c.close()
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		c.m[q] = st
-	}
-	return c, nil
-}
-
-func (c *stmtCache) close() error {
-	var errs []error
-	for _, st := range c.m {
-		errs = append(errs, st.Close())
-	}
-	c.m = nil
-	return errors.Join(errs...)
-}
-
-// stmt returns query's statement bound to this transaction, prepared
-// once per connection; a query not prepared at Open is prepared on the
-// transaction (and closed with it).
-func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	if st, ok := t.stmts.m[query]; ok {
-		return t.tx.StmtContext(t.ctx, st), nil
-	}
-	return t.tx.PrepareContext(t.ctx, query)
-}
-
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmt(query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(t.ctx, args...)
+	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
-// row is QueryRow through a prepared statement.
-func (t *tx) row(query string, args ...any) scanner {
-	st, err := t.stmt(query)
-	if err != nil {
-		return errRow{err}
-	}
-	return st.QueryRowContext(t.ctx, args...)
+func (t *tx) row(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
-
-type scanner interface{ Scan(dest ...any) error }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
 
 var _ store.Tx = (*tx)(nil)
 
@@ -96,11 +40,7 @@ func (t *tx) write() error {
 }
 
 func (t *tx) exec(query string, args ...any) error {
-	st, err := t.stmt(query)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(t.ctx, args...)
+	_, err := t.tx.ExecContext(t.ctx, query, args...)
 	return err
 }
 
@@ -218,29 +158,6 @@ func (t *tx) owner(what, query, cred string) (string, error) {
 		return "", fmt.Errorf("sqlite: look up %s: %w", what, err)
 	}
 	return name, nil
-}
-
-// UserNameByToken is UserByToken's user name, in one query instead of
-// five: what authentication needs on every request.
-func (t *tx) UserNameByToken(token string) (string, error) {
-	return t.owner("token", qTokenOwner, token)
-}
-
-// UserGroups is the user without its tokens and keys, in two queries
-// instead of four: what the association rules need (store.Member).
-func (t *tx) UserGroups(name string) (store.User, error) {
-	u := store.User{Name: name}
-	err := t.row(qUser, name).Scan(&u.DomainID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.User{}, fmt.Errorf("sqlite: user %s: %w", name, err)
-	}
-	if u.Groups, err = t.strings(qUserGroups, name); err != nil {
-		return store.User{}, fmt.Errorf("sqlite: groups of %s: %w", name, err)
-	}
-	return u, nil
 }
 
 func (t *tx) UserByToken(token string) (store.User, error) {
