@@ -17,8 +17,6 @@ import (
 type Store struct {
 	mu    sync.RWMutex
 	state state
-	read  tx // the transaction every View shares: it cannot write
-	write tx // the transaction of the Update that holds mu
 }
 
 type state struct {
@@ -35,8 +33,6 @@ var _ store.Store = (*Store)(nil)
 func New() *Store {
 	s := &Store{}
 	s.state.clear()
-	s.read = tx{st: &s.state}
-	s.write = tx{st: &s.state}
 	return s
 }
 
@@ -58,14 +54,13 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &s.write
-	tx.writable = true
+	tx := &tx{st: &s.state, writable: true}
 	committed := false
 	defer func() {
 		if !committed {
 			tx.rollback()
 		}
-		tx.done()
+		tx.writable = false // a tx kept past Update must not write unlocked
 	}()
 	if err := fn(tx); err != nil {
 		return err
@@ -81,7 +76,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(&s.read)
+	return fn(&tx{st: &s.state})
 }
 
 // Close does nothing; the state goes with the process.
@@ -90,39 +85,12 @@ func (s *Store) Close() error { return nil }
 type tx struct {
 	st       *state
 	writable bool
-	undo     []undo
-}
-
-// undo reverts one write: fn, or else putting back the associations
-// ticket from had before (the frequent case, which needs no closure).
-type undo struct {
-	fn   func()
-	from string
-	old  []string
-}
-
-// maxKeptUndo bounds the undo log a finished transaction keeps for the
-// next one; a larger one (loading fixtures) goes to the garbage collector.
-const maxKeptUndo = 1024
-
-// done ends an Update's transaction: it can no longer write, and its undo
-// log is emptied for the next one.
-func (t *tx) done() {
-	t.writable = false
-	clear(t.undo)
-	t.undo = t.undo[:0]
-	if cap(t.undo) > maxKeptUndo {
-		t.undo = nil
-	}
+	undo     []func() // each reverts one write
 }
 
 func (t *tx) rollback() {
-	for i := len(t.undo) - 1; i >= 0; i-- {
-		if u := t.undo[i]; u.fn != nil {
-			u.fn()
-		} else {
-			t.st.relations[u.from] = u.old
-		}
+	for _, undo := range slices.Backward(t.undo) {
+		undo()
 	}
 }
 
@@ -153,7 +121,7 @@ func (t *tx) AddPair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = append(slices.Clip(old), to)
-		t.undo = append(t.undo, undo{from: from, old: old})
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
 	}
 	return nil
 }
@@ -166,7 +134,7 @@ func (t *tx) RemovePair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = without(old, to)
-		t.undo = append(t.undo, undo{from: from, old: old})
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
 	}
 	return nil
 }
@@ -238,14 +206,14 @@ func (t *tx) PutUser(u store.User) error {
 	t.unindex(old)
 	t.st.users[u.Name] = u
 	t.index(u)
-	t.undo = append(t.undo, undo{fn: func() {
+	t.undo = append(t.undo, func() {
 		t.unindex(u)
 		delete(t.st.users, u.Name)
 		if existed {
 			t.st.users[old.Name] = old
 			t.index(old)
 		}
-	}})
+	})
 	return nil
 }
 
@@ -276,7 +244,7 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 	}
 	tk.Relations = nil
 	t.st.tickets[tk.ID] = tk
-	t.undo = append(t.undo, undo{fn: func() { delete(t.st.tickets, tk.ID) }})
+	t.undo = append(t.undo, func() { delete(t.st.tickets, tk.ID) })
 	return nil
 }
 
@@ -304,6 +272,6 @@ func (t *tx) Reset() error {
 	}
 	old := *t.st
 	t.st.clear()
-	t.undo = append(t.undo, undo{fn: func() { *t.st = old }})
+	t.undo = append(t.undo, func() { *t.st = old })
 	return nil
 }
