@@ -259,129 +259,45 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 	return nil
 }
 
+// Snapshot reads every user and ticket as User, Ticket and Relations
+// read them, one at a time.
 func (t *tx) Snapshot() (store.Dataset, error) {
-	d, err := t.snapshot()
+	var d store.Dataset
+	names, err := t.strings(qAllUsers)
 	if err != nil {
 		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
-	return d, nil
-}
-
-func (t *tx) snapshot() (store.Dataset, error) {
-	var d store.Dataset
-	users := map[string]*store.User{}
-	rows, err := t.query(qAllUsers)
+	for _, name := range names {
+		u, err := t.User(name)
+		if err != nil {
+			return store.Dataset{}, err
+		}
+		d.Users = append(d.Users, u)
+	}
+	ids, err := t.strings(qAllTickets)
 	if err != nil {
-		return d, err
+		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
-	var list []*store.User
-	for rows.Next() {
-		u := &store.User{}
-		if err := rows.Scan(&u.Name, &u.DomainID); err != nil {
-			rows.Close()
-			return d, err
+	for _, id := range ids {
+		tk, err := t.Ticket(id)
+		if err == nil {
+			tk.Relations, err = t.Relations(id)
 		}
-		users[u.Name] = u
-		list = append(list, u)
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
-	err = t.each(qAllGroups, func(name, v string) {
-		if u := users[name]; u != nil {
-			u.Groups = append(u.Groups, v)
+		if err != nil {
+			return store.Dataset{}, err
 		}
-	})
-	if err != nil {
-		return d, err
-	}
-	err = t.each(qAllTokens, func(name, v string) {
-		if u := users[name]; u != nil {
-			u.Tokens = append(u.Tokens, v)
-		}
-	})
-	if err != nil {
-		return d, err
-	}
-	rows, err = t.query(qAllKeys)
-	if err != nil {
-		return d, err
-	}
-	for rows.Next() {
-		var name string
-		var k store.AccessKey
-		if err := rows.Scan(&name, &k.AK, &k.SK, &k.SecurityToken); err != nil {
-			rows.Close()
-			return d, err
-		}
-		if u := users[name]; u != nil {
-			u.Keys = append(u.Keys, k)
-		}
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
-	for _, u := range list {
-		d.Users = append(d.Users, *u)
+		d.Tickets = append(d.Tickets, tk)
 	}
 	// Sorted here, byte-wise, as the Snapshot contract says, whatever the
 	// database's collation.
 	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
-
-	rows, err = t.query(qAllTickets)
-	if err != nil {
-		return d, err
-	}
-	for rows.Next() {
-		var tk store.Ticket
-		if err := rows.Scan(&tk.ID, &tk.Owner, &tk.Description); err != nil {
-			rows.Close()
-			return d, err
-		}
-		d.Tickets = append(d.Tickets, tk)
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
 	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
-	index := make(map[string]int, len(d.Tickets))
-	for i, tk := range d.Tickets {
-		index[tk.ID] = i
-	}
-	err = t.each(qAllRelations, func(id, related string) {
-		if i, ok := index[id]; ok {
-			d.Tickets[i].Relations = append(d.Tickets[i].Relations, related)
-		}
-	})
-	return d, err
-}
-
-// each runs a query of two text columns and calls fn for every row.
-func (t *tx) each(query string, fn func(a, b string)) error {
-	rows, err := t.query(query)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var a, b string
-		if err := rows.Scan(&a, &b); err != nil {
-			rows.Close()
-			return err
-		}
-		fn(a, b)
-	}
-	return closeRows(rows)
-}
-
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	return errors.Join(err, rows.Close())
+	return d, nil
 }
 
 func (t *tx) Empty() (bool, error) {
 	var empty bool
-	err := t.row(
-		qEmpty).Scan(&empty)
+	err := t.row(qEmpty).Scan(&empty)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: empty: %w", err)
 	}
