@@ -262,11 +262,6 @@ func pointer(segments []string) string {
 	return b.String()
 }
 
-func escape(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return pointerEscaper.Replace(s)
-}
+func escape(s string) string { return pointerEscaper.Replace(s) }
 
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")

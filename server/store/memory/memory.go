@@ -155,16 +155,7 @@ func (t *tx) User(name string) (store.User, error) {
 	if !ok {
 		return store.User{}, store.ErrNotFound
 	}
-	return cloneUser(u), nil
-}
-
-// cloneUser copies the slices of u, so that the store never shares memory
-// with its callers.
-func cloneUser(u store.User) store.User {
-	u.Groups = slices.Clone(u.Groups)
-	u.Tokens = slices.Clone(u.Tokens)
-	u.Keys = slices.Clone(u.Keys)
-	return u
+	return u.Clone(), nil // the store never shares memory with its callers
 }
 
 func (t *tx) UserByToken(token string) (store.User, error) {
@@ -201,7 +192,7 @@ func (t *tx) PutUser(u store.User) error {
 			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
 		}
 	}
-	u = cloneUser(u)
+	u = u.Clone()
 	old, existed := t.st.users[u.Name]
 	t.unindex(old)
 	t.st.users[u.Name] = u
@@ -251,7 +242,7 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 func (t *tx) Snapshot() (store.Dataset, error) {
 	var d store.Dataset
 	for _, u := range t.st.users {
-		d.Users = append(d.Users, cloneUser(u))
+		d.Users = append(d.Users, u.Clone())
 	}
 	for id, tk := range t.st.tickets {
 		tk.Relations = slices.Clone(t.st.relations[id])
