@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Rule errors: a request the service refuses with HTTP 200 and a business
@@ -75,8 +76,7 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 	if err != nil {
 		return err
 	}
-	var room [MaxRelations]string // where fresh partners fit, unless refused
-	fresh, err := newPartners(tx, caseID, related, have, allowed, room[:0])
+	fresh, err := newPartners(tx, caseID, related, have, allowed)
 	if err != nil {
 		return err
 	}
@@ -92,11 +92,12 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 }
 
 // newPartners checks every related ticket (a repeated ID once) and
-// appends to fresh those not yet associated with caseID, after checking
-// their own limits.
-func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error, fresh []string) ([]string, error) {
+// returns those not yet associated with caseID, after checking their own
+// limits.
+func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error) ([]string, error) {
+	var fresh []string
 	for i, id := range related {
-		if contains(related[:i], id) {
+		if slices.Contains(related[:i], id) {
 			continue
 		}
 		if id == caseID {
@@ -105,7 +106,7 @@ func newPartners(tx Tx, caseID string, related, have []string, allowed func(id s
 		if err := allowed(id); err != nil {
 			return nil, err
 		}
-		if contains(have, id) {
+		if slices.Contains(have, id) {
 			continue
 		}
 		theirs, err := tx.Relations(id)
@@ -137,7 +138,7 @@ func Dissociate(ctx context.Context, s Store, caller, caseID, relatedID, group s
 			}
 		}
 		have, err := tx.Relations(caseID)
-		if err != nil || !contains(have, relatedID) {
+		if err != nil || !slices.Contains(have, relatedID) {
 			return err
 		}
 		return tx.RemovePair(caseID, relatedID)
@@ -224,15 +225,6 @@ func mayRead(tx Tx, user User, t Ticket) bool {
 	}
 	for _, g := range user.Groups {
 		if owner.InGroup(g) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
 			return true
 		}
 	}

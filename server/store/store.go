@@ -52,14 +52,7 @@ type AccessKey struct {
 }
 
 // InGroup reports whether u belongs to group.
-func (u User) InGroup(group string) bool {
-	for _, g := range u.Groups {
-		if g == group {
-			return true
-		}
-	}
-	return false
-}
+func (u User) InGroup(group string) bool { return slices.Contains(u.Groups, group) }
 
 // Ticket is a service ticket. Relations lists the IDs of the associated
 // tickets in the order they were associated.
