@@ -16,6 +16,14 @@ import (
 type Problem struct {
 	Field string
 	Rule  string
+	// What internal/violation reports besides: In is the parameter's
+	// location (header, query, path) or body; Path the JSON pointer's
+	// segments into the body; Value the offending value, nil if none is
+	// quoted; Unknown marks a property the schema does not list.
+	In      string
+	Path    []string
+	Value   any
+	Unknown bool
 }
 
 func (p Problem) String() string { return p.Field + ": " + p.Rule }
@@ -65,7 +73,10 @@ func Problems(err error) []Problem {
 		}
 		switch {
 		case reqErr.Parameter != nil:
-			params = append(params, parameterProblems(reqErr)...)
+			for _, p := range parameterProblems(reqErr) {
+				p.In = reqErr.Parameter.In
+				params = append(params, p)
+			}
 		case reqErr.RequestBody != nil:
 			body = append(body, bodyProblems(reqErr)...)
 		}
@@ -83,9 +94,6 @@ func Message(problems []Problem) string {
 	return strings.Join(parts, "; ")
 }
 
-// flatten expands MultiErrors, but only at the top of each error: errors.As
-// would reach through a RequestError into the MultiError it wraps and lose
-// which parameter or body the schema errors belong to.
 // wrongContentType reports kin-openapi's refusal of a body's media type,
 // which it gives only as a Reason.
 func wrongContentType(reqErr *openapi3filter.RequestError) bool {
@@ -113,36 +121,36 @@ func Flatten(err error) []error {
 func parameterProblems(reqErr *openapi3filter.RequestError) []Problem {
 	name := reqErr.Parameter.Name
 	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
-		return []Problem{{name, "is required"}}
+		return []Problem{{Field: name, Rule: "is required"}}
 	}
 	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidEmptyValue) {
-		return []Problem{{name, "must not be empty"}}
+		return []Problem{{Field: name, Rule: "must not be empty"}}
 	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(reqErr.Err, &parseErr) {
-		return []Problem{{name, parseRule(parseErr)}}
+		return []Problem{{Field: name, Rule: parseRule(parseErr)}}
 	}
 	if ps := schemaProblems(reqErr.Err, name); len(ps) > 0 {
 		return ps
 	}
-	return []Problem{{name, "is invalid"}}
+	return []Problem{{Field: name, Rule: "is invalid"}}
 }
 
 func bodyProblems(reqErr *openapi3filter.RequestError) []Problem {
 	switch {
 	case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
-		return []Problem{{"body", "is required"}}
+		return []Problem{{Field: "body", Rule: "is required", In: "body"}}
 	case wrongContentType(reqErr):
-		return []Problem{{"Content-Type", "must be application/json"}}
+		return []Problem{{Field: "Content-Type", Rule: "must be application/json", In: "header"}}
 	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(reqErr.Err, &parseErr) {
-		return []Problem{{"body", "is not valid JSON"}}
+		return []Problem{{Field: "body", Rule: "is not valid JSON", In: "body"}}
 	}
 	if ps := schemaProblems(reqErr.Err, ""); len(ps) > 0 {
 		return ps
 	}
-	return []Problem{{"body", "is invalid"}}
+	return []Problem{{Field: "body", Rule: "is invalid", In: "body"}}
 }
 
 func schemaProblems(err error, base string) []Problem {
@@ -158,22 +166,23 @@ func schemaProblems(err error, base string) []Problem {
 
 func schemaProblem(se *openapi3.SchemaError, base string) Problem {
 	field := fieldName(base, se.JSONPointer())
-	if se.SchemaField == "required" {
-		return Problem{field, "is required"}
-	}
-	if name, ok := UnknownProperty(se); ok {
-		return Problem{fieldName(field, []string{name}), "is not a known property"}
-	}
-	if se.SchemaField == "nullable" {
-		return Problem{orBody(field), "must not be null"}
-	}
-	if strings.Contains(se.Reason, "json.Number") {
+	p := Problem{Field: orBody(field), In: "body", Path: se.JSONPointer(), Value: se.Value}
+	switch name, unknown := UnknownProperty(se); {
+	case se.SchemaField == "required":
+		p.Field, p.Rule = field, "is required"
+	case unknown:
+		p.Field, p.Rule, p.Unknown = fieldName(field, []string{name}), "is not a known property", true
+		p.Path, p.Value = append(p.Path, name), nil
+	case se.SchemaField == "nullable":
+		p.Rule = "must not be null"
+	case strings.Contains(se.Reason, "json.Number"):
 		// kin-openapi failed to convert a number too large for a float64;
 		// its reason names Go types, which callers cannot act on.
-		return Problem{orBody(field), numberRule(se.Schema)}
+		p.Rule = numberRule(se.Schema)
+	default:
+		p.Rule = strings.TrimPrefix(se.Reason, "value ")
 	}
-	rule := strings.TrimPrefix(se.Reason, "value ")
-	return Problem{orBody(field), rule}
+	return p
 }
 
 // SchemaReason is kin-openapi's reason for a schema error, or, for a

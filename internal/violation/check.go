@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/osmstub/osmstub/internal/contract"
@@ -221,76 +220,29 @@ func (c *checker) errorBody(v any) {
 }
 
 // CheckRequestError turns a kin-openapi request validation error into
-// violations: one per parameter or body rule broken.
+// violations: one per parameter or body rule broken, as contract.Problems
+// finds them.
 func CheckRequestError(route *routers.Route, err error) []Violation {
 	c := checker{op: route.Operation.OperationID, dir: Request}
-	for _, e := range contract.Flatten(err) {
-		var re *openapi3filter.RequestError
-		if !errors.As(e, &re) {
-			continue
-		}
+	for _, p := range contract.Problems(err) {
+		ptr, v := "/"+p.Field, ""
 		switch {
-		case re.Parameter != nil:
-			c.parameter(re)
-		case re.RequestBody != nil:
-			c.requestBody(re)
+		case p.Value == nil:
+		case p.In == InHeader:
+			v = headerValue(p.Field, fmt.Sprint(p.Value))
+		default:
+			v = value(p.Value)
 		}
+		if p.In == InBody {
+			ptr = pointer(p.Path)
+		}
+		rule := p.Rule
+		if p.Unknown {
+			rule = NewField
+		}
+		c.add(p.In, ptr, rule, v)
 	}
 	return c.out
-}
-
-func (c *checker) parameter(re *openapi3filter.RequestError) {
-	in, name := re.Parameter.In, re.Parameter.Name
-	ses := schemaErrors(re.Err)
-	if len(ses) == 0 {
-		problems := contract.Problems(re)
-		r := "is invalid"
-		if len(problems) > 0 {
-			r = problems[0].Rule
-		}
-		c.add(in, "/"+name, r, "")
-		return
-	}
-	for _, se := range ses {
-		v := value(se.Value)
-		if in == InHeader {
-			v = headerValue(name, fmt.Sprint(se.Value))
-		}
-		c.add(in, "/"+name, rule(se), v)
-	}
-}
-
-func (c *checker) requestBody(re *openapi3filter.RequestError) {
-	ses := schemaErrors(re.Err)
-	if len(ses) == 0 {
-		for _, p := range contract.Problems(re) {
-			if p.Field == "Content-Type" {
-				c.add(InHeader, "/Content-Type", p.Rule, "")
-			} else {
-				c.add(InBody, "", p.Rule, "")
-			}
-		}
-		return
-	}
-	for _, se := range ses {
-		p := pointer(se.JSONPointer())
-		if name, ok := contract.UnknownProperty(se); ok {
-			c.add(InBody, p+"/"+escape(name), NewField, "")
-			continue
-		}
-		c.add(InBody, p, rule(se), value(se.Value))
-	}
-}
-
-func schemaErrors(err error) []*openapi3.SchemaError {
-	var out []*openapi3.SchemaError
-	for _, e := range contract.Flatten(err) {
-		var se *openapi3.SchemaError
-		if errors.As(e, &se) {
-			out = append(out, se)
-		}
-	}
-	return out
 }
 
 // rule is a schema error's reason in a few words, without the value.
@@ -310,11 +262,6 @@ func pointer(segments []string) string {
 	return b.String()
 }
 
-func escape(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return pointerEscaper.Replace(s)
-}
+func escape(s string) string { return pointerEscaper.Replace(s) }
 
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")

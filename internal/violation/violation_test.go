@@ -128,10 +128,12 @@ func TestCheckRequestError(t *testing.T) {
 	err = openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
 		Request: req, PathParams: params, Route: route, Options: contract.RequestOptions(openapi3filter.NoopAuthenticationFunc),
 	})
-	want := map[string]bool{"header/X-Site": true, "body/related_id_list/1": true, "body/color": true}
+	// Where each violation is, and the value it quotes.
+	want := map[string]string{"header/X-Site": `"7"`, "body/related_id_list/1": `"` + strings.Repeat("b", 33) + `"`, "body/color": ""}
 	vs := violation.CheckRequestError(route, err)
 	for _, v := range vs {
-		if !want[v.In+v.Pointer] || v.Direction != violation.Request || v.Operation != "CreateRelations" || (v.Pointer == "/color") != (v.Rule == violation.NewField) {
+		value, ok := want[v.In+v.Pointer]
+		if !ok || v.Value != value || v.Direction != violation.Request || v.Operation != "CreateRelations" || (v.Pointer == "/color") != (v.Rule == violation.NewField) {
 			t.Errorf("unexpected %+v", v)
 		}
 		delete(want, v.In+v.Pointer)

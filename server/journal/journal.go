@@ -101,30 +101,11 @@ func (f *Filter) match(e *Entry, after uint64) bool {
 // Journal is a ring of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	ring    []record // grows to size, then wraps
-	next    int      // where the next entry goes once the ring is full
+	ring    []Entry // grows to size, then wraps
+	next    int     // where the next entry goes once the ring is full
 	size    int
 	seq     uint64
 	waiting map[*waiter]struct{} // the calls of Wait waiting
-}
-
-// record is an entry as the ring keeps it: its request headers as
-// redacted name, value pairs rather than a map, when recorded by Record.
-type record struct {
-	Entry
-	headers []string
-}
-
-// entry is a copy of r the caller may change: the strings are shared
-// (they are immutable), the header map is the copy's own.
-func (r *record) entry() Entry {
-	e := r.Entry
-	if r.headers != nil {
-		e.RequestHeaders = toHeader(r.headers)
-	} else {
-		e.RequestHeaders = r.RequestHeaders.Clone()
-	}
-	return e
 }
 
 // waiter is a call of Wait. Add and Clear keep its count of matching
@@ -149,25 +130,22 @@ func New(size int) *Journal {
 // Size is how many entries the journal keeps at most.
 func (j *Journal) Size() int { return j.size }
 
-// Add records e, replacing the oldest entry once the ring is full, and
-// wakes the waiters it completes. e must not share mutable memory with
-// anything the caller keeps using.
-func (j *Journal) Add(e Entry) { j.add(record{Entry: e}) }
-
 // Record is Add for a request's entry and headers: it keeps the headers
-// redacted (RedactHeaders), in a form cheaper than a map, and ignores
-// e.RequestHeaders.
+// redacted (RedactHeaders) and ignores e.RequestHeaders.
 func (j *Journal) Record(e Entry, h http.Header) {
-	e.RequestHeaders = nil
-	j.add(record{Entry: e, headers: redactedPairs(h)})
+	e.RequestHeaders = RedactHeaders(h)
+	j.Add(e)
 }
 
-func (j *Journal) add(r record) {
+// Add records r, replacing the oldest entry once the ring is full, and
+// wakes the waiters it completes. r must not share mutable memory with
+// anything the caller keeps using.
+func (j *Journal) Add(r Entry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
 	r.Seq = j.seq
-	var old record // the entry r replaces, if any
+	var old Entry // the entry r replaces, if any
 	if len(j.ring) < j.size {
 		j.ring = append(j.ring, r)
 	} else {
@@ -179,10 +157,10 @@ func (j *Journal) add(r record) {
 		if w.f.After != "" && (r.RequestID == w.f.After || old.RequestID == w.f.After) {
 			j.recount(w) // where After points has changed
 		} else {
-			if old.Seq != 0 && w.f.match(&old.Entry, w.after) {
+			if old.Seq != 0 && w.f.match(&old, w.after) {
 				w.count--
 			}
-			if w.f.match(&r.Entry, w.after) {
+			if w.f.match(&r, w.after) {
 				w.count++
 			}
 		}
@@ -194,8 +172,8 @@ func (j *Journal) add(r record) {
 func (j *Journal) recount(w *waiter) {
 	w.after = j.afterSeq(w.f)
 	w.count = 0
-	j.each(func(r *record) bool {
-		if w.f.match(&r.Entry, w.after) {
+	j.each(func(r *Entry) bool {
+		if w.f.match(r, w.after) {
 			w.count++
 		}
 		return true
@@ -226,9 +204,8 @@ func (j *Journal) Query(f Filter) []Entry {
 }
 
 // Select is Query as an iterator, for a reply written entry by entry: it
-// takes the matching records when called (their bodies are shared, not
-// copied) and builds each entry's copy only when the loop reaches it,
-// holding no lock. Ranging over it again yields the same entries.
+// takes the matching entries when called, and yields each with its own
+// copy of the headers. Ranging over it again yields the same entries.
 func (j *Journal) Select(f Filter) iter.Seq[Entry] {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -248,7 +225,7 @@ func collect(seq iter.Seq[Entry]) []Entry {
 func (j *Journal) afterSeq(f *Filter) uint64 {
 	var after uint64
 	if f.After != "" {
-		j.each(func(r *record) bool {
+		j.each(func(r *Entry) bool {
 			if r.RequestID == f.After {
 				after = r.Seq
 				return false
@@ -259,19 +236,20 @@ func (j *Journal) afterSeq(f *Filter) uint64 {
 	return after
 }
 
-// query takes the records f selects; the caller holds j.mu.
+// query takes the entries f selects; the caller holds j.mu.
 func (j *Journal) query(f *Filter) iter.Seq[Entry] {
 	after := j.afterSeq(f)
-	var recs []record
-	j.each(func(r *record) bool {
-		if f.match(&r.Entry, after) {
-			recs = append(recs, *r)
+	var es []Entry
+	j.each(func(e *Entry) bool {
+		if f.match(e, after) {
+			es = append(es, *e)
 		}
-		return f.Limit <= 0 || len(recs) < f.Limit
+		return f.Limit <= 0 || len(es) < f.Limit
 	})
 	return func(yield func(Entry) bool) {
-		for i := range recs {
-			if !yield(recs[i].entry()) {
+		for _, e := range es {
+			e.RequestHeaders = e.RequestHeaders.Clone()
+			if !yield(e) {
 				return
 			}
 		}
@@ -279,7 +257,7 @@ func (j *Journal) query(f *Filter) iter.Seq[Entry] {
 }
 
 // each calls fn on the entries oldest first until it returns false.
-func (j *Journal) each(fn func(*record) bool) {
+func (j *Journal) each(fn func(*Entry) bool) {
 	n := len(j.ring)
 	start := 0
 	if n == j.size {

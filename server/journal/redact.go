@@ -14,23 +14,14 @@ var secretHeaders = []string{"X-Auth-Token", "X-Security-Token", "Cookie", "Prox
 // (an AK/SK signature keeps its algorithm, access key and signed headers,
 // which help to debug a refusal; a bearer or other credential keeps its
 // scheme).
-func RedactHeaders(h http.Header) http.Header { return toHeader(redactedPairs(h)) }
-
-// redactedPairs is h redacted, as name, value pairs in one allocation:
-// what the ring keeps, at a fraction of the cost of a map. The strings
-// are h's own (Go strings never change) or Redacted.
-func redactedPairs(h http.Header) []string {
-	n := 0
-	for _, vs := range h {
-		n += len(vs)
-	}
-	pairs := make([]string, 0, 2*n)
-	for name, vs := range h {
-		for _, v := range vs {
-			pairs = append(pairs, name, redactValue(name, v))
+func RedactHeaders(h http.Header) http.Header {
+	out := h.Clone()
+	for name, vs := range out {
+		for i, v := range vs {
+			vs[i] = redactValue(name, v)
 		}
 	}
-	return pairs
+	return out
 }
 
 func redactValue(name, v string) string {
@@ -43,15 +34,6 @@ func redactValue(name, v string) string {
 		return redactAuthorization(v)
 	}
 	return v
-}
-
-// toHeader turns pairs back into a header, for a reader of the journal.
-func toHeader(pairs []string) http.Header {
-	h := make(http.Header, len(pairs)/2)
-	for i := 0; i+1 < len(pairs); i += 2 {
-		h[pairs[i]] = append(h[pairs[i]], pairs[i+1])
-	}
-	return h
 }
 
 // redactAuthorization keeps of an Authorization value what helps to debug

@@ -19,10 +19,7 @@ type Dataset struct {
 func (d Dataset) Clone() Dataset {
 	out := Dataset{Users: make([]User, len(d.Users)), Tickets: make([]Ticket, len(d.Tickets))}
 	for i, u := range d.Users {
-		u.Groups = slices.Clone(u.Groups)
-		u.Tokens = slices.Clone(u.Tokens)
-		u.Keys = slices.Clone(u.Keys)
-		out.Users[i] = u
+		out.Users[i] = u.Clone()
 	}
 	for i, t := range d.Tickets {
 		t.Relations = slices.Clone(t.Relations)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Rule errors: a request the service refuses with HTTP 200 and a business
@@ -71,12 +72,11 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 	if err := allowed(caseID); err != nil {
 		return err
 	}
-	have, err := relations(tx, caseID)
+	have, err := tx.Relations(caseID)
 	if err != nil {
 		return err
 	}
-	var room [MaxRelations]string // where fresh partners fit, unless refused
-	fresh, err := newPartners(tx, caseID, related, have, allowed, room[:0])
+	fresh, err := newPartners(tx, caseID, related, have, allowed)
 	if err != nil {
 		return err
 	}
@@ -92,11 +92,12 @@ func associate(tx Tx, caseID string, related []string, allowed func(id string) e
 }
 
 // newPartners checks every related ticket (a repeated ID once) and
-// appends to fresh those not yet associated with caseID, after checking
-// their own limits.
-func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error, fresh []string) ([]string, error) {
+// returns those not yet associated with caseID, after checking their own
+// limits.
+func newPartners(tx Tx, caseID string, related, have []string, allowed func(id string) error) ([]string, error) {
+	var fresh []string
 	for i, id := range related {
-		if contains(related[:i], id) {
+		if slices.Contains(related[:i], id) {
 			continue
 		}
 		if id == caseID {
@@ -105,10 +106,10 @@ func newPartners(tx Tx, caseID string, related, have []string, allowed func(id s
 		if err := allowed(id); err != nil {
 			return nil, err
 		}
-		if contains(have, id) {
+		if slices.Contains(have, id) {
 			continue
 		}
-		theirs, err := relations(tx, id)
+		theirs, err := tx.Relations(id)
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +137,8 @@ func Dissociate(ctx context.Context, s Store, caller, caseID, relatedID, group s
 				return err
 			}
 		}
-		have, err := relations(tx, caseID)
-		if err != nil || !contains(have, relatedID) {
+		have, err := tx.Relations(caseID)
+		if err != nil || !slices.Contains(have, relatedID) {
 			return err
 		}
 		return tx.RemovePair(caseID, relatedID)
@@ -162,7 +163,7 @@ func List(ctx context.Context, s Store, caller, caseID string) ([]Relation, erro
 		if !mayRead(tx, user, t) {
 			return refuse(ErrNoPermission, caseID)
 		}
-		ids, err := relations(tx, caseID)
+		ids, err := tx.Relations(caseID)
 		if err != nil {
 			return err
 		}
@@ -179,41 +180,11 @@ func List(ctx context.Context, s Store, caller, caseID string) ([]Relation, erro
 }
 
 func callerUser(tx Tx, name string) (User, error) {
-	u, err := member(tx, name)
+	u, err := tx.User(name)
 	if errors.Is(err, ErrNotFound) {
 		return User{}, refuse(ErrUnknownCaller, name)
 	}
 	return u, err
-}
-
-// groupTx is a Tx that reads a user's name, domain and groups without its
-// credentials, which is all the rules look at (the SQLite store: two
-// queries instead of four). The Groups may be the store's own memory,
-// lent until the transaction ends: the rules only read them.
-type groupTx interface {
-	UserGroups(name string) (User, error)
-}
-
-// lendingTx is a Tx that can lend a ticket's association list instead of
-// copying it, valid until the transaction ends: the rules only read it.
-type lendingTx interface {
-	LentRelations(id string) ([]string, error)
-}
-
-// relations is tx.Relations, lent where the backend can lend it.
-func relations(tx Tx, id string) ([]string, error) {
-	if l, ok := tx.(lendingTx); ok {
-		return l.LentRelations(id)
-	}
-	return tx.Relations(id)
-}
-
-// member is the user called name, as far as the rules need it.
-func member(tx Tx, name string) (User, error) {
-	if g, ok := tx.(groupTx); ok {
-		return g.UserGroups(name)
-	}
-	return tx.User(name)
 }
 
 func ticket(tx Tx, id string) (Ticket, error) {
@@ -237,7 +208,7 @@ func mayAct(tx Tx, user User, id, group string) error {
 	if group == "" || !user.InGroup(group) {
 		return refuse(ErrNoPermission, id)
 	}
-	owner, err := member(tx, t.Owner)
+	owner, err := tx.User(t.Owner)
 	if errors.Is(err, ErrNotFound) || (err == nil && !owner.InGroup(group)) {
 		return refuse(ErrNoPermission, id)
 	}
@@ -248,21 +219,12 @@ func mayRead(tx Tx, user User, t Ticket) bool {
 	if t.Owner == user.Name {
 		return true
 	}
-	owner, err := member(tx, t.Owner)
+	owner, err := tx.User(t.Owner)
 	if err != nil {
 		return false
 	}
 	for _, g := range user.Groups {
 		if owner.InGroup(g) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
 			return true
 		}
 	}

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // MaxRelations is how many associations one ticket may hold.
@@ -22,6 +23,14 @@ type User struct {
 	Tokens   []string    `json:"tokens,omitempty" yaml:"tokens,omitempty"`
 	Keys     []AccessKey `json:"access_keys,omitempty" yaml:"access_keys,omitempty"`
 	DomainID string      `json:"domain_id,omitempty" yaml:"domain_id,omitempty"`
+}
+
+// Clone returns a copy of u that shares no memory with it.
+func (u User) Clone() User {
+	u.Groups = slices.Clone(u.Groups)
+	u.Tokens = slices.Clone(u.Tokens)
+	u.Keys = slices.Clone(u.Keys)
+	return u
 }
 
 // Key returns the user's access key ak.
@@ -43,14 +52,7 @@ type AccessKey struct {
 }
 
 // InGroup reports whether u belongs to group.
-func (u User) InGroup(group string) bool {
-	for _, g := range u.Groups {
-		if g == group {
-			return true
-		}
-	}
-	return false
-}
+func (u User) InGroup(group string) bool { return slices.Contains(u.Groups, group) }
 
 // Ticket is a service ticket. Relations lists the IDs of the associated
 // tickets in the order they were associated.

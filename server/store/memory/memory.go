@@ -17,8 +17,6 @@ import (
 type Store struct {
 	mu    sync.RWMutex
 	state state
-	read  tx // the transaction every View shares: it cannot write
-	write tx // the transaction of the Update that holds mu
 }
 
 type state struct {
@@ -35,8 +33,6 @@ var _ store.Store = (*Store)(nil)
 func New() *Store {
 	s := &Store{}
 	s.state.clear()
-	s.read = tx{st: &s.state}
-	s.write = tx{st: &s.state}
 	return s
 }
 
@@ -58,14 +54,13 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &s.write
-	tx.writable = true
+	tx := &tx{st: &s.state, writable: true}
 	committed := false
 	defer func() {
 		if !committed {
 			tx.rollback()
 		}
-		tx.done()
+		tx.writable = false // a tx kept past Update must not write unlocked
 	}()
 	if err := fn(tx); err != nil {
 		return err
@@ -81,7 +76,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(&s.read)
+	return fn(&tx{st: &s.state})
 }
 
 // Close does nothing; the state goes with the process.
@@ -90,39 +85,12 @@ func (s *Store) Close() error { return nil }
 type tx struct {
 	st       *state
 	writable bool
-	undo     []undo
-}
-
-// undo reverts one write: fn, or else putting back the associations
-// ticket from had before (the frequent case, which needs no closure).
-type undo struct {
-	fn   func()
-	from string
-	old  []string
-}
-
-// maxKeptUndo bounds the undo log a finished transaction keeps for the
-// next one; a larger one (loading fixtures) goes to the garbage collector.
-const maxKeptUndo = 1024
-
-// done ends an Update's transaction: it can no longer write, and its undo
-// log is emptied for the next one.
-func (t *tx) done() {
-	t.writable = false
-	clear(t.undo)
-	t.undo = t.undo[:0]
-	if cap(t.undo) > maxKeptUndo {
-		t.undo = nil
-	}
+	undo     []func() // each reverts one write
 }
 
 func (t *tx) rollback() {
-	for i := len(t.undo) - 1; i >= 0; i-- {
-		if u := t.undo[i]; u.fn != nil {
-			u.fn()
-		} else {
-			t.st.relations[u.from] = u.old
-		}
+	for _, undo := range slices.Backward(t.undo) {
+		undo()
 	}
 }
 
@@ -145,13 +113,6 @@ func (t *tx) Relations(id string) ([]string, error) {
 	return slices.Clone(t.st.relations[id]), nil
 }
 
-// LentRelations is Relations without the copy, for the rules, which only
-// read it. Lending is safe because a list is never written once stored:
-// AddPair and RemovePair store a new one.
-func (t *tx) LentRelations(id string) ([]string, error) {
-	return t.st.relations[id], nil
-}
-
 func (t *tx) AddPair(a, b string) error {
 	if err := t.write(); err != nil {
 		return err
@@ -160,7 +121,7 @@ func (t *tx) AddPair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = append(slices.Clip(old), to)
-		t.undo = append(t.undo, undo{from: from, old: old})
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
 	}
 	return nil
 }
@@ -173,32 +134,18 @@ func (t *tx) RemovePair(a, b string) error {
 		from, to := p[0], p[1]
 		old := t.st.relations[from]
 		t.st.relations[from] = without(old, to)
-		t.undo = append(t.undo, undo{from: from, old: old})
+		t.undo = append(t.undo, func() { t.st.relations[from] = old })
 	}
 	return nil
 }
 
 // without returns ids less every id equal to x, as a new list: ids is
-// left as it was, for the undo log and for lent copies. A list left empty
-// is nil, as a ticket's that never had associations.
+// left as it was, for the undo log. A list left empty is nil, as a
+// ticket's that never had associations.
 func without(ids []string, x string) []string {
-	n := 0
-	for _, id := range ids {
-		if id != x {
-			n++
-		}
-	}
-	if n == len(ids) {
-		return ids
-	}
-	if n == 0 {
+	out := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == x })
+	if len(out) == 0 {
 		return nil
-	}
-	out := make([]string, 0, n)
-	for _, id := range ids {
-		if id != x {
-			out = append(out, id)
-		}
 	}
 	return out
 }
@@ -208,41 +155,7 @@ func (t *tx) User(name string) (store.User, error) {
 	if !ok {
 		return store.User{}, store.ErrNotFound
 	}
-	return cloneUser(u), nil
-}
-
-// UserGroups is the user without its tokens and keys: what the
-// association rules read. Its Groups are lent, not copied: a stored user
-// is never written, PutUser stores a copy in its place.
-func (t *tx) UserGroups(name string) (store.User, error) {
-	u, ok := t.st.users[name]
-	if !ok {
-		return store.User{}, store.ErrNotFound
-	}
-	return store.User{Name: u.Name, DomainID: u.DomainID, Groups: u.Groups}, nil
-}
-
-// cloneUser copies the slices of u, so that the store never shares memory
-// with its callers. Groups and Tokens share one allocation, each capped
-// so that an append to one cannot reach the other; nil stays nil.
-func cloneUser(u store.User) store.User {
-	g, t := len(u.Groups), len(u.Tokens)
-	if g+t > 0 {
-		strs := make([]string, g+t)
-		copy(strs, u.Groups)
-		copy(strs[g:], u.Tokens)
-		if u.Groups != nil {
-			u.Groups = strs[:g:g]
-		}
-		if u.Tokens != nil {
-			u.Tokens = strs[g : g+t : g+t]
-		}
-	} else {
-		u.Groups = slices.Clone(u.Groups)
-		u.Tokens = slices.Clone(u.Tokens)
-	}
-	u.Keys = slices.Clone(u.Keys)
-	return u
+	return u.Clone(), nil // the store never shares memory with its callers
 }
 
 func (t *tx) UserByToken(token string) (store.User, error) {
@@ -251,16 +164,6 @@ func (t *tx) UserByToken(token string) (store.User, error) {
 		return store.User{}, store.ErrNotFound
 	}
 	return t.User(name)
-}
-
-// UserNameByToken is UserByToken's user name, without copying the user:
-// what authentication needs on every request.
-func (t *tx) UserNameByToken(token string) (string, error) {
-	name, ok := t.st.tokens[token]
-	if !ok {
-		return "", store.ErrNotFound
-	}
-	return name, nil
 }
 
 func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
@@ -289,19 +192,19 @@ func (t *tx) PutUser(u store.User) error {
 			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
 		}
 	}
-	u = cloneUser(u)
+	u = u.Clone()
 	old, existed := t.st.users[u.Name]
 	t.unindex(old)
 	t.st.users[u.Name] = u
 	t.index(u)
-	t.undo = append(t.undo, undo{fn: func() {
+	t.undo = append(t.undo, func() {
 		t.unindex(u)
 		delete(t.st.users, u.Name)
 		if existed {
 			t.st.users[old.Name] = old
 			t.index(old)
 		}
-	}})
+	})
 	return nil
 }
 
@@ -332,14 +235,14 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 	}
 	tk.Relations = nil
 	t.st.tickets[tk.ID] = tk
-	t.undo = append(t.undo, undo{fn: func() { delete(t.st.tickets, tk.ID) }})
+	t.undo = append(t.undo, func() { delete(t.st.tickets, tk.ID) })
 	return nil
 }
 
 func (t *tx) Snapshot() (store.Dataset, error) {
 	var d store.Dataset
 	for _, u := range t.st.users {
-		d.Users = append(d.Users, cloneUser(u))
+		d.Users = append(d.Users, u.Clone())
 	}
 	for id, tk := range t.st.tickets {
 		tk.Relations = slices.Clone(t.st.relations[id])
@@ -360,6 +263,6 @@ func (t *tx) Reset() error {
 	}
 	old := *t.st
 	t.st.clear()
-	t.undo = append(t.undo, undo{fn: func() { *t.st = old }})
+	t.undo = append(t.undo, func() { *t.st = old })
 	return nil
 }

@@ -1,8 +1,8 @@
 package sqlite
 
-// The statements a Tx runs, all prepared on both pools when the store opens:
-// a pool's connections can all be held by transactions (the writer has just
-// one), so preparing lazily through the pool could wait for itself.
+// The statements a Tx runs, each on its transaction's connection: a pool's
+// connections can all be held by transactions (the writer has just one), so
+// nothing may go through the pool while a transaction runs.
 const (
 	qTicket      = `SELECT owner, description FROM tickets WHERE id = ?`
 	qRelations   = `SELECT related_id FROM relations WHERE ticket_id = ? ORDER BY pos`
@@ -27,12 +27,8 @@ ON CONFLICT (name) DO UPDATE SET domain_id = excluded.domain_id`
 	qInsertToken      = `INSERT INTO tokens (user_name, pos, token) VALUES (?, ?, ?)`
 	qInsertKey        = `INSERT INTO access_keys (user_name, pos, ak, sk, security_token) VALUES (?, ?, ?, ?, ?)`
 	qInsertTicket     = `INSERT INTO tickets (id, owner, description) VALUES (?, ?, ?)`
-	qAllUsers         = `SELECT name, domain_id FROM users`
-	qAllGroups        = `SELECT user_name, group_name FROM user_groups ORDER BY user_name, pos`
-	qAllTokens        = `SELECT user_name, token FROM tokens ORDER BY user_name, pos`
-	qAllKeys          = `SELECT user_name, ak, sk, security_token FROM access_keys ORDER BY user_name, pos`
-	qAllTickets       = `SELECT id, owner, description FROM tickets`
-	qAllRelations     = `SELECT ticket_id, related_id FROM relations ORDER BY ticket_id, pos`
+	qAllUsers         = `SELECT name FROM users`
+	qAllTickets       = `SELECT id FROM tickets`
 	qEmpty            = `SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tickets)`
 	qResetRelations   = `DELETE FROM relations`
 	qResetTickets     = `DELETE FROM tickets`
@@ -41,16 +37,3 @@ ON CONFLICT (name) DO UPDATE SET domain_id = excluded.domain_id`
 	qResetGroups      = `DELETE FROM user_groups`
 	qResetUsers       = `DELETE FROM users`
 )
-
-// queries lists them for prepareAll.
-var queries = []string{
-	qTicket, qRelations, qAddRelation, qRemovePair,
-	qUser, qUserGroups, qUserTokens, qUserKeys,
-	qTokenOwner, qKeyOwner, qTokenTaken, qKeyTaken,
-	qUpsertUser, qDeleteUserGroups, qDeleteUserTokens, qDeleteUserKeys,
-	qInsertGroup, qInsertToken, qInsertKey, qInsertTicket,
-	qAllUsers, qAllGroups, qAllTokens, qAllKeys,
-	qAllTickets, qAllRelations, qEmpty, qResetRelations,
-	qResetTickets, qResetKeys, qResetTokens, qResetGroups,
-	qResetUsers,
-}

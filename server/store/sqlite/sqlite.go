@@ -61,8 +61,6 @@ type Store struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
-	// Prepared statements of each pool.
-	writes, reads *stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -109,13 +107,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetConnMaxLifetime(0)
 	reader.SetConnMaxIdleTime(0)
 	s.reader = reader
-	if s.writes, err = prepareAll(ctx, writer); err == nil {
-		s.reads, err = prepareAll(ctx, reader)
-	}
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
-	}
 	if err := reader.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -228,15 +219,15 @@ func (s *Store) Path() string { return s.path }
 // Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
 // if fn returns nil; otherwise, or if fn panics, it rolls back.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, s.writer, s.writes, false, fn)
+	return s.run(ctx, s.writer, false, fn)
 }
 
 // View runs fn in one read transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, s.reader, s.reads, true, fn)
+	return s.run(ctx, s.reader, true, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly bool, fn func(store.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -254,7 +245,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly 
 			_ = sqlTx.Rollback() // also on panic; the panic goes on
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx, stmts: stmts, writable: !readOnly}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, writable: !readOnly}); err != nil {
 		done = true
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rbErr))
@@ -276,15 +267,5 @@ func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, readOnly 
 // Close closes both pools. A WAL checkpoint runs when the last connection
 // to the file closes.
 func (s *Store) Close() error {
-	var errs []error
-	for _, c := range []*stmtCache{s.writes, s.reads} {
-		if c != nil {
-			errs = append(errs, c.close())
-		}
-	}
-	if s.reader != nil {
-		errs = append(errs, s.reader.Close())
-	}
-	errs = append(errs, s.writer.Close())
-	return errors.Join(errs...)
+	return errors.Join(s.reader.Close(), s.writer.Close())
 }

@@ -15,76 +15,20 @@ import (
 )
 
 // tx is one transaction's store.Tx. Its methods run SQL right away (SQLite
-// is in the process: a statement costs no round trip), through statements
-// prepared once per connection.
+// is in the process: a statement costs no round trip).
 type tx struct {
 	ctx      context.Context
 	tx       *sql.Tx
-	stmts    *stmtCache
 	writable bool
 }
 
-// stmtCache holds the statements prepared on one pool; database/sql
-// prepares each again on every other connection of the pool the first time
-// that connection runs it, through the transaction's own connection.
-type stmtCache struct {
-	m map[string]*sql.Stmt
-}
-
-func prepareAll(ctx context.Context, db *sql.DB) (*stmtCache, error) {
-	c := &stmtCache{m: map[string]*sql.Stmt{}}
-	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			c.close()
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		c.m[q] = st
-	}
-	return c, nil
-}
-
-func (c *stmtCache) close() error {
-	var errs []error
-	for _, st := range c.m {
-		errs = append(errs, st.Close())
-	}
-	c.m = nil
-	return errors.Join(errs...)
-}
-
-// stmt returns query's statement bound to this transaction, prepared
-// once per connection; a query not prepared at Open is prepared on the
-// transaction (and closed with it).
-func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	if st, ok := t.stmts.m[query]; ok {
-		return t.tx.StmtContext(t.ctx, st), nil
-	}
-	return t.tx.PrepareContext(t.ctx, query)
-}
-
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmt(query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(t.ctx, args...)
+	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
-// row is QueryRow through a prepared statement.
-func (t *tx) row(query string, args ...any) scanner {
-	st, err := t.stmt(query)
-	if err != nil {
-		return errRow{err}
-	}
-	return st.QueryRowContext(t.ctx, args...)
+func (t *tx) row(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
-
-type scanner interface{ Scan(dest ...any) error }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
 
 var _ store.Tx = (*tx)(nil)
 
@@ -96,11 +40,7 @@ func (t *tx) write() error {
 }
 
 func (t *tx) exec(query string, args ...any) error {
-	st, err := t.stmt(query)
-	if err != nil {
-		return err
-	}
-	_, err = st.ExecContext(t.ctx, args...)
+	_, err := t.tx.ExecContext(t.ctx, query, args...)
 	return err
 }
 
@@ -220,29 +160,6 @@ func (t *tx) owner(what, query, cred string) (string, error) {
 	return name, nil
 }
 
-// UserNameByToken is UserByToken's user name, in one query instead of
-// five: what authentication needs on every request.
-func (t *tx) UserNameByToken(token string) (string, error) {
-	return t.owner("token", qTokenOwner, token)
-}
-
-// UserGroups is the user without its tokens and keys, in two queries
-// instead of four: what the association rules need (store.Member).
-func (t *tx) UserGroups(name string) (store.User, error) {
-	u := store.User{Name: name}
-	err := t.row(qUser, name).Scan(&u.DomainID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.User{}, fmt.Errorf("sqlite: user %s: %w", name, err)
-	}
-	if u.Groups, err = t.strings(qUserGroups, name); err != nil {
-		return store.User{}, fmt.Errorf("sqlite: groups of %s: %w", name, err)
-	}
-	return u, nil
-}
-
 func (t *tx) UserByToken(token string) (store.User, error) {
 	name, err := t.owner("token", qTokenOwner, token)
 	if err != nil {
@@ -342,129 +259,45 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 	return nil
 }
 
+// Snapshot reads every user and ticket as User, Ticket and Relations
+// read them, one at a time.
 func (t *tx) Snapshot() (store.Dataset, error) {
-	d, err := t.snapshot()
+	var d store.Dataset
+	names, err := t.strings(qAllUsers)
 	if err != nil {
 		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
-	return d, nil
-}
-
-func (t *tx) snapshot() (store.Dataset, error) {
-	var d store.Dataset
-	users := map[string]*store.User{}
-	rows, err := t.query(qAllUsers)
+	for _, name := range names {
+		u, err := t.User(name)
+		if err != nil {
+			return store.Dataset{}, err
+		}
+		d.Users = append(d.Users, u)
+	}
+	ids, err := t.strings(qAllTickets)
 	if err != nil {
-		return d, err
+		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
-	var list []*store.User
-	for rows.Next() {
-		u := &store.User{}
-		if err := rows.Scan(&u.Name, &u.DomainID); err != nil {
-			rows.Close()
-			return d, err
+	for _, id := range ids {
+		tk, err := t.Ticket(id)
+		if err == nil {
+			tk.Relations, err = t.Relations(id)
 		}
-		users[u.Name] = u
-		list = append(list, u)
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
-	err = t.each(qAllGroups, func(name, v string) {
-		if u := users[name]; u != nil {
-			u.Groups = append(u.Groups, v)
+		if err != nil {
+			return store.Dataset{}, err
 		}
-	})
-	if err != nil {
-		return d, err
-	}
-	err = t.each(qAllTokens, func(name, v string) {
-		if u := users[name]; u != nil {
-			u.Tokens = append(u.Tokens, v)
-		}
-	})
-	if err != nil {
-		return d, err
-	}
-	rows, err = t.query(qAllKeys)
-	if err != nil {
-		return d, err
-	}
-	for rows.Next() {
-		var name string
-		var k store.AccessKey
-		if err := rows.Scan(&name, &k.AK, &k.SK, &k.SecurityToken); err != nil {
-			rows.Close()
-			return d, err
-		}
-		if u := users[name]; u != nil {
-			u.Keys = append(u.Keys, k)
-		}
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
-	for _, u := range list {
-		d.Users = append(d.Users, *u)
+		d.Tickets = append(d.Tickets, tk)
 	}
 	// Sorted here, byte-wise, as the Snapshot contract says, whatever the
 	// database's collation.
 	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
-
-	rows, err = t.query(qAllTickets)
-	if err != nil {
-		return d, err
-	}
-	for rows.Next() {
-		var tk store.Ticket
-		if err := rows.Scan(&tk.ID, &tk.Owner, &tk.Description); err != nil {
-			rows.Close()
-			return d, err
-		}
-		d.Tickets = append(d.Tickets, tk)
-	}
-	if err := closeRows(rows); err != nil {
-		return d, err
-	}
 	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
-	index := make(map[string]int, len(d.Tickets))
-	for i, tk := range d.Tickets {
-		index[tk.ID] = i
-	}
-	err = t.each(qAllRelations, func(id, related string) {
-		if i, ok := index[id]; ok {
-			d.Tickets[i].Relations = append(d.Tickets[i].Relations, related)
-		}
-	})
-	return d, err
-}
-
-// each runs a query of two text columns and calls fn for every row.
-func (t *tx) each(query string, fn func(a, b string)) error {
-	rows, err := t.query(query)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var a, b string
-		if err := rows.Scan(&a, &b); err != nil {
-			rows.Close()
-			return err
-		}
-		fn(a, b)
-	}
-	return closeRows(rows)
-}
-
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	return errors.Join(err, rows.Close())
+	return d, nil
 }
 
 func (t *tx) Empty() (bool, error) {
 	var empty bool
-	err := t.row(
-		qEmpty).Scan(&empty)
+	err := t.row(qEmpty).Scan(&empty)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: empty: %w", err)
 	}

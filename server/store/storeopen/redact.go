@@ -2,6 +2,7 @@ package storeopen
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -203,11 +204,7 @@ func secrets(spec string) []string {
 		add(v)
 	}
 	// Longest first: replacing "ab" before "abc" would leave "c".
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
 

@@ -43,8 +43,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Load", s.load)
 	t.Run("Credentials", s.credentials)
-	t.Run("UserGroups", s.userGroups)
-	t.Run("LentRelations", s.lentRelations)
 	t.Run("Rollback", s.rollback)
 	t.Run("Snapshot", s.snapshot)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"slices"
 	"testing"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -490,92 +489,4 @@ func (s suite) snapshot(t *testing.T) {
 	want.Tickets[2].Relations = []string{"T3", "T10", "T1"}
 	want.Tickets[3].Relations = []string{"T2"}
 	checkState(t, want, snapshot(t, st))
-}
-
-// userGroups checks the narrower user read the rules prefer where a
-// store's Tx has it: the user's name, domain and groups, equal to User's,
-// without credentials. The groups may be lent, but what was lent never
-// changes: replacing the user leaves them as they were.
-func (s suite) userGroups(t *testing.T) {
-	st := s.with(t, creds())
-	err := st.Update(context.Background(), func(tx store.Tx) error {
-		g, ok := tx.(interface {
-			UserGroups(name string) (store.User, error)
-		})
-		if !ok {
-			t.Skipf("%T has no UserGroups", tx)
-		}
-		for _, name := range []string{"alice", "bob"} {
-			full, err := tx.User(name)
-			if err != nil {
-				return err
-			}
-			got, err := g.UserGroups(name)
-			if err != nil {
-				return err
-			}
-			want := store.User{Name: full.Name, Groups: full.Groups, DomainID: full.DomainID}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("UserGroups(%s) = %+v, want %+v", name, got, want)
-			}
-			lent := slices.Clone(got.Groups)
-			changed := full
-			changed.Groups = []string{"other"}
-			if err := tx.PutUser(changed); err != nil {
-				return err
-			}
-			if !reflect.DeepEqual(got.Groups, lent) {
-				t.Errorf("UserGroups(%s) = %q, then %q once the user was replaced", name, lent, got.Groups)
-			}
-			if again, _ := g.UserGroups(name); !reflect.DeepEqual(again.Groups, changed.Groups) {
-				t.Errorf("UserGroups(%s) after PutUser: groups %q, want %q", name, again.Groups, changed.Groups)
-			}
-		}
-		if _, err := g.UserGroups("nobody"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("UserGroups(nobody): err = %v, want ErrNotFound", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// lentRelations checks the association list the rules prefer where a
-// store's Tx can lend it: equal to Relations, and never changed by later
-// writes, committed or rolled back.
-func (s suite) lentRelations(t *testing.T) {
-	st := s.with(t, creds())
-	type lender interface {
-		LentRelations(id string) ([]string, error)
-	}
-	var lent []string
-	err := st.Update(t.Context(), func(tx store.Tx) error {
-		l, ok := tx.(lender)
-		if !ok {
-			t.Skipf("%T has no LentRelations", tx)
-		}
-		must(t, tx.AddPair("A1", "A3"))
-		var err error
-		if lent, err = l.LentRelations("A1"); err != nil {
-			return err
-		}
-		if want, _ := tx.Relations("A1"); !reflect.DeepEqual(lent, want) {
-			t.Errorf("LentRelations(A1) = %q, Relations(A1) = %q", lent, want)
-		}
-		must(t, tx.RemovePair("A1", "A3"))
-		must(t, tx.AddPair("A1", "B1"))
-		return errBoom // roll back: A1 goes back to [A2]
-	})
-	if !errors.Is(err, errBoom) {
-		t.Fatalf("Update = %v, want the error fn returned", err)
-	}
-	if err := st.Update(t.Context(), func(tx store.Tx) error {
-		return tx.AddPair("A1", "B1")
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"A2", "A3"}; !reflect.DeepEqual(lent, want) {
-		t.Errorf("lent LentRelations(A1) = %q after later writes, was %q", lent, want)
-	}
 }
