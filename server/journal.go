@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (s *Server) Requests(f journal.Filter) []journal.Entry {
 	if s.journal == nil {
 		return []journal.Entry{}
 	}
-	return s.journal.Query(f)
+	return slices.AppendSeq([]journal.Entry{}, s.journal.Select(f))
 }
 
 // ClearRequests empties the journal.
@@ -152,7 +153,8 @@ func (s *Server) WaitForRequests(ctx context.Context, f journal.Filter, n int) (
 	if s.journal == nil {
 		return []journal.Entry{}, ErrNoJournal
 	}
-	return s.journal.Wait(ctx, f, n)
+	seq, err := s.journal.WaitSelect(ctx, f, n)
+	return slices.AppendSeq([]journal.Entry{}, seq), err
 }
 
 // ErrNoJournal is WaitForRequests' error on a server without a journal.

@@ -198,26 +198,13 @@ func (j *Journal) Clear() {
 	}
 }
 
-// Query returns copies of the entries f selects, oldest first.
-func (j *Journal) Query(f Filter) []Entry {
-	return collect(j.Select(f))
-}
-
-// Select is Query as an iterator, for a reply written entry by entry: it
-// takes the matching entries when called, and yields each with its own
-// copy of the headers. Ranging over it again yields the same entries.
+// Select returns the entries f selects, oldest first: it takes them when
+// called, and yields each with its own copy of the headers. Ranging over
+// it again yields the same entries.
 func (j *Journal) Select(f Filter) iter.Seq[Entry] {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.query(&f)
-}
-
-func collect(seq iter.Seq[Entry]) []Entry {
-	out := []Entry{}
-	for e := range seq {
-		out = append(out, e)
-	}
-	return out
 }
 
 // afterSeq is the Seq of the oldest entry kept with the request ID
@@ -270,17 +257,11 @@ func (j *Journal) each(fn func(*Entry) bool) {
 	}
 }
 
-// Wait returns the entries f selects as soon as there are at least n of
-// them, or what there is when ctx ends, with ctx's error. It blocks the
-// calling goroutine only and starts none.
-func (j *Journal) Wait(ctx context.Context, f Filter, n int) ([]Entry, error) {
-	seq, err := j.WaitSelect(ctx, f, n)
-	return collect(seq), err
-}
-
-// WaitSelect is Wait with the entries as Select gives them. A waiter costs
-// the journal a filter match per entry added, and is woken only by the
-// entry that completes it.
+// WaitSelect returns the entries f selects, as Select does, as soon as
+// there are at least n of them, or what there is when ctx ends, with
+// ctx's error. It blocks the calling goroutine only and starts none. A
+// waiter costs the journal a filter match per entry added, and is woken
+// only by the entry that completes it.
 func (j *Journal) WaitSelect(ctx context.Context, f Filter, n int) (iter.Seq[Entry], error) {
 	if f.Limit > 0 && f.Limit < n {
 		f.Limit = n
@@ -312,7 +293,7 @@ func (j *Journal) WaitSelect(ctx context.Context, f Filter, n int) (iter.Seq[Ent
 	return j.query(&f), nil
 }
 
-// Waiters is how many calls of Wait are waiting.
+// Waiters is how many calls of WaitSelect are waiting.
 func (j *Journal) Waiters() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,18 +31,18 @@ func TestRingWrapsAround(t *testing.T) {
 	for i := range 7 {
 		j.Add(Entry{RequestID: fmt.Sprint(i)})
 	}
-	if got := fmt.Sprint(ids(j.Query(Filter{}))); got != "[5 6 7]" {
+	if got := fmt.Sprint(ids(slices.Collect(j.Select(Filter{})))); got != "[5 6 7]" {
 		t.Errorf("after 7 adds to a ring of 3: seqs %s, want [5 6 7]", got)
 	}
 	if len(j.ring) != 3 {
 		t.Errorf("ring holds %d entries, want 3", len(j.ring))
 	}
 	j.Clear()
-	if got := j.Query(Filter{}); len(got) != 0 {
+	if got := slices.Collect(j.Select(Filter{})); len(got) != 0 {
 		t.Errorf("after Clear: %d entries", len(got))
 	}
 	j.Add(Entry{})
-	if got := fmt.Sprint(ids(j.Query(Filter{}))); got != "[8]" {
+	if got := fmt.Sprint(ids(slices.Collect(j.Select(Filter{})))); got != "[8]" {
 		t.Errorf("after Clear and one add: %s, want [8] (numbering goes on)", got)
 	}
 	if New(0).Size() != DefaultSize {
@@ -81,13 +82,13 @@ func TestFilters(t *testing.T) {
 		{"none", Filter{Operation: "DeleteRelation"}, "[]"},
 	}
 	for _, tc := range tests {
-		if got := fmt.Sprint(ids(j.Query(tc.f))); got != tc.want {
+		if got := fmt.Sprint(ids(slices.Collect(j.Select(tc.f)))); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
 	}
-	got := j.Query(Filter{})
+	got := slices.Collect(j.Select(Filter{}))
 	got[0].RequestHeaders.Set("A", "changed")
-	if v := j.Query(Filter{})[0].RequestHeaders.Get("A"); v != "b" {
+	if v := slices.Collect(j.Select(Filter{}))[0].RequestHeaders.Get("A"); v != "b" {
 		t.Errorf("changing a returned entry changed the journal: %q", v)
 	}
 }
@@ -99,7 +100,7 @@ func TestConcurrentAdds(t *testing.T) {
 	var wg sync.WaitGroup
 	done := make(chan []Entry)
 	go func() {
-		got, err := j.Wait(context.Background(), Filter{Operation: "op"}, 100)
+		got, err := wait(j, context.Background(), Filter{Operation: "op"}, 100)
 		if err != nil {
 			t.Error(err)
 		}
@@ -111,7 +112,7 @@ func TestConcurrentAdds(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				j.Add(entry("op", fmt.Sprint(w), i))
-				_ = j.Query(Filter{CaseID: fmt.Sprint(w)})
+				_ = slices.Collect(j.Select(Filter{CaseID: fmt.Sprint(w)}))
 			}
 		}()
 	}
@@ -119,7 +120,7 @@ func TestConcurrentAdds(t *testing.T) {
 	if got := <-done; len(got) < 100 {
 		t.Errorf("waiter got %d entries, want >= 100", len(got))
 	}
-	all := j.Query(Filter{})
+	all := slices.Collect(j.Select(Filter{}))
 	if len(all) != 100 || all[99].Seq != writers*each {
 		t.Errorf("%d entries, last seq %d; want 100 and %d", len(all), all[len(all)-1].Seq, writers*each)
 	}
@@ -136,7 +137,7 @@ func TestWait(t *testing.T) {
 		j.Add(entry("op", "other", 200))
 		got := make(chan []Entry)
 		go func() {
-			es, err := j.Wait(context.Background(), Filter{CaseID: "A-1"}, 2)
+			es, err := wait(j, context.Background(), Filter{CaseID: "A-1"}, 2)
 			if err != nil {
 				t.Error(err)
 			}
@@ -152,7 +153,7 @@ func TestWait(t *testing.T) {
 	t.Run("already there", func(t *testing.T) {
 		j := New(10)
 		j.Add(entry("op", "A-1", 200))
-		es, err := j.Wait(context.Background(), Filter{Limit: 1}, 1)
+		es, err := wait(j, context.Background(), Filter{Limit: 1}, 1)
 		if err != nil || len(es) != 1 {
 			t.Errorf("got %d entries, %v", len(es), err)
 		}
@@ -162,7 +163,7 @@ func TestWait(t *testing.T) {
 		j.Add(entry("op", "A-1", 200))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		es, err := j.Wait(ctx, Filter{}, 2)
+		es, err := wait(j, ctx, Filter{}, 2)
 		if !errors.Is(err, context.Canceled) || len(es) != 1 {
 			t.Errorf("got %d entries, %v; want what there is and context.Canceled", len(es), err)
 		}
@@ -175,7 +176,7 @@ func TestWait(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ended := make(chan error)
 		go func() {
-			_, err := j.Wait(ctx, Filter{}, 1)
+			_, err := wait(j, ctx, Filter{}, 1)
 			ended <- err
 		}()
 		for j.Waiters() == 0 {
@@ -264,7 +265,7 @@ func TestWaiterCountsFollowTheRing(t *testing.T) {
 			j.Add(e)
 		}
 		for i, w := range ws {
-			want := len(j.Query(filters[i]))
+			want := len(slices.Collect(j.Select(filters[i])))
 			j.mu.Lock()
 			got := w.count
 			j.mu.Unlock()
@@ -281,7 +282,7 @@ func TestWaitWakesOnlyOnMatch(t *testing.T) {
 	j := New(4)
 	done := make(chan []Entry)
 	go func() {
-		es, err := j.Wait(context.Background(), Filter{CaseID: "A"}, 2)
+		es, err := wait(j, context.Background(), Filter{CaseID: "A"}, 2)
 		if err != nil {
 			t.Error(err)
 		}
@@ -342,4 +343,10 @@ func TestSelectIsASnapshot(t *testing.T) {
 			t.Errorf("changing an entry changed the snapshot: %q", v)
 		}
 	}
+}
+
+// wait is WaitSelect's entries as a slice.
+func wait(j *Journal, ctx context.Context, f Filter, n int) ([]Entry, error) {
+	seq, err := j.WaitSelect(ctx, f, n)
+	return slices.Collect(seq), err
 }
