@@ -35,22 +35,15 @@ func (s suite) raceForTheLastSlots(t *testing.T) {
 	ctx := t.Context()
 
 	errs := make([]error, racers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, id := range spokes {
-		wg.Go(func() {
-			<-start
-			// Half name HUB as the case, half as the related ticket: the
-			// case's limit and the related ticket's limit are both raced.
-			if i%2 == 0 {
-				errs[i] = store.Associate(ctx, st, "owner", "HUB", ids(id), "")
-			} else {
-				errs[i] = store.Associate(ctx, st, "owner", id, ids("HUB"), "")
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	together(racers, func(i int) {
+		// Half name HUB as the case, half as the related ticket: the
+		// case's limit and the related ticket's limit are both raced.
+		if i%2 == 0 {
+			errs[i] = store.Associate(ctx, st, "owner", "HUB", ids(spokes[i]), "")
+		} else {
+			errs[i] = store.Associate(ctx, st, "owner", spokes[i], ids("HUB"), "")
+		}
+	})
 
 	var won []string
 	limited := 0
@@ -102,16 +95,7 @@ func (s suite) samePairAtOnce(t *testing.T) {
 	run := func(what string, do func(i int) error) {
 		t.Helper()
 		errs := make([]error, racers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range racers {
-			wg.Go(func() {
-				<-start
-				errs[i] = do(i)
-			})
-		}
-		close(start)
-		wg.Wait()
+		together(racers, func(i int) { errs[i] = do(i) })
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("%s #%d: %v", what, i, err)
@@ -156,59 +140,52 @@ func (s suite) churn(t *testing.T) {
 	t.Logf("seed %d", seed)
 
 	var associated, dissociated, listed atomic.Int64
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for w := range workers {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(seed, uint64(w)))
-			callers := []string{"owner", "mate"}
-			<-start
-			for op := range ops {
-				caller := callers[r.IntN(len(callers))]
-				perm := r.Perm(len(tickets))
-				caseID := tickets[perm[0]]
-				switch n := r.IntN(100); {
-				case n < 45:
-					var related []string
-					for _, j := range perm[1 : 2+r.IntN(3)] {
-						related = append(related, tickets[j])
-					}
-					err := store.Associate(ctx, st, caller, caseID, related, "team")
-					if err == nil {
-						associated.Add(1)
-					} else if !errors.Is(err, store.ErrLimit) {
-						t.Errorf("Associate(%s, %q): %v", caseID, related, err)
-					}
-				case n < 85:
-					related := tickets[perm[1]]
-					if err := store.Dissociate(ctx, st, caller, caseID, related, "team"); err != nil {
-						t.Errorf("Dissociate(%s, %s): %v", caseID, related, err)
-					} else {
-						dissociated.Add(1)
-					}
-				case n < 97:
-					got, err := store.List(ctx, st, caller, caseID)
-					if err != nil {
-						t.Errorf("List(%s): %v", caseID, err)
-					}
-					checkListed(t, caseID, got)
-					listed.Add(1)
-				default:
-					var d store.Dataset
-					err := st.View(ctx, func(tx store.Tx) (err error) {
-						d, err = tx.Snapshot()
-						return err
-					})
-					if err != nil {
-						t.Errorf("Snapshot during churn (op %d): %v", op, err)
-					}
-					checkInvariants(t, d)
+	together(workers, func(w int) {
+		r := rand.New(rand.NewPCG(seed, uint64(w)))
+		callers := []string{"owner", "mate"}
+		for op := range ops {
+			caller := callers[r.IntN(len(callers))]
+			perm := r.Perm(len(tickets))
+			caseID := tickets[perm[0]]
+			switch n := r.IntN(100); {
+			case n < 45:
+				var related []string
+				for _, j := range perm[1 : 2+r.IntN(3)] {
+					related = append(related, tickets[j])
 				}
+				err := store.Associate(ctx, st, caller, caseID, related, "team")
+				if err == nil {
+					associated.Add(1)
+				} else if !errors.Is(err, store.ErrLimit) {
+					t.Errorf("Associate(%s, %q): %v", caseID, related, err)
+				}
+			case n < 85:
+				related := tickets[perm[1]]
+				if err := store.Dissociate(ctx, st, caller, caseID, related, "team"); err != nil {
+					t.Errorf("Dissociate(%s, %s): %v", caseID, related, err)
+				} else {
+					dissociated.Add(1)
+				}
+			case n < 97:
+				got, err := store.List(ctx, st, caller, caseID)
+				if err != nil {
+					t.Errorf("List(%s): %v", caseID, err)
+				}
+				checkListed(t, caseID, got)
+				listed.Add(1)
+			default:
+				var d store.Dataset
+				err := st.View(ctx, func(tx store.Tx) (err error) {
+					d, err = tx.Snapshot()
+					return err
+				})
+				if err != nil {
+					t.Errorf("Snapshot during churn (op %d): %v", op, err)
+				}
+				checkInvariants(t, d)
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
+		}
+	})
 	t.Logf("%d associations, %d dissociations, %d lists succeeded", associated.Load(), dissociated.Load(), listed.Load())
 	if associated.Load() == 0 || dissociated.Load() == 0 {
 		t.Error("churn did not exercise both associating and dissociating")
@@ -220,6 +197,21 @@ func (s suite) churn(t *testing.T) {
 	for _, id := range tickets {
 		checkList(t, st, "owner", id, relsFor(d, rels[id]))
 	}
+}
+
+// together runs fn(0) to fn(n-1) in goroutines released at once and waits
+// for them all.
+func together(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 // checkListed checks one List result on its own: at most MaxRelations,

@@ -2,23 +2,75 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/osmstub/osmstub/server/store"
 )
 
+// load: each case loads d into the store setup makes. Load must say whether
+// it loaded; if it did, the state is want, every ticket lists its relations
+// and the lookups hold; if not, nothing changed.
 func (s suite) load(t *testing.T) {
-	t.Run("IntoEmpty", s.loadIntoEmpty)
-	t.Run("KeepsExistingWithoutReset", s.loadKeepsExisting)
-	t.Run("ResetReplaces", s.loadResetReplaces)
-	t.Run("ResetIntoEmpty", func(t *testing.T) {
-		st := s.fresh(t)
-		d := base().rel("A1", "A2").dataset()
-		mustLoad(t, st, d, true)
-		checkRelations(t, st, map[string][]string{"A1": {"A2"}, "A2": {"A1"}})
-	})
-	t.Run("RelationsBecomeMutual", s.loadRelationsMutual)
+	other := base().rel("A1", "A3").dataset()
+	cases := []struct {
+		name          string
+		setup         func(t *testing.T) store.Store
+		d             store.Dataset
+		reset, loaded bool
+		want          store.Dataset
+		lookups       []lookup
+	}{
+		{name: "IntoEmpty", setup: s.fresh, d: small(), loaded: true, want: smallSnapshot()},
+		{name: "KeepsExistingWithoutReset", d: other, setup: func(t *testing.T) store.Store {
+			st := s.with(t, small())
+			// Change the loaded state, so that "kept" cannot mean "reloaded".
+			checkRuleErr(t, store.Dissociate(t.Context(), st, "alice", "A1", "A2", ""), nil, "")
+			return st
+		}},
+		{name: "KeepsStoreHoldingOnlyAUser", d: other, setup: func(t *testing.T) store.Store {
+			st := s.fresh(t)
+			if err := st.Update(t.Context(), putUser(store.User{Name: "zed"})); err != nil {
+				t.Fatalf("PutUser: %v", err)
+			}
+			return st
+		}},
+		{name: "ResetReplaces", d: small(), reset: true, loaded: true, want: smallSnapshot(),
+			setup: func(t *testing.T) store.Store { return s.with(t, base().rel("A1", "A2", "A3").dataset()) },
+			// Nothing of the old state answers any more: users, credentials, tickets.
+			lookups: []lookup{{"user", "carol", ""}, tok("tok-carol", ""), key("AK-carol", ""), {"ticket", "A3", ""}}},
+		{name: "ResetIntoEmpty", setup: s.fresh, d: base().rel("A1", "A2").dataset(), reset: true, loaded: true,
+			want: withRelations(base().dataset(), map[string][]string{"A1": {"A2"}, "A2": {"A1"}})},
+		// A pair listed on both sides is one association; a ticket listed
+		// only on the other side still shows it.
+		{name: "RelationsBecomeMutual", setup: s.fresh, loaded: true,
+			d: base().rel("A1", "A2", "A3").rel("A3", "A1").rel("A4", "A2").rel("B1", "A1").dataset(),
+			want: withRelations(base().dataset(), map[string][]string{
+				"A1": {"A2", "A3", "B1"}, "A2": {"A1", "A4"}, "A3": {"A1"}, "A4": {"A2"}, "B1": {"A1"},
+			})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.setup(t)
+			before := snapshot(t, st)
+			loaded, err := store.Load(t.Context(), st, c.d, c.reset)
+			if err != nil || loaded != c.loaded {
+				t.Errorf("Load(reset %v) = %v, %v; want %v, nil", c.reset, loaded, err, c.loaded)
+			}
+			if !c.loaded {
+				unchanged(t, st, before)
+				return
+			}
+			after := snapshot(t, st)
+			checkState(t, c.want, after)
+			checkInvariants(t, after)
+			checkFound(t, st, c.lookups...)
+			for _, tk := range c.want.Tickets {
+				checkList(t, st, tk.Owner, tk.ID, relsFor(c.want, tk.Relations))
+			}
+		})
+	}
 	t.Run("Validate", s.validate)
 }
 
@@ -42,110 +94,6 @@ func smallSnapshot() store.Dataset {
 	d := small()
 	d.Tickets[1].Relations = []string{"A1"}
 	d.Tickets[2].Relations = []string{"A1"}
-	return d
-}
-
-func (s suite) loadIntoEmpty(t *testing.T) {
-	st := s.fresh(t)
-	loaded, err := store.Load(t.Context(), st, small(), false)
-	if err != nil || !loaded {
-		t.Fatalf("Load into an empty store = %v, %v; want true, nil", loaded, err)
-	}
-	checkState(t, smallSnapshot(), snapshot(t, st))
-}
-
-func (s suite) loadKeepsExisting(t *testing.T) {
-	st := s.with(t, small())
-	ctx := t.Context()
-	// Change the loaded state, so that "kept" cannot mean "reloaded".
-	checkRuleErr(t, store.Dissociate(ctx, st, "alice", "A1", "A2", ""), nil, "")
-	before := snapshot(t, st)
-
-	other := base().rel("A1", "A3").dataset()
-	loaded, err := store.Load(ctx, st, other, false)
-	if err != nil || loaded {
-		t.Errorf("Load into a non-empty store without reset = %v, %v; want false, nil", loaded, err)
-	}
-	unchanged(t, st, before)
-
-	// A store holding only a user is not empty either.
-	st2 := s.fresh(t)
-	err = st2.Update(ctx, func(tx store.Tx) error { return tx.PutUser(store.User{Name: "zed"}) })
-	if err != nil {
-		t.Fatalf("PutUser: %v", err)
-	}
-	before = snapshot(t, st2)
-	loaded, err = store.Load(ctx, st2, other, false)
-	if err != nil || loaded {
-		t.Errorf("Load into a store holding a user = %v, %v; want false, nil", loaded, err)
-	}
-	unchanged(t, st2, before)
-}
-
-func (s suite) loadResetReplaces(t *testing.T) {
-	st := s.with(t, base().rel("A1", "A2", "A3").dataset())
-	ctx := t.Context()
-	loaded, err := store.Load(ctx, st, small(), true)
-	if err != nil || !loaded {
-		t.Fatalf("Load with reset = %v, %v; want true, nil", loaded, err)
-	}
-	checkState(t, smallSnapshot(), snapshot(t, st))
-
-	// Nothing of the old state answers any more: users, credentials, tickets.
-	err = st.View(ctx, func(tx store.Tx) error {
-		if _, err := tx.User("carol"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("User(carol) after reset: %v, want ErrNotFound", err)
-		}
-		if _, err := tx.UserByToken("tok-carol"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("UserByToken(tok-carol) after reset: %v, want ErrNotFound", err)
-		}
-		if _, _, err := tx.UserByAccessKey("AK-carol"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("UserByAccessKey(AK-carol) after reset: %v, want ErrNotFound", err)
-		}
-		if _, err := tx.Ticket("A3"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Ticket(A3) after reset: %v, want ErrNotFound", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkList(t, st, "alice", "A1", relsFor(smallSnapshot(), ids("A2", "B1")))
-}
-
-func (s suite) loadRelationsMutual(t *testing.T) {
-	// A pair listed on both sides is one association; a ticket listed only
-	// on the other side still shows it.
-	d := base().rel("A1", "A2", "A3").rel("A3", "A1").rel("A4", "A2").rel("B1", "A1").dataset()
-	st := s.with(t, d)
-	want := map[string][]string{
-		"A1": {"A2", "A3", "B1"},
-		"A2": {"A1", "A4"},
-		"A3": {"A1"},
-		"A4": {"A2"},
-		"B1": {"A1"},
-	}
-	checkRelations(t, st, want)
-	checkInvariants(t, snapshot(t, st))
-	after := snapshot(t, st)
-	for id, rels := range want {
-		checkList(t, st, "alice", id, relsFor(after, rels))
-	}
-}
-
-// checkRelations checks the relations of some tickets and that every other
-// ticket has none.
-func checkRelations(t *testing.T, st store.Store, want map[string][]string) {
-	t.Helper()
-	d := snapshot(t, st)
-	checkState(t, withRelations(withoutRelations(d), want), d)
-}
-
-func withoutRelations(d store.Dataset) store.Dataset {
-	d = clone(d)
-	for i := range d.Tickets {
-		d.Tickets[i].Relations = nil
-	}
 	return d
 }
 
@@ -202,70 +150,53 @@ func (s suite) validate(t *testing.T) {
 		{"access key used twice", func(d *store.Dataset) {
 			d.Users[1].Keys = []store.AccessKey{{AK: "AK-alice", SK: "other"}}
 		}, "users[1]", "access_keys[0].ak"},
+
+		// Edge cases that are valid: the store takes them.
+		{"valid/as is", func(d *store.Dataset) {}, "", ""},
+		{"valid/exactly 3 counting both sides", func(d *store.Dataset) {
+			d.Tickets[0].Relations = ids("X1", "X2")
+			d.Tickets[1].Relations = ids("A1")
+		}, "", ""},
+		{"valid/pair listed on both sides counts once", func(d *store.Dataset) {
+			d.Tickets[0].Relations = ids("X1", "X2", "A2")
+			d.Tickets[1].Relations = ids("A1")
+			d.Tickets[3].Relations = ids("A1")
+		}, "", ""},
+		{"valid/id of 64", func(d *store.Dataset) {
+			d.Tickets[2].ID = strings.Repeat("x", 64)
+		}, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := valid()
 			c.edit(&d)
 			err := d.Validate()
+			if c.entry == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				checkInvariants(t, snapshot(t, s.with(t, d)))
+				return
+			}
 			if err == nil {
 				t.Fatal("Validate accepted the dataset")
 			}
-			found := false
-			for _, fe := range fieldErrors(t, err) {
-				if fe.Entry == c.entry && fe.Field == c.field {
-					found = true
-				}
-			}
-			if !found {
+			if !slices.ContainsFunc(fieldErrors(t, err), func(fe *store.FieldError) bool {
+				return fe.Entry == c.entry && fe.Field == c.field
+			}) {
 				t.Errorf("Validate = %v; want a *store.FieldError for %s.%s", err, c.entry, c.field)
 			}
 
-			empty := s.fresh(t)
-			loaded, err := store.Load(t.Context(), empty, d, false)
-			if err == nil || loaded {
-				t.Errorf("Load of an invalid dataset into an empty store = %v, %v; want false and an error", loaded, err)
+			// Load refuses it into an empty store, and with reset into a full one.
+			for _, st := range []store.Store{s.fresh(t), s.with(t, small())} {
+				before := snapshot(t, st)
+				reset := len(before.Users) > 0
+				loaded, err := store.Load(t.Context(), st, d, reset)
+				if err == nil || loaded {
+					t.Errorf("Load of an invalid dataset (reset %v) = %v, %v; want false and an error", reset, loaded, err)
+				}
+				unchanged(t, st, before)
 			}
-			unchanged(t, empty, store.Dataset{})
-
-			full := s.with(t, small())
-			before := snapshot(t, full)
-			loaded, err = store.Load(t.Context(), full, d, true)
-			if err == nil || loaded {
-				t.Errorf("Load of an invalid dataset with reset = %v, %v; want false and an error", loaded, err)
-			}
-			unchanged(t, full, before)
-		})
-	}
-
-	// Edge cases that are valid.
-	valids := []struct {
-		name string
-		edit func(d *store.Dataset)
-	}{
-		{"as is", func(d *store.Dataset) {}},
-		{"exactly 3 counting both sides", func(d *store.Dataset) {
-			d.Tickets[0].Relations = ids("X1", "X2")
-			d.Tickets[1].Relations = ids("A1")
-		}},
-		{"pair listed on both sides counts once", func(d *store.Dataset) {
-			d.Tickets[0].Relations = ids("X1", "X2", "A2")
-			d.Tickets[1].Relations = ids("A1")
-			d.Tickets[3].Relations = ids("A1")
-		}},
-		{"id of 64", func(d *store.Dataset) {
-			d.Tickets[2].ID = strings.Repeat("x", 64)
-		}},
-	}
-	for _, c := range valids {
-		t.Run("valid/"+c.name, func(t *testing.T) {
-			d := valid()
-			c.edit(&d)
-			if err := d.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			st := s.with(t, d)
-			checkInvariants(t, snapshot(t, st))
 		})
 	}
 }

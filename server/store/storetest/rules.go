@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -139,14 +138,11 @@ func (s suite) dissociateFreesASlot(t *testing.T) {
 	checkRuleErr(t, assoc("A1", "A5")(ctx, st), nil, "")
 	checkRuleErr(t, assoc("A1", "A2")(ctx, st), store.ErrLimit, "A1")
 
-	got := relations(snapshot(t, st))
-	want := map[string][]string{"A1": {"A3", "A4", "A5"}, "A2": nil, "A3": {"A1"}, "A4": {"A1"}, "A5": {"A1"}}
-	for id, w := range want {
-		if !slices.Equal(got[id], w) {
-			t.Errorf("%s relations = %q, want %q", id, got[id], w)
-		}
-	}
-	checkInvariants(t, snapshot(t, st))
+	d := snapshot(t, st)
+	checkState(t, withRelations(base().dataset(), map[string][]string{
+		"A1": {"A3", "A4", "A5"}, "A3": {"A1"}, "A4": {"A1"}, "A5": {"A1"},
+	}), d)
+	checkInvariants(t, d)
 }
 
 func (s suite) permissions(t *testing.T) {
@@ -283,16 +279,9 @@ func (s suite) list(t *testing.T) {
 	})
 	t.Run("Empty", func(t *testing.T) {
 		st := s.with(t, base().rel("A1", "A2").dataset())
-		got, err := store.List(t.Context(), st, "alice", "A4")
-		if err != nil || len(got) != 0 {
-			t.Errorf("List of a ticket without associations = %+v, %v; want none, nil", got, err)
-		}
+		checkList(t, st, "alice", "A4", nil) // a ticket without associations
 		checkRuleErr(t, dissoc("A1", "A2")(t.Context(), st), nil, "")
-		for _, id := range []string{"A1", "A2"} {
-			got, err := store.List(t.Context(), st, "alice", id)
-			if err != nil || len(got) != 0 {
-				t.Errorf("List(%s) after dissociating = %+v, %v; want none, nil", id, got, err)
-			}
-		}
+		checkList(t, st, "alice", "A1", nil)
+		checkList(t, st, "alice", "A2", nil)
 	})
 }

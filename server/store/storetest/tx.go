@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -31,43 +33,52 @@ func creds() store.Dataset {
 	}
 }
 
-// lookup is what one credential should resolve to: a user name, or ""
-// for ErrNotFound.
-type lookup struct {
-	cred, user string
+// lookup is one read of a Tx: by is "token", "key", "user" or "ticket";
+// want is the user's name (for a ticket, its owner), or "" for ErrNotFound.
+type lookup struct{ by, arg, want string }
+
+func tok(cred, user string) lookup { return lookup{"token", cred, user} }
+func key(ak, user string) lookup   { return lookup{"key", ak, user} }
+
+// held is how the credentials of creds resolve, none of them yet taken by
+// zed or given to a new alice.
+var held = []lookup{tok("tok-a1", "alice"), tok("tok-a2", "alice"), tok("tok-bob", "bob"), tok("tok-zed", ""), tok("tok-new", ""),
+	key("AK-alice", "alice"), key("AK-temp", "alice"), key("AK-bob", "bob"), key("AK-zed", ""), key("AK-new", "")}
+
+// checkFound does each lookup in one View.
+func checkFound(t *testing.T, st store.Store, want ...lookup) {
+	t.Helper()
+	view(t, st, func(tx store.Tx) { found(t, tx, want...) })
 }
 
-// checkTokens and checkKeys resolve each credential in one View.
-func checkTokens(t *testing.T, st store.Store, want ...lookup) {
+func found(t *testing.T, tx store.Tx, want ...lookup) {
 	t.Helper()
-	view(t, st, func(tx store.Tx) {
-		for _, w := range want {
-			u, err := tx.UserByToken(w.cred)
-			checkLookup(t, "UserByToken", w, u.Name, err)
-		}
-	})
-}
-
-func checkKeys(t *testing.T, st store.Store, want ...lookup) {
-	t.Helper()
-	view(t, st, func(tx store.Tx) {
-		for _, w := range want {
-			u, k, err := tx.UserByAccessKey(w.cred)
-			checkLookup(t, "UserByAccessKey", w, u.Name, err)
-			if err == nil && k.AK != w.cred {
-				t.Errorf("UserByAccessKey(%s) returned key %+v", w.cred, k)
+	for _, w := range want {
+		var got string
+		var err error
+		switch w.by {
+		case "token":
+			u, e := tx.UserByToken(w.arg)
+			got, err = u.Name, e
+		case "key":
+			u, k, e := tx.UserByAccessKey(w.arg)
+			got, err = u.Name, e
+			if e == nil && k.AK != w.arg {
+				t.Errorf("UserByAccessKey(%s) returned key %+v", w.arg, k)
 			}
+		case "user":
+			u, e := tx.User(w.arg)
+			got, err = u.Name, e
+		case "ticket":
+			tk, e := tx.Ticket(w.arg)
+			got, err = tk.Owner, e
 		}
-	})
-}
-
-func checkLookup(t *testing.T, what string, w lookup, got string, err error) {
-	t.Helper()
-	switch {
-	case w.user == "" && !errors.Is(err, store.ErrNotFound):
-		t.Errorf("%s(%q) = %q, %v; want ErrNotFound", what, w.cred, got, err)
-	case w.user != "" && (err != nil || got != w.user):
-		t.Errorf("%s(%q) = %q, %v; want %s", what, w.cred, got, err, w.user)
+		switch {
+		case w.want == "" && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("%s %q = %q, %v; want ErrNotFound", w.by, w.arg, got, err)
+		case w.want != "" && (err != nil || got != w.want):
+			t.Errorf("%s %q = %q, %v; want %s", w.by, w.arg, got, err, w.want)
+		}
 	}
 }
 
@@ -76,6 +87,55 @@ func view(t *testing.T, st store.Store, fn func(tx store.Tx)) {
 	if err := st.View(t.Context(), func(tx store.Tx) error { fn(tx); return nil }); err != nil {
 		t.Fatalf("View: %v", err)
 	}
+}
+
+// writeCase is a series of Updates on the creds world: each but the last
+// must succeed, the last must fail with err (nil: succeed too). Then the
+// state must be the one loaded, changed by edit, and the lookups hold.
+type writeCase struct {
+	name    string
+	writes  []func(tx store.Tx) error
+	err     error
+	edit    func(d *store.Dataset)
+	lookups []lookup
+}
+
+func (s suite) runWrites(t *testing.T, cases []writeCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := s.with(t, creds())
+			want := snapshot(t, st)
+			for i, w := range c.writes {
+				wantErr := error(nil)
+				if i == len(c.writes)-1 {
+					wantErr = c.err
+				}
+				if err := st.Update(t.Context(), w); !errors.Is(err, wantErr) {
+					t.Errorf("Update #%d = %v, want %v", i, err, wantErr)
+				}
+			}
+			if c.edit != nil {
+				c.edit(&want)
+			}
+			checkState(t, want, snapshot(t, st))
+			checkFound(t, st, c.lookups...)
+		})
+	}
+}
+
+func updates(fns ...func(tx store.Tx) error) []func(tx store.Tx) error { return fns }
+
+func putUser(u store.User) func(tx store.Tx) error {
+	return func(tx store.Tx) error { return tx.PutUser(u) }
+}
+
+func addPair(a, b string) func(tx store.Tx) error {
+	return func(tx store.Tx) error { return tx.AddPair(a, b) }
+}
+
+func putTicket(tk store.Ticket) func(tx store.Tx) error {
+	return func(tx store.Tx) error { return tx.PutTicket(tk) }
 }
 
 func (s suite) credentials(t *testing.T) {
@@ -99,113 +159,53 @@ func (s suite) credentials(t *testing.T) {
 				t.Errorf("User(bob) = %+v, %v", u, err)
 			}
 		})
-		checkTokens(t, st, lookup{"tok-bob", "bob"})
-		checkKeys(t, st, lookup{"AK-bob", "bob"})
+		checkFound(t, st, tok("tok-bob", "bob"), key("AK-bob", "bob"))
 	})
 
 	t.Run("UnknownIsNotFound", func(t *testing.T) {
 		st := s.with(t, creds())
-		checkTokens(t, st, lookup{"nope", ""}, lookup{"", ""}, lookup{"SK-alice", ""}, lookup{"AK-alice", ""})
-		checkKeys(t, st, lookup{"nope", ""}, lookup{"", ""}, lookup{"tok-a1", ""})
-		view(t, st, func(tx store.Tx) {
-			if _, err := tx.User("nobody"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("User(nobody): %v, want ErrNotFound", err)
-			}
-			if _, err := tx.Ticket("NOPE"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("Ticket(NOPE): %v, want ErrNotFound", err)
-			}
-		})
+		checkFound(t, st, tok("nope", ""), tok("", ""), tok("SK-alice", ""), tok("AK-alice", ""),
+			key("nope", ""), key("", ""), key("tok-a1", ""), lookup{"user", "nobody", ""}, lookup{"ticket", "NOPE", ""})
 	})
 
-	t.Run("PutUserReplacesAndReindexes", func(t *testing.T) {
-		st := s.with(t, creds())
-		before := snapshot(t, st)
-		alice := store.User{Name: "alice", Groups: []string{"g3"}, Tokens: []string{"tok-a2", "tok-new"},
-			Keys: []store.AccessKey{{AK: "AK-new", SK: "SK-new"}}}
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutUser(alice) }); err != nil {
-			t.Fatalf("PutUser: %v", err)
-		}
-		checkTokens(t, st, lookup{"tok-a1", ""}, lookup{"tok-a2", "alice"}, lookup{"tok-new", "alice"}, lookup{"tok-bob", "bob"})
-		checkKeys(t, st, lookup{"AK-alice", ""}, lookup{"AK-temp", ""}, lookup{"AK-new", "alice"}, lookup{"AK-bob", "bob"})
-		want := clone(before)
-		want.Users[0] = alice
-		checkState(t, want, snapshot(t, st)) // tickets and their associations stay
+	newAlice := store.User{Name: "alice", Groups: []string{"g3"}, Tokens: []string{"tok-a2", "tok-new"},
+		Keys: []store.AccessKey{{AK: "AK-new", SK: "SK-new"}}}
+	replaceAlice := func(d *store.Dataset) { d.Users[0] = newAlice } // tickets and their associations stay
+	zed := store.User{Name: "zed", Tokens: []string{"tok-a1"}, Keys: []store.AccessKey{{AK: "AK-alice", SK: "x"}}}
+	x := store.Ticket{ID: "X", Owner: "bob", Description: "new"}
+	addX := func(d *store.Dataset) { d.Tickets = append(d.Tickets, x) }
+	t.Run("Put", func(t *testing.T) {
+		s.runWrites(t, []writeCase{
+			{name: "user replaces and reindexes", writes: updates(putUser(newAlice)), edit: replaceAlice,
+				lookups: []lookup{tok("tok-a1", ""), tok("tok-a2", "alice"), tok("tok-new", "alice"), tok("tok-bob", "bob"),
+					key("AK-alice", ""), key("AK-temp", ""), key("AK-new", "alice"), key("AK-bob", "bob")}},
+			{name: "user with freed credentials", writes: updates(putUser(newAlice), putUser(zed)),
+				edit:    func(d *store.Dataset) { replaceAlice(d); d.Users = append(d.Users, zed) },
+				lookups: []lookup{tok("tok-a1", "zed"), key("AK-alice", "zed")}},
 
-		// The freed credentials may now go to someone else.
-		zed := store.User{Name: "zed", Tokens: []string{"tok-a1"}, Keys: []store.AccessKey{{AK: "AK-alice", SK: "x"}}}
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutUser(zed) }); err != nil {
-			t.Fatalf("PutUser with freed credentials: %v", err)
-		}
-		checkTokens(t, st, lookup{"tok-a1", "zed"})
-		checkKeys(t, st, lookup{"AK-alice", "zed"})
-	})
+			// A credential of another user: refused, nothing changes.
+			{name: "replacing user, token of another", err: store.ErrExists, lookups: held,
+				writes: updates(putUser(store.User{Name: "alice", Tokens: []string{"tok-a1", "tok-bob"}}))},
+			{name: "replacing user, access key of another", err: store.ErrExists, lookups: held,
+				writes: updates(putUser(store.User{Name: "alice", Keys: []store.AccessKey{{AK: "AK-bob", SK: "x"}}}))},
+			{name: "new user, token of another", err: store.ErrExists, lookups: held,
+				writes: updates(putUser(store.User{Name: "zed", Tokens: []string{"tok-zed", "tok-a2"}}))},
+			{name: "new user, access key of another", err: store.ErrExists, lookups: held,
+				writes: updates(putUser(store.User{Name: "zed", Keys: []store.AccessKey{{AK: "AK-zed", SK: "x"}, {AK: "AK-temp", SK: "x"}}}))},
 
-	t.Run("PutUserWithCredentialOfAnother", func(t *testing.T) {
-		cases := []struct {
-			name string
-			user store.User
-		}{
-			{"replacing, token of another", store.User{Name: "alice", Tokens: []string{"tok-a1", "tok-bob"}}},
-			{"replacing, access key of another", store.User{Name: "alice", Keys: []store.AccessKey{{AK: "AK-bob", SK: "x"}}}},
-			{"new, token of another", store.User{Name: "zed", Tokens: []string{"tok-zed", "tok-a2"}}},
-			{"new, access key of another", store.User{Name: "zed", Keys: []store.AccessKey{{AK: "AK-zed", SK: "x"}, {AK: "AK-temp", SK: "x"}}}},
-		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				st := s.with(t, creds())
-				before := snapshot(t, st)
-				err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutUser(c.user) })
-				if !errors.Is(err, store.ErrExists) {
-					t.Errorf("PutUser: %v, want ErrExists", err)
+			{name: "ticket ignores relations", edit: addX,
+				writes: updates(putTicket(store.Ticket{ID: "X", Owner: "bob", Description: "new", Relations: []string{"A3"}}))},
+			{name: "ticket put before", err: store.ErrExists, edit: addX,
+				writes: updates(putTicket(x), putTicket(store.Ticket{ID: "X", Owner: "alice", Description: "again"}))},
+			{name: "ticket loaded", err: store.ErrExists,
+				writes: updates(putTicket(store.Ticket{ID: "A1", Owner: "alice", Description: "loaded, again"}))},
+			{name: "ticket twice in one transaction", err: store.ErrExists, writes: updates(func(tx store.Tx) error {
+				if err := tx.PutTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y"}); err != nil {
+					return fmt.Errorf("first PutTicket(Y): %v", err) // not %w: ErrExists here is a failure
 				}
-				unchanged(t, st, before)
-				checkTokens(t, st, lookup{"tok-a1", "alice"}, lookup{"tok-a2", "alice"}, lookup{"tok-bob", "bob"}, lookup{"tok-zed", ""})
-				checkKeys(t, st, lookup{"AK-alice", "alice"}, lookup{"AK-temp", "alice"}, lookup{"AK-bob", "bob"}, lookup{"AK-zed", ""})
-			})
-		}
-	})
-
-	t.Run("PutTicketTwice", func(t *testing.T) {
-		st := s.with(t, creds())
-		ctx := t.Context()
-		x := store.Ticket{ID: "X", Owner: "bob", Description: "new"}
-		if err := st.Update(ctx, func(tx store.Tx) error { return tx.PutTicket(x) }); err != nil {
-			t.Fatalf("PutTicket: %v", err)
-		}
-		before := snapshot(t, st)
-		for _, tk := range []store.Ticket{
-			{ID: "X", Owner: "alice", Description: "again"},
-			{ID: "A1", Owner: "alice", Description: "loaded, again"},
-		} {
-			err := st.Update(ctx, func(tx store.Tx) error { return tx.PutTicket(tk) })
-			if !errors.Is(err, store.ErrExists) {
-				t.Errorf("PutTicket(%s) again: %v, want ErrExists", tk.ID, err)
-			}
-		}
-		// Twice in one transaction.
-		err := st.Update(ctx, func(tx store.Tx) error {
-			if err := tx.PutTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y"}); err != nil {
-				t.Errorf("PutTicket(Y): %v", err)
-				return err
-			}
-			return tx.PutTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y again"})
+				return tx.PutTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y again"})
+			})},
 		})
-		if !errors.Is(err, store.ErrExists) {
-			t.Errorf("PutTicket(Y) twice in one transaction: %v, want ErrExists", err)
-		}
-		unchanged(t, st, before)
-	})
-
-	t.Run("PutTicketIgnoresRelations", func(t *testing.T) {
-		st := s.with(t, creds())
-		before := snapshot(t, st)
-		x := store.Ticket{ID: "X", Owner: "bob", Description: "new", Relations: []string{"A3"}}
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutTicket(x) }); err != nil {
-			t.Fatalf("PutTicket: %v", err)
-		}
-		want := clone(before)
-		want.Tickets = append(want.Tickets, store.Ticket{ID: "X", Owner: "bob", Description: "new"})
-		checkState(t, want, snapshot(t, st))
 	})
 
 	t.Run("TicketHasNoRelations", func(t *testing.T) {
@@ -216,17 +216,14 @@ func (s suite) credentials(t *testing.T) {
 			if err != nil || tk.ID != want.ID || tk.Owner != want.Owner || tk.Description != want.Description || len(tk.Relations) != 0 {
 				t.Errorf("Ticket(A1) = %+v, %v; want %+v", tk, err, want)
 			}
-			rels, err := tx.Relations("A1")
-			if err != nil || !reflect.DeepEqual(rels, []string{"A2"}) {
-				t.Errorf("Relations(A1) = %q, %v; want [A2]", rels, err)
-			}
+			relsIn(t, tx, map[string][]string{"A1": {"A2"}})
 		})
 	})
 
 	t.Run("Empty", func(t *testing.T) {
 		st := s.fresh(t)
 		checkEmpty(t, st, true)
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutUser(store.User{Name: "zed"}) }); err != nil {
+		if err := st.Update(t.Context(), putUser(store.User{Name: "zed"})); err != nil {
 			t.Fatal(err)
 		}
 		checkEmpty(t, st, false)
@@ -269,7 +266,7 @@ func (s suite) credentials(t *testing.T) {
 			rels[0] = "changed"
 		})
 		unchanged(t, st, before)
-		checkTokens(t, st, lookup{"tok-a1", "alice"}, lookup{"changed", ""})
+		checkFound(t, st, tok("tok-a1", "alice"), tok("changed", ""))
 	})
 }
 
@@ -286,79 +283,48 @@ func (s suite) rollback(t *testing.T) {
 	zed := store.User{Name: "zed", Tokens: []string{"tok-zed"}, Keys: []store.AccessKey{{AK: "AK-zed", SK: "SK-zed"}}}
 	newAlice := store.User{Name: "alice", Tokens: []string{"tok-new"}, Keys: []store.AccessKey{{AK: "AK-new", SK: "x"}}}
 	x := store.Ticket{ID: "X", Owner: "zed", Description: "x"}
-	cases := []struct {
-		name   string
-		writes func(tx store.Tx) error
-	}{
-		{"AddPair", func(tx store.Tx) error { return tx.AddPair("A1", "A3") }},
-		{"RemovePair", func(tx store.Tx) error { return tx.RemovePair("A1", "A2") }},
-		{"PutUser new", func(tx store.Tx) error { return tx.PutUser(zed) }},
-		{"PutUser replacing", func(tx store.Tx) error { return tx.PutUser(newAlice) }},
-		{"PutTicket", func(tx store.Tx) error {
+	// Each case runs its writes in one Update that then fails.
+	s.runWrites(t, []writeCase{
+		failing("AddPair", addPair("A1", "A3")),
+		failing("RemovePair", func(tx store.Tx) error { return tx.RemovePair("A1", "A2") }),
+		failing("PutUser new", putUser(zed)),
+		failing("PutUser replacing", putUser(newAlice)),
+		failing("PutTicket", func(tx store.Tx) error {
 			return errors.Join(tx.PutUser(zed), tx.PutTicket(x), tx.AddPair("X", "A3"))
-		}},
-		{"Reset", func(tx store.Tx) error { return tx.Reset() }},
-		{"Reset then writes", func(tx store.Tx) error {
+		}),
+		failing("Reset", func(tx store.Tx) error { return tx.Reset() }),
+		failing("Reset then writes", func(tx store.Tx) error {
 			return errors.Join(tx.Reset(), tx.PutUser(zed), tx.PutUser(newAlice), tx.PutTicket(x),
 				tx.PutTicket(store.Ticket{ID: "A1", Owner: "zed", Description: "other A1"}), tx.AddPair("X", "A1"))
-		}},
-		{"writes then Reset", func(tx store.Tx) error {
+		}),
+		failing("writes then Reset", func(tx store.Tx) error {
 			return errors.Join(tx.AddPair("A1", "A3"), tx.RemovePair("A1", "A2"), tx.PutUser(newAlice),
 				tx.PutUser(zed), tx.PutTicket(x), tx.Reset())
-		}},
-		{"everything", func(tx store.Tx) error {
+		}),
+		failing("everything", func(tx store.Tx) error {
 			return errors.Join(tx.RemovePair("A1", "A2"), tx.AddPair("A2", "A3"), tx.AddPair("A1", "B1"),
 				tx.PutUser(newAlice), tx.PutUser(zed), tx.PutTicket(x), tx.AddPair("X", "A1"),
 				tx.Reset(), tx.PutUser(zed), tx.PutTicket(x))
-		}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			st := s.with(t, creds())
-			before := snapshot(t, st)
-			err := st.Update(t.Context(), func(tx store.Tx) error {
-				if err := c.writes(tx); err != nil {
-					t.Errorf("writes: %v", err)
-				}
-				return errBoom
-			})
-			if !errors.Is(err, errBoom) {
-				t.Errorf("Update = %v, want the error fn returned", err)
-			}
-			checkRolledBack(t, st, before)
-		})
-	}
+		}),
+	})
 
 	t.Run("WritesVisibleInsideTransaction", func(t *testing.T) {
 		st := s.with(t, creds())
 		before := snapshot(t, st)
 		err := st.Update(t.Context(), func(tx store.Tx) error {
 			must(t, tx.AddPair("A1", "A3"))
-			if r, _ := tx.Relations("A1"); !reflect.DeepEqual(r, []string{"A2", "A3"}) {
-				t.Errorf("Relations(A1) after AddPair = %q, want [A2 A3]", r)
-			}
-			if r, _ := tx.Relations("A3"); !reflect.DeepEqual(r, []string{"A1"}) {
-				t.Errorf("Relations(A3) after AddPair = %q, want [A1]", r)
-			}
+			relsIn(t, tx, map[string][]string{"A1": {"A2", "A3"}, "A3": {"A1"}})
 			must(t, tx.RemovePair("A2", "A1"))
-			if r, _ := tx.Relations("A1"); !reflect.DeepEqual(r, []string{"A3"}) {
-				t.Errorf("Relations(A1) after RemovePair = %q, want [A3]", r)
-			}
+			relsIn(t, tx, map[string][]string{"A1": {"A3"}})
 			must(t, tx.PutUser(zed))
-			if u, err := tx.UserByToken("tok-zed"); err != nil || u.Name != "zed" {
-				t.Errorf("UserByToken(tok-zed) after PutUser = %+v, %v", u, err)
-			}
+			found(t, tx, tok("tok-zed", "zed"))
 			must(t, tx.PutTicket(x))
-			if tk, err := tx.Ticket("X"); err != nil || tk.Owner != "zed" {
-				t.Errorf("Ticket(X) after PutTicket = %+v, %v", tk, err)
-			}
+			found(t, tx, lookup{"ticket", "X", "zed"})
 			must(t, tx.Reset())
 			if empty, err := tx.Empty(); err != nil || !empty {
 				t.Errorf("Empty() after Reset = %v, %v", empty, err)
 			}
-			if _, err := tx.UserByToken("tok-a1"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("UserByToken(tok-a1) after Reset: %v, want ErrNotFound", err)
-			}
+			found(t, tx, tok("tok-a1", ""))
 			return errBoom
 		})
 		if !errors.Is(err, errBoom) {
@@ -403,10 +369,10 @@ func (s suite) rollback(t *testing.T) {
 		st := s.with(t, creds())
 		before := snapshot(t, st)
 		writes := map[string]func(tx store.Tx) error{
-			"AddPair":    func(tx store.Tx) error { return tx.AddPair("A1", "A3") },
+			"AddPair":    addPair("A1", "A3"),
 			"RemovePair": func(tx store.Tx) error { return tx.RemovePair("A1", "A2") },
-			"PutUser":    func(tx store.Tx) error { return tx.PutUser(zed) },
-			"PutTicket":  func(tx store.Tx) error { return tx.PutTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y"}) },
+			"PutUser":    putUser(zed),
+			"PutTicket":  putTicket(store.Ticket{ID: "Y", Owner: "bob", Description: "y"}),
 			"Reset":      func(tx store.Tx) error { return tx.Reset() },
 		}
 		for name, w := range writes {
@@ -423,14 +389,14 @@ func (s suite) rollback(t *testing.T) {
 		before := snapshot(t, st)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		if err := st.Update(ctx, func(tx store.Tx) error { return tx.AddPair("A1", "A3") }); err == nil {
-			t.Error("Update with a canceled context succeeded")
-		}
-		if err := store.Associate(ctx, st, "alice", "A1", ids("A3"), ""); err == nil {
-			t.Error("Associate with a canceled context succeeded")
-		}
-		if err := store.Dissociate(ctx, st, "alice", "A1", "A2", ""); err == nil {
-			t.Error("Dissociate with a canceled context succeeded")
+		for name, do := range map[string]action{
+			"Update":     func(ctx context.Context, st store.Store) error { return st.Update(ctx, addPair("A1", "A3")) },
+			"Associate":  assoc("A1", "A3"),
+			"Dissociate": dissoc("A1", "A2"),
+		} {
+			if err := do(ctx, st); err == nil {
+				t.Errorf("%s with a canceled context succeeded", name)
+			}
 		}
 		unchanged(t, st, before)
 	})
@@ -440,8 +406,27 @@ func (s suite) rollback(t *testing.T) {
 func checkRolledBack(t *testing.T, st store.Store, before store.Dataset) {
 	t.Helper()
 	unchanged(t, st, before)
-	checkTokens(t, st, lookup{"tok-a1", "alice"}, lookup{"tok-bob", "bob"}, lookup{"tok-zed", ""}, lookup{"tok-new", ""})
-	checkKeys(t, st, lookup{"AK-alice", "alice"}, lookup{"AK-temp", "alice"}, lookup{"AK-zed", ""}, lookup{"AK-new", ""})
+	checkFound(t, st, held...)
+}
+
+// relsIn fails the test unless tx.Relations gives want for each ticket.
+func relsIn(t *testing.T, tx store.Tx, want map[string][]string) {
+	t.Helper()
+	for id, w := range want {
+		if got, err := tx.Relations(id); err != nil || !slices.Equal(got, w) {
+			t.Errorf("Relations(%s) = %q, %v; want %q", id, got, err, w)
+		}
+	}
+}
+
+// failing is a rollback case: writes in one Update that then fails.
+func failing(name string, writes func(tx store.Tx) error) writeCase {
+	return writeCase{name: name, err: errBoom, lookups: held, writes: updates(func(tx store.Tx) error {
+		if err := writes(tx); err != nil {
+			return fmt.Errorf("writes: %w", err)
+		}
+		return errBoom
+	})}
 }
 
 func must(t *testing.T, err error) {
