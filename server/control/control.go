@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -96,13 +97,22 @@ type API struct {
 
 var _ controlapi.StrictServerInterface = (*API)(nil)
 
-// New builds the control API of s.
-func New(s Stub) (*API, error) {
+// routes are the control API's operations, parsed once per process.
+var routes = sync.OnceValues(func() (map[string]*routers.Route, error) {
 	doc, err := controlapi.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("control: load embedded spec: %w", err)
 	}
-	return &API{s: s, routes: contract.Routes(doc), options: contract.RequestOptions(openapi3filter.NoopAuthenticationFunc), journal: newJournalSlots(), MaxWait: DefaultMaxWait}, nil
+	return contract.Routes(doc), nil
+})
+
+// New builds the control API of s.
+func New(s Stub) (*API, error) {
+	r, err := routes()
+	if err != nil {
+		return nil, err
+	}
+	return &API{s: s, routes: r, options: contract.RequestOptions(openapi3filter.NoopAuthenticationFunc), journal: newJournalSlots(), MaxWait: DefaultMaxWait}, nil
 }
 
 // Mount registers every control operation on e, each behind the limits
