@@ -70,7 +70,7 @@ const MaxAttempts = 100
 // DefaultConnectTimeout applies when the connection string sets none.
 const DefaultConnectTimeout = 5 * time.Second
 
-// Store is the PostgreSQL backend. Open one with Open or OpenConfig.
+// Store is the PostgreSQL backend. Open one with Open.
 type Store struct {
 	pool *pgxpool.Pool
 }
@@ -86,12 +86,6 @@ func Open(ctx context.Context, connString string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return OpenConfig(ctx, cfg)
-}
-
-// OpenConfig is Open with a parsed configuration.
-func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
-	cfg = cfg.Copy()
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -202,7 +196,7 @@ func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 			_ = pgTx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	t := &tx{ctx: ctx, tx: pgTx, writable: opts.AccessMode != pgx.ReadOnly}
+	t := &tx{ctx: ctx, tx: pgTx}
 	err = fn(t)
 	if err == nil {
 		err = t.flush()
