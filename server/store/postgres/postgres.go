@@ -106,20 +106,15 @@ func Open(ctx context.Context, connString string) (*Store, error) {
 // Pool returns the connection pool, for tests and tools.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-var (
-	updateOptions = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
-	viewOptions   = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
-
 // Update runs fn in a SERIALIZABLE transaction, re-running it on a
 // serialization failure or deadlock, and commits if fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, updateOptions, fn)
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}, fn)
 }
 
 // View runs fn in a read-only REPEATABLE READ transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, viewOptions, fn)
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
@@ -131,8 +126,10 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 			}
 			return err
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff(attempt)):
 		}
 	}
 }
@@ -170,19 +167,8 @@ func backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // try runs fn once in one transaction.
-func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) (err error) {
+func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -190,23 +176,14 @@ func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done { // fn panicked: roll back, let the panic go on
-			_ = pgTx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
+	// Ends the transaction unless Commit has: on an error, or a panic that
+	// goes on. Also when ctx is done, so that the connection goes back clean.
+	defer pgTx.Rollback(context.WithoutCancel(ctx))
 	t := &tx{ctx: ctx, tx: pgTx}
-	err = fn(t)
-	if err == nil {
-		err = t.flush()
+	if err := fn(t); err != nil {
+		return err
 	}
-	done = true
-	if err != nil {
-		// Rollback also when ctx is done: the connection goes back clean.
-		if rbErr := pgTx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-			return errors.Join(err, fmt.Errorf("postgres: rollback: %w", rbErr))
-		}
+	if err := t.flush(); err != nil {
 		return err
 	}
 	if err := pgTx.Commit(ctx); err != nil {
