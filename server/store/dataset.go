@@ -48,26 +48,26 @@ func (d Dataset) Validate() error {
 	creds := map[string]string{}
 	for i, u := range d.Users {
 		entry := fmt.Sprintf("users[%d]", i)
-		checkLen(add, entry, "name", u.Name, 1, 256)
+		checkLen(add, entry, "name", u.Name, 256)
 		if _, dup := users[u.Name]; dup {
 			add(entry, "name", "user %q is defined twice", u.Name)
 		}
 		users[u.Name] = u
 		for j, tok := range u.Tokens {
-			checkLen(add, entry, fmt.Sprintf("tokens[%d]", j), tok, 1, 5000)
+			checkLen(add, entry, fmt.Sprintf("tokens[%d]", j), tok, 5000)
 			claim(add, creds, entry, fmt.Sprintf("tokens[%d]", j), "token:"+tok)
 		}
 		for j, k := range u.Keys {
 			field := fmt.Sprintf("access_keys[%d]", j)
-			checkLen(add, entry, field+".ak", k.AK, 1, 128)
-			checkLen(add, entry, field+".sk", k.SK, 1, 256)
+			checkLen(add, entry, field+".ak", k.AK, 128)
+			checkLen(add, entry, field+".sk", k.SK, 256)
 			claim(add, creds, entry, field+".ak", "ak:"+k.AK)
 		}
 	}
 	tickets := map[string]Ticket{}
 	for i, t := range d.Tickets {
 		entry := fmt.Sprintf("tickets[%d]", i)
-		checkLen(add, entry, "id", t.ID, 1, 64)
+		checkLen(add, entry, "id", t.ID, 64)
 		if _, dup := tickets[t.ID]; dup {
 			add(entry, "id", "ticket %q is defined twice", t.ID)
 		}
@@ -75,7 +75,7 @@ func (d Dataset) Validate() error {
 		if _, ok := users[t.Owner]; !ok {
 			add(entry, "owner", "unknown user %q", t.Owner)
 		}
-		checkLen(add, entry, "simple_description", t.Description, 1, 2000)
+		checkLen(add, entry, "simple_description", t.Description, 2000)
 	}
 	for i, t := range d.Tickets {
 		entry := fmt.Sprintf("tickets[%d]", i)
@@ -88,7 +88,11 @@ func (d Dataset) Validate() error {
 			}
 		}
 	}
-	counts := d.pairCounts()
+	counts := map[string]int{}
+	for _, p := range d.pairs() {
+		counts[p[0]]++
+		counts[p[1]]++
+	}
 	for i, t := range d.Tickets {
 		if n := counts[t.ID]; n > MaxRelations {
 			add(fmt.Sprintf("tickets[%d]", i), "relations", "%s has %d associations (counting both sides), at most %d", t.ID, n, MaxRelations)
@@ -98,14 +102,12 @@ func (d Dataset) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkLen(add func(string, string, string, ...any), entry, field, v string, min, max int) {
-	n := utf8.RuneCountInString(v)
+// checkLen checks that v is not empty and has at most max characters.
+func checkLen(add func(string, string, string, ...any), entry, field, v string, max int) {
 	switch {
-	case n < min && min == 1:
+	case v == "":
 		add(entry, field, "is required")
-	case n < min:
-		add(entry, field, "must be at least %d characters", min)
-	case n > max:
+	case utf8.RuneCountInString(v) > max:
 		add(entry, field, "must be at most %d characters", max)
 	}
 }
@@ -131,15 +133,6 @@ func (d Dataset) pairs() [][2]string {
 		}
 	}
 	return out
-}
-
-func (d Dataset) pairCounts() map[string]int {
-	n := map[string]int{}
-	for _, p := range d.pairs() {
-		n[p[0]]++
-		n[p[1]]++
-	}
-	return n
 }
 
 // Load validates d and writes it into s in one transaction. Unless reset is

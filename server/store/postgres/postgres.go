@@ -70,7 +70,7 @@ const MaxAttempts = 100
 // DefaultConnectTimeout applies when the connection string sets none.
 const DefaultConnectTimeout = 5 * time.Second
 
-// Store is the PostgreSQL backend. Open one with Open or OpenConfig.
+// Store is the PostgreSQL backend. Open one with Open.
 type Store struct {
 	pool *pgxpool.Pool
 }
@@ -86,12 +86,6 @@ func Open(ctx context.Context, connString string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return OpenConfig(ctx, cfg)
-}
-
-// OpenConfig is Open with a parsed configuration.
-func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
-	cfg = cfg.Copy()
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -112,20 +106,15 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 // Pool returns the connection pool, for tests and tools.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-var (
-	updateOptions = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
-	viewOptions   = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
-
 // Update runs fn in a SERIALIZABLE transaction, re-running it on a
 // serialization failure or deadlock, and commits if fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, updateOptions, fn)
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}, fn)
 }
 
 // View runs fn in a read-only REPEATABLE READ transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return s.run(ctx, viewOptions, fn)
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
@@ -137,8 +126,10 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 			}
 			return err
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff(attempt)):
 		}
 	}
 }
@@ -176,19 +167,8 @@ func backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // try runs fn once in one transaction.
-func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) (err error) {
+func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -196,23 +176,14 @@ func (s *Store) try(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) e
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done { // fn panicked: roll back, let the panic go on
-			_ = pgTx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
-	t := &tx{ctx: ctx, tx: pgTx, writable: opts.AccessMode != pgx.ReadOnly}
-	err = fn(t)
-	if err == nil {
-		err = t.flush()
+	// Ends the transaction unless Commit has: on an error, or a panic that
+	// goes on. Also when ctx is done, so that the connection goes back clean.
+	defer pgTx.Rollback(context.WithoutCancel(ctx))
+	t := &tx{ctx: ctx, tx: pgTx}
+	if err := fn(t); err != nil {
+		return err
 	}
-	done = true
-	if err != nil {
-		// Rollback also when ctx is done: the connection goes back clean.
-		if rbErr := pgTx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-			return errors.Join(err, fmt.Errorf("postgres: rollback: %w", rbErr))
-		}
+	if err := t.flush(); err != nil {
 		return err
 	}
 	if err := pgTx.Commit(ctx); err != nil {

@@ -87,9 +87,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// One connection, kept open forever: all writes of this process go
 	// through it, one transaction at a time.
 	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxLifetime(0)
-	writer.SetConnMaxIdleTime(0)
 	s := &Store{path: path, writer: writer}
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
@@ -104,8 +101,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
-	reader.SetConnMaxLifetime(0)
-	reader.SetConnMaxIdleTime(0)
 	s.reader = reader
 	if err := reader.PingContext(ctx); err != nil {
 		s.Close()
@@ -204,7 +199,6 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_txlock", "immediate")
 	}
 	return path + "?" + q.Encode() // a plain file name, not a file: URI
-
 }
 
 // busy: err is SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6).
@@ -227,7 +221,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return s.run(ctx, s.reader, true, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -239,24 +233,11 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(stor
 		}
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			_ = sqlTx.Rollback() // also on panic; the panic goes on
-		}
-	}()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx, writable: !readOnly}); err != nil {
-		done = true
-		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rbErr))
-		}
+	// Ends the transaction unless Commit has: on an error, a panic (which
+	// goes on), or a View, which has nothing to keep.
+	defer sqlTx.Rollback()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil || readOnly {
 		return err
-	}
-	done = true
-	if readOnly {
-		// Nothing to keep; ending a read transaction cannot lose anything.
-		_ = sqlTx.Rollback()
-		return nil
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -15,28 +13,20 @@ import (
 )
 
 // tx is one transaction's store.Tx. Its methods run SQL right away (SQLite
-// is in the process: a statement costs no round trip).
+// is in the process: a statement costs no round trip), each on the
+// transaction's connection: a pool's connections can all be held by
+// transactions (the writer has just one), so nothing may go through the
+// pool while a transaction runs. A write in a View fails in SQLite itself
+// (the readers are query_only).
 type tx struct {
-	ctx      context.Context
-	tx       *sql.Tx
-	writable bool
-}
-
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
-}
-
-func (t *tx) row(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	ctx context.Context
+	tx  *sql.Tx
 }
 
 var _ store.Tx = (*tx)(nil)
 
-func (t *tx) write() error {
-	if !t.writable {
-		return errors.New("sqlite: write in a read-only transaction")
-	}
-	return nil
+func (t *tx) row(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
 func (t *tx) exec(query string, args ...any) error {
@@ -46,7 +36,7 @@ func (t *tx) exec(query string, args ...any) error {
 
 // strings runs a query of one text column and returns its values in order.
 func (t *tx) strings(query string, args ...any) ([]string, error) {
-	rows, err := t.query(query, args...)
+	rows, err := t.tx.QueryContext(t.ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +54,7 @@ func (t *tx) strings(query string, args ...any) ([]string, error) {
 
 func (t *tx) Ticket(id string) (store.Ticket, error) {
 	tk := store.Ticket{ID: id}
-	err := t.row(qTicket, id).
-		Scan(&tk.Owner, &tk.Description)
+	err := t.row(`SELECT owner, description FROM tickets WHERE id = ?`, id).Scan(&tk.Owner, &tk.Description)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Ticket{}, store.ErrNotFound
 	}
@@ -76,7 +65,7 @@ func (t *tx) Ticket(id string) (store.Ticket, error) {
 }
 
 func (t *tx) Relations(id string) ([]string, error) {
-	ids, err := t.strings(qRelations, id)
+	ids, err := t.strings(`SELECT related_id FROM relations WHERE ticket_id = ? ORDER BY pos`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: relations of %s: %w", id, err)
 	}
@@ -85,11 +74,9 @@ func (t *tx) Relations(id string) ([]string, error) {
 
 // AddPair appends b to a's list and a to b's, each at its list's end.
 func (t *tx) AddPair(a, b string) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	for _, p := range [][2]string{{a, b}, {b, a}} {
-		err := t.exec(qAddRelation, p[0], p[1])
+		err := t.exec(`INSERT INTO relations (ticket_id, related_id, pos)
+VALUES (?1, ?2, (SELECT COALESCE(MAX(pos), 0) + 1 FROM relations WHERE ticket_id = ?1))`, p[0], p[1])
 		switch {
 		case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
 			return fmt.Errorf("sqlite: association %s-%s: %w", a, b, store.ErrExists)
@@ -103,10 +90,8 @@ func (t *tx) AddPair(a, b string) error {
 }
 
 func (t *tx) RemovePair(a, b string) error {
-	if err := t.write(); err != nil {
-		return err
-	}
-	err := t.exec(qRemovePair, a, b)
+	err := t.exec(`DELETE FROM relations
+WHERE (ticket_id = ?1 AND related_id = ?2) OR (ticket_id = ?2 AND related_id = ?1)`, a, b)
 	if err != nil {
 		return fmt.Errorf("sqlite: remove association %s-%s: %w", a, b, err)
 	}
@@ -115,20 +100,20 @@ func (t *tx) RemovePair(a, b string) error {
 
 func (t *tx) User(name string) (store.User, error) {
 	u := store.User{Name: name}
-	err := t.row(qUser, name).Scan(&u.DomainID)
+	err := t.row(`SELECT domain_id FROM users WHERE name = ?`, name).Scan(&u.DomainID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("sqlite: user %s: %w", name, err)
 	}
-	if u.Groups, err = t.strings(qUserGroups, name); err != nil {
+	if u.Groups, err = t.strings(`SELECT group_name FROM user_groups WHERE user_name = ? ORDER BY pos`, name); err != nil {
 		return store.User{}, fmt.Errorf("sqlite: groups of %s: %w", name, err)
 	}
-	if u.Tokens, err = t.strings(qUserTokens, name); err != nil {
+	if u.Tokens, err = t.strings(`SELECT token FROM tokens WHERE user_name = ? ORDER BY pos`, name); err != nil {
 		return store.User{}, fmt.Errorf("sqlite: tokens of %s: %w", name, err)
 	}
-	rows, err := t.query(qUserKeys, name)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT ak, sk, security_token FROM access_keys WHERE user_name = ? ORDER BY pos`, name)
 	if err != nil {
 		return store.User{}, fmt.Errorf("sqlite: access keys of %s: %w", name, err)
 	}
@@ -146,34 +131,25 @@ func (t *tx) User(name string) (store.User, error) {
 	return u, nil
 }
 
-// owner returns the name of the user that holds a credential, or
-// ErrNotFound.
-func (t *tx) owner(what, query, cred string) (string, error) {
+// owner returns the user that holds a credential, or ErrNotFound.
+func (t *tx) owner(what, query, cred string) (store.User, error) {
 	var name string
 	err := t.row(query, cred).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
+		return store.User{}, store.ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlite: look up %s: %w", what, err)
-	}
-	return name, nil
-}
-
-func (t *tx) UserByToken(token string) (store.User, error) {
-	name, err := t.owner("token", qTokenOwner, token)
-	if err != nil {
-		return store.User{}, err
+		return store.User{}, fmt.Errorf("sqlite: look up %s: %w", what, err)
 	}
 	return t.User(name)
 }
 
+func (t *tx) UserByToken(token string) (store.User, error) {
+	return t.owner("token", `SELECT user_name FROM tokens WHERE token = ? ORDER BY user_name, pos LIMIT 1`, token)
+}
+
 func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
-	name, err := t.owner("access key", qKeyOwner, ak)
-	if err != nil {
-		return store.User{}, store.AccessKey{}, err
-	}
-	u, err := t.User(name)
+	u, err := t.owner("access key", `SELECT user_name FROM access_keys WHERE ak = ? ORDER BY user_name, pos LIMIT 1`, ak)
 	if err != nil {
 		return store.User{}, store.AccessKey{}, err
 	}
@@ -184,72 +160,58 @@ func (t *tx) UserByAccessKey(ak string) (store.User, store.AccessKey, error) {
 }
 
 func (t *tx) PutUser(u store.User) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	for _, tok := range u.Tokens {
-		taken, err := t.taken(qTokenTaken, tok, u.Name)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return fmt.Errorf("token of user %s: %w", u.Name, store.ErrExists)
+		if err := t.free(`SELECT EXISTS (SELECT 1 FROM tokens WHERE token = ? AND user_name <> ?)`, tok, u.Name); err != nil {
+			return fmt.Errorf("token of user %s: %w", u.Name, err)
 		}
 	}
 	for _, k := range u.Keys {
-		taken, err := t.taken(qKeyTaken, k.AK, u.Name)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return fmt.Errorf("access key %s: %w", k.AK, store.ErrExists)
+		if err := t.free(`SELECT EXISTS (SELECT 1 FROM access_keys WHERE ak = ? AND user_name <> ?)`, k.AK, u.Name); err != nil {
+			return fmt.Errorf("access key %s: %w", k.AK, err)
 		}
 	}
-	// Upsert rather than delete and insert: tickets keep their owner.
-	if err := t.exec(qUpsertUser, u.Name, u.DomainID); err != nil {
-		return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
-	}
-	for _, query := range []string{
-		qDeleteUserGroups,
-		qDeleteUserTokens,
-		qDeleteUserKeys,
-	} {
-		if err := t.exec(query, u.Name); err != nil {
-			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
-		}
+	// The user's row goes with its lists (ON DELETE CASCADE); tickets
+	// name their owner without a foreign key, so they keep it.
+	err := t.exec(`DELETE FROM users WHERE name = ?`, u.Name)
+	if err == nil {
+		err = t.exec(`INSERT INTO users (name, domain_id) VALUES (?, ?)`, u.Name, u.DomainID)
 	}
 	for i, g := range u.Groups {
-		if err := t.exec(qInsertGroup, u.Name, i, g); err != nil {
-			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		if err == nil {
+			err = t.exec(`INSERT INTO user_groups (user_name, pos, group_name) VALUES (?, ?, ?)`, u.Name, i, g)
 		}
 	}
 	for i, tok := range u.Tokens {
-		if err := t.exec(qInsertToken, u.Name, i, tok); err != nil {
-			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		if err == nil {
+			err = t.exec(`INSERT INTO tokens (user_name, pos, token) VALUES (?, ?, ?)`, u.Name, i, tok)
 		}
 	}
 	for i, k := range u.Keys {
-		if err := t.exec(qInsertKey,
-			u.Name, i, k.AK, k.SK, k.SecurityToken); err != nil {
-			return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
+		if err == nil {
+			err = t.exec(`INSERT INTO access_keys (user_name, pos, ak, sk, security_token) VALUES (?, ?, ?, ?, ?)`,
+				u.Name, i, k.AK, k.SK, k.SecurityToken)
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put user %s: %w", u.Name, err)
 	}
 	return nil
 }
 
-func (t *tx) taken(query string, args ...any) (bool, error) {
+// free runs an EXISTS query: ErrExists if it finds a row.
+func (t *tx) free(query string, args ...any) error {
 	var taken bool
 	if err := t.row(query, args...).Scan(&taken); err != nil {
-		return false, fmt.Errorf("sqlite: check credentials: %w", err)
+		return fmt.Errorf("sqlite: check credentials: %w", err)
 	}
-	return taken, nil
+	if taken {
+		return store.ErrExists
+	}
+	return nil
 }
 
 func (t *tx) PutTicket(tk store.Ticket) error {
-	if err := t.write(); err != nil {
-		return err
-	}
-	err := t.exec(qInsertTicket, tk.ID, tk.Owner, tk.Description)
+	err := t.exec(`INSERT INTO tickets (id, owner, description) VALUES (?, ?, ?)`, tk.ID, tk.Owner, tk.Description)
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
 	}
@@ -260,10 +222,11 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 }
 
 // Snapshot reads every user and ticket as User, Ticket and Relations
-// read them, one at a time.
+// read them, one at a time. ORDER BY compares with SQLite's BINARY
+// collation, byte-wise, as the Snapshot contract says.
 func (t *tx) Snapshot() (store.Dataset, error) {
 	var d store.Dataset
-	names, err := t.strings(qAllUsers)
+	names, err := t.strings(`SELECT name FROM users ORDER BY name`)
 	if err != nil {
 		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
@@ -274,7 +237,7 @@ func (t *tx) Snapshot() (store.Dataset, error) {
 		}
 		d.Users = append(d.Users, u)
 	}
-	ids, err := t.strings(qAllTickets)
+	ids, err := t.strings(`SELECT id FROM tickets ORDER BY id`)
 	if err != nil {
 		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
@@ -288,16 +251,12 @@ func (t *tx) Snapshot() (store.Dataset, error) {
 		}
 		d.Tickets = append(d.Tickets, tk)
 	}
-	// Sorted here, byte-wise, as the Snapshot contract says, whatever the
-	// database's collation.
-	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
 	return d, nil
 }
 
 func (t *tx) Empty() (bool, error) {
 	var empty bool
-	err := t.row(qEmpty).Scan(&empty)
+	err := t.row(`SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM tickets)`).Scan(&empty)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: empty: %w", err)
 	}
@@ -305,16 +264,10 @@ func (t *tx) Empty() (bool, error) {
 }
 
 func (t *tx) Reset() error {
-	if err := t.write(); err != nil {
-		return err
-	}
-	for _, query := range []string{
-		qResetRelations, qResetTickets, qResetKeys,
-		qResetTokens, qResetGroups, qResetUsers,
-	} {
-		if err := t.exec(query); err != nil {
-			return fmt.Errorf("sqlite: reset: %w", err)
-		}
+	err := t.exec(`DELETE FROM relations; DELETE FROM tickets; DELETE FROM access_keys;
+DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
+	if err != nil {
+		return fmt.Errorf("sqlite: reset: %w", err)
 	}
 	return nil
 }
