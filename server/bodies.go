@@ -123,6 +123,7 @@ type stallingBody struct {
 
 func (b *stallingBody) Read(p []byte) (int, error) {
 	watched := !b.done && b.rc.SetReadDeadline(time.Now().Add(b.stall)) == nil
+	b.done = !watched // a writer without deadlines will not have them on the next Read
 	n, err := b.ReadCloser.Read(p)
 	if watched && err != nil {
 		// Read to its end or failed: the deadline must not cut the

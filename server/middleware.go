@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +57,10 @@ func newIDPrefix() string {
 
 // newRequestID is the per-process random prefix and the next value of the
 // counter: 32 hex digits like the service's own.
-func newRequestID() string { return fmt.Sprintf("%s%016x", idPrefix, idCounter.Add(1)) }
+func newRequestID() string {
+	n := strconv.FormatUint(idCounter.Add(1), 16)
+	return idPrefix + strings.Repeat("0", 16-len(n)) + n
+}
 
 // requestID gives every request its exchange, and every response an
 // X-Request-Id and X-Content-Type-Options: no browser may take a JSON or
