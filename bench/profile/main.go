@@ -40,7 +40,7 @@ func main() {
 	file := flag.String("fixtures", "", "fixtures file")
 	cpu := flag.String("cpuprofile", "cpu.out", "CPU profile to write")
 	heap := flag.String("memprofile", "", "allocation profile to write")
-	logMode := flag.String("log", "buffered", "access log: buffered (batched, as cmd/osm-stub writes it), stderr (a write per line) or off")
+	logMode := flag.String("log", "buffered", "access log: buffered (batched), stderr (a write per line, as cmd/osm-stub writes it) or off")
 	timeouts := flag.Bool("timeouts", true, "set cmd/osm-stub's http.Server timeouts")
 	flag.Parse()
 
