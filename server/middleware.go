@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,10 +55,7 @@ func newIDPrefix() string {
 
 // newRequestID is the per-process random prefix and the next value of the
 // counter: 32 hex digits like the service's own.
-func newRequestID() string {
-	n := strconv.FormatUint(idCounter.Add(1), 16)
-	return idPrefix + strings.Repeat("0", 16-len(n)) + n
-}
+func newRequestID() string { return fmt.Sprintf("%s%016x", idPrefix, idCounter.Add(1)) }
 
 // requestID gives every request its exchange, and every response an
 // X-Request-Id and X-Content-Type-Options: no browser may take a JSON or
@@ -101,6 +96,9 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
+				// Echo's middleware.Recover does this too, but would bring
+				// golang.org/x/time into every user's module with its
+				// package.
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()

@@ -160,7 +160,7 @@ type Server struct {
 	rateLimit     int
 	bodies        *bodyBudget // the API's, shared per credential
 	controlBodies *bodyBudget
-	bodyStall     time.Duration // how long a body may send nothing (watchedBody)
+	bodyStall     time.Duration // how long a body may send nothing (stallingBody)
 	guard         *control.Guard
 	web           *web.Pages // the API page, /docs
 
