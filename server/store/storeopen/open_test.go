@@ -75,6 +75,8 @@ func TestBadSpecs(t *testing.T) {
 		{"postgres://user:se cret@h/db", "postgres://xxxxx: not a valid"},
 		{" postgres://user:secret@h/db", "unknown kind"},
 		{"postgres:/user:secret@h/db", `store "postgres:xxxxx@h/db": unknown kind`},
+		{"postgres:/user:secret@h/db?sslmode=disable", `store "postgres:xxxxx@h/db?sslmode=disable": unknown kind`},
+		{"postgres//user:secret@h/db?a=b", `store "xxxxx@h/db?a=b": unknown kind`},
 		{"host=h password=se cret dbname=db", `store "host=h password=xxxxx xxxxx dbname=db": unknown kind`},
 		{"mysql://user:secret@host/db", "unknown kind"},
 		{"redis:localhost", "unknown kind"},

@@ -2,6 +2,7 @@ package storeopen
 
 import (
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -27,11 +28,16 @@ func Redact(spec string) string {
 	switch {
 	case strings.HasPrefix(spec, "sqlite:"):
 		return spec
-	case !strings.Contains(spec, "="):
-		return redactUserInfo(spec)
+	case keywordForm.MatchString(spec):
+		return redactKeywords(spec)
 	}
-	return redactKeywords(spec)
+	return redactUserInfo(spec)
 }
+
+// keywordForm is a spec that begins as pgx's keyword/value strings do:
+// a keyword, then '='. A mistyped URL with a query (postgres:/u:pw@h?a=b)
+// is not one.
+var keywordForm = regexp.MustCompile(`^\s*[A-Za-z_]+\s*=`)
 
 // redactUserInfo hides what comes before the last '@' of s, but for a
 // leading scheme such as "postgres:".
