@@ -358,10 +358,10 @@ func TestControlRequestsBusy(t *testing.T) {
 		// reader's slot to write its reply.
 		polled := make(chan requestList)
 		go func() { polled <- ctlRequests(t, srv, "?wait=1ms&min=1") }()
-		select {
+		select { // an answer that should not come is watched for a while
 		case <-polled:
 			t.Error("a long poll was answered while every reader's slot was taken")
-		default:
+		case <-time.After(200 * time.Millisecond):
 		}
 		close(release)
 		if l := <-polled; len(l.Requests) != 1 {

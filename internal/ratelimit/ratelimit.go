@@ -20,6 +20,7 @@ type Limiter[K comparable] struct {
 
 	mu      sync.Mutex
 	buckets map[K]*bucket
+	pruned  time.Time // the last scan for full buckets: at most one a second
 }
 
 type bucket struct {
@@ -47,7 +48,8 @@ func (l *Limiter[K]) Take(key K, now time.Time) time.Duration {
 }
 
 // Wait returns 0 when key has a token, else how long until it has one;
-// it spends nothing, and keeps nothing for a key it does not know.
+// it spends nothing, and keeps nothing for a key it does not know while
+// there is room for it.
 func (l *Limiter[K]) Wait(key K, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -83,9 +85,12 @@ func (l *Limiter[K]) until(b *bucket) time.Duration {
 func (l *Limiter[K]) bucket(key K, now time.Time) *bucket {
 	b := l.buckets[key]
 	if b == nil && len(l.buckets) >= l.maxKeys {
-		for k, b := range l.buckets { // forget the full ones
-			if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-				delete(l.buckets, k)
+		if now.Sub(l.pruned) >= time.Second { // a flood of new keys scans once a second, not once a call
+			l.pruned = now
+			for k, b := range l.buckets { // forget the full ones
+				if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+					delete(l.buckets, k)
+				}
 			}
 		}
 		if len(l.buckets) >= l.maxKeys {

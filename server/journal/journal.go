@@ -50,7 +50,8 @@ type Entry struct {
 	User string `json:"user,omitempty"`
 	Auth string `json:"auth,omitempty"`
 	// RequestHeaders are the request's headers with X-Auth-Token,
-	// X-Security-Token, Cookie and the secret of Authorization (an AK/SK
+	// X-Security-Token, Cookie, Proxy-Authorization and the secret of
+	// Authorization (an AK/SK
 	// signature, a bearer token) redacted.
 	RequestHeaders       http.Header `json:"request_headers"`
 	RequestBody          string      `json:"request_body,omitempty"`
@@ -105,10 +106,10 @@ type Journal struct {
 	next    int     // where the next entry goes once the ring is full
 	size    int
 	seq     uint64
-	waiting map[*waiter]struct{} // the calls of Wait waiting
+	waiting map[*waiter]struct{} // the calls of WaitSelect waiting
 }
 
-// waiter is a call of Wait. Add and Clear keep its count of matching
+// waiter is a call of WaitSelect. Add and Clear keep its count of matching
 // entries up to date, so that a waiter is woken only when a matching
 // entry brings the count to need, and nothing rereads the ring for it.
 type waiter struct {

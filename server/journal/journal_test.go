@@ -184,7 +184,7 @@ func TestWait(t *testing.T) {
 		}
 		cancel()
 		if err := <-ended; !errors.Is(err, context.Canceled) {
-			t.Errorf("Wait ended with %v", err)
+			t.Errorf("WaitSelect ended with %v", err)
 		}
 		if j.Waiters() != 0 {
 			t.Errorf("%d waiters left", j.Waiters())

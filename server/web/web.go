@@ -38,9 +38,7 @@ import (
 var files embed.FS
 
 // LiveView is the live view's page; its script and style are assets here.
-//
-//go:embed live.html
-var LiveView []byte
+var LiveView, _ = files.ReadFile("live.html")
 
 const (
 	docsPath   = "/docs"
