@@ -5,8 +5,10 @@ package osmstub
 
 import _ "embed"
 
-// OpenAPI is openapi.yaml exactly as written, for serving and for tools that
-// want the document itself rather than the parsed copy in package gen.
+// OpenAPI is openapi.yaml exactly as written, for tools that want the
+// document itself rather than the parsed copy in package gen. The server
+// serves gen.OpenAPI, the same bytes, which `make generate` copies there so
+// that importing the server does not import this package (and tools.go).
 //
 //go:embed openapi.yaml
 var OpenAPI []byte

@@ -119,7 +119,7 @@ func canonicalHeaders(req *http.Request, signedHeaders []string) (string, error)
 func headerValues(req *http.Request, lname string) []string {
 	var out []string
 	for k, vs := range req.Header {
-		if strings.ToLower(k) == lname {
+		if strings.EqualFold(k, lname) {
 			for _, v := range vs {
 				out = append(out, strings.TrimSpace(v))
 			}

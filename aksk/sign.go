@@ -70,7 +70,7 @@ func Sign(req *http.Request, ak, sk string, now time.Time) error {
 // canonical one, so that a re-signed request carries a single value.
 func deleteAll(h http.Header, lname string) {
 	for k := range h {
-		if strings.ToLower(k) == lname {
+		if strings.EqualFold(k, lname) {
 			delete(h, k)
 		}
 	}
@@ -157,7 +157,7 @@ func contentSha256(h http.Header) (string, bool) {
 		return strings.TrimSpace(vs[0]), true
 	}
 	for k, vs := range h {
-		if len(vs) > 0 && strings.ToLower(k) == "x-sdk-content-sha256" {
+		if len(vs) > 0 && strings.EqualFold(k, "x-sdk-content-sha256") {
 			return strings.TrimSpace(vs[0]), true
 		}
 	}

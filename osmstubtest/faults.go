@@ -49,11 +49,8 @@ func (f *faultTarget) SetFault(operation string, fault Fault) {
 }
 
 // FailNext answers the next n calls of operation with status and the
-// error body the gateway or the service sends with it, as
-// docs/fidelity.md lists them (server.FaultDefault: OSM.0001 for 400 and
-// 415, APIGW.0301 for 401, APIGW.0302 for 403, APIGW.0101 for 404,
-// APIGW.0201 for 413, 502 and 504, APIGW.0308 with Retry-After for 429,
-// APIGW.0613 for 503, OSM.0004 for 500 and other 5xx), with request_id
+// error body the gateway or the service sends with it
+// (server.FaultDefault, as docs/fidelity.md lists them), with request_id
 // for the gateway's.
 func (f *faultTarget) FailNext(operation string, n, status int) {
 	f.s.t.Helper()

@@ -77,7 +77,7 @@ type Options struct {
 type Stub struct {
 	srv         *server.Server
 	ts          *httptest.Server // nil with NoListener
-	t           T                // nil for Start
+	t           T                // panicT{} for Start
 	faultTarget                  // every call
 }
 

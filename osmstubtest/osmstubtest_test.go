@@ -323,7 +323,7 @@ func TestFailNextDefaults(t *testing.T) {
 		s.FailNext(osmstubtest.ListRelation, 1, tt.status)
 		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/servicerequest/cases/DEMO-1/relations", nil)
 		req.Header.Set("X-Auth-Token", "demo-token")
-		res, err := http.DefaultClient.Do(req)
+		res, err := s.HTTPClient().Do(req.WithContext(t.Context()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,9 +354,13 @@ func (l *lineT) Fatalf(format string, a ...any) {
 	l.recorder.Fatalf(format, a...)
 	pcs := make([]uintptr, 32)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
-	for f, more := frames.Next(); more; f, more = frames.Next() {
+	for {
+		f, more := frames.Next()
 		if !l.helpers[f.Function] {
 			l.line = filepath.Base(f.File)
+			return
+		}
+		if !more {
 			return
 		}
 	}
