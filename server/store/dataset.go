@@ -13,6 +13,8 @@ import (
 type Dataset struct {
 	Users   []User   `json:"users" yaml:"users"`
 	Tickets []Ticket `json:"tickets" yaml:"tickets"`
+	// Catalogue: nil keeps DefaultCatalogue.
+	Catalogue *Catalogue `json:"catalogue,omitempty" yaml:"catalogue,omitempty"`
 }
 
 // Clone returns a deep copy of d.

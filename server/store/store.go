@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 )
 
 // MaxRelations is how many associations one ticket may hold.
@@ -23,6 +24,8 @@ type User struct {
 	Tokens   []string    `json:"tokens,omitempty" yaml:"tokens,omitempty"`
 	Keys     []AccessKey `json:"access_keys,omitempty" yaml:"access_keys,omitempty"`
 	DomainID string      `json:"domain_id,omitempty" yaml:"domain_id,omitempty"`
+	// Account isolates users: a user sees only tickets of its own account.
+	Account string `json:"account,omitempty" yaml:"account,omitempty"`
 }
 
 // Clone returns a copy of u that shares no memory with it.
@@ -55,12 +58,17 @@ type AccessKey struct {
 func (u User) InGroup(group string) bool { return slices.Contains(u.Groups, group) }
 
 // Ticket is a service ticket. Relations lists the IDs of the associated
-// tickets in the order they were associated.
+// tickets in the order they were associated; Messages and Scores are in the
+// order they were added. Tx.Ticket leaves those three empty; Snapshot and
+// fixtures carry them.
 type Ticket struct {
-	ID          string   `json:"id" yaml:"id"`
-	Owner       string   `json:"owner" yaml:"owner"`
-	Description string   `json:"simple_description" yaml:"simple_description"`
-	Relations   []string `json:"relations,omitempty" yaml:"relations,omitempty"`
+	ID           string `json:"id" yaml:"id"`
+	Owner        string `json:"owner" yaml:"owner"`
+	Description  string `json:"simple_description" yaml:"simple_description"`
+	TicketDetail `yaml:",inline"`
+	Relations    []string  `json:"relations,omitempty" yaml:"relations,omitempty"`
+	Messages     []Message `json:"messages,omitempty" yaml:"messages,omitempty"`
+	Scores       []Score   `json:"scores,omitempty" yaml:"scores,omitempty"`
 }
 
 // Errors a backend returns.
@@ -107,10 +115,44 @@ type Tx interface {
 	// PutUser creates or replaces a user; its tokens and access keys must
 	// not belong to another user (ErrExists).
 	PutUser(u User) error
-	// PutTicket creates a ticket (ErrExists if it exists); Relations are ignored.
+	// PutTicket creates a ticket (ErrExists if it exists) with its Messages
+	// and Scores; Relations are ignored.
 	PutTicket(t Ticket) error
-	// Snapshot returns every user and every ticket (with its Relations),
-	// users by name and tickets by ID.
+	// UpdateTicket replaces the TicketDetail of ticket t.ID, or ErrNotFound.
+	UpdateTicket(t Ticket) error
+	// Tickets returns one page of the tickets q selects, newest first (by
+	// Created, then by ID, both descending), without Relations, Messages or
+	// Scores, and how many q selects in all, ignoring Offset and Limit.
+	Tickets(q TicketQuery) (page []Ticket, total int, err error)
+	// AddMessage appends m to ticket id's messages (ErrNotFound).
+	AddMessage(id string, m Message) error
+	// Messages returns messages [offset, offset+limit) of ticket id in the
+	// order they were added (limit 0: all), and how many it has.
+	Messages(id string, offset, limit int) (page []Message, total int, err error)
+	// AddScore appends s to ticket id's scores (ErrNotFound).
+	AddScore(id string, s Score) error
+	// Scores returns ticket id's scores in the order they were added.
+	Scores(id string) ([]Score, error)
+
+	// PutAccessory stores an upload (ErrExists if its ID is taken).
+	PutAccessory(a Accessory) error
+	// Accessory returns an upload with its Data, or ErrNotFound.
+	Accessory(id string) (Accessory, error)
+	// AccessoryBytes sums the Size of owner's uploads created at or after since.
+	AccessoryBytes(owner string, since time.Time) (int64, error)
+
+	// Catalogue returns the stored catalogue (zero if none was put).
+	Catalogue() (Catalogue, error)
+	// PutCatalogue replaces the catalogue.
+	PutCatalogue(c Catalogue) error
+	// NextID returns the next value, from 1, of the named counter (ticket
+	// and message IDs), unique across every process sharing the store.
+	NextID(counter string) (int64, error)
+	// DeleteAccount deletes every user of account and everything they own
+	// (tickets with their relations, messages and scores, uploads).
+	DeleteAccount(account string) error
+	// Snapshot returns every user, every ticket (with its Relations,
+	// Messages and Scores) and the catalogue; users by name, tickets by ID.
 	Snapshot() (Dataset, error)
 	// Empty reports whether the store holds no users and no tickets.
 	Empty() (bool, error)
