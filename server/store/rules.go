@@ -27,9 +27,16 @@ var (
 type RuleError struct {
 	Err    error
 	Ticket string
+	// Detail names the field and the rule of an ErrParam.
+	Detail string
 }
 
-func (e *RuleError) Error() string { return fmt.Sprintf("%v: %s", e.Err, e.Ticket) }
+func (e *RuleError) Error() string {
+	if e.Detail != "" {
+		return fmt.Sprintf("%v: %s", e.Err, e.Detail)
+	}
+	return fmt.Sprintf("%v: %s", e.Err, e.Ticket)
+}
 func (e *RuleError) Unwrap() error { return e.Err }
 
 func refuse(err error, ticket string) error { return &RuleError{Err: err, Ticket: ticket} }
@@ -156,7 +163,7 @@ func List(ctx context.Context, s Store, caller, caseID string) ([]Relation, erro
 		if err != nil {
 			return err
 		}
-		t, err := ticket(tx, caseID)
+		t, err := visible(tx, user, caseID)
 		if err != nil {
 			return err
 		}
@@ -195,29 +202,49 @@ func ticket(tx Tx, id string) (Ticket, error) {
 	return t, err
 }
 
+// visible returns ticket id if it exists in user's account: a ticket of
+// another account is unknown to it, as on the live cloud, where accounts
+// never see each other's tickets.
+func visible(tx Tx, user User, id string) (Ticket, error) {
+	t, err := ticket(tx, id)
+	if err == nil && t.Account != user.Account {
+		return Ticket{}, refuse(ErrUnknownTicket, id)
+	}
+	return t, err
+}
+
 // mayAct checks that ticket id exists and that user owns it or shares
 // group with its owner (both members of that group).
 func mayAct(tx Tx, user User, id, group string) error {
-	t, err := ticket(tx, id)
+	_, err := actOn(tx, user, id, group)
+	return err
+}
+
+// actOn is mayAct returning the ticket.
+func actOn(tx Tx, user User, id, group string) (Ticket, error) {
+	t, err := visible(tx, user, id)
 	if err != nil {
-		return err
+		return Ticket{}, err
 	}
 	if t.Owner == user.Name {
-		return nil
+		return t, nil
 	}
 	if group == "" || !user.InGroup(group) {
-		return refuse(ErrNoPermission, id)
+		return Ticket{}, refuse(ErrNoPermission, id)
 	}
 	owner, err := tx.User(t.Owner)
 	if errors.Is(err, ErrNotFound) || (err == nil && !owner.InGroup(group)) {
-		return refuse(ErrNoPermission, id)
+		return Ticket{}, refuse(ErrNoPermission, id)
 	}
-	return err
+	return t, err
 }
 
 func mayRead(tx Tx, user User, t Ticket) bool {
 	if t.Owner == user.Name {
 		return true
+	}
+	if t.Account != user.Account {
+		return false
 	}
 	owner, err := tx.User(t.Owner)
 	if err != nil {
