@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +18,30 @@ import (
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// UploadJsonAccessories Upload an attachment
+	// (POST /v2/servicerequest/accessorys/json-format-content)
+	UploadJsonAccessories(ctx echo.Context, params UploadJsonAccessoriesParams) error
+	// ShowAccessoryLimits Show the attachment limits
+	// (GET /v2/servicerequest/accessorys/limits)
+	ShowAccessoryLimits(ctx echo.Context, params ShowAccessoryLimitsParams) error
+	// ListCases List tickets
+	// (GET /v2/servicerequest/cases)
+	ListCases(ctx echo.Context, params ListCasesParams) error
+	// CreateCases Open a ticket
+	// (POST /v2/servicerequest/cases)
+	CreateCases(ctx echo.Context, params CreateCasesParams) error
+	// ShowCaseDetail Show a ticket
+	// (GET /v2/servicerequest/cases/{case_id})
+	ShowCaseDetail(ctx echo.Context, caseId ShowCaseId, params ShowCaseDetailParams) error
+	// UpdateCases Cancel, close, urge or delete a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/action)
+	UpdateCases(ctx echo.Context, caseId ActionCaseId, params UpdateCasesParams) error
+	// CreateMessages Add a message to a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/message)
+	CreateMessages(ctx echo.Context, caseId MessageCaseId, params CreateMessagesParams) error
+	// ListMessages List a ticket's messages
+	// (GET /v2/servicerequest/cases/{case_id}/messages)
+	ListMessages(ctx echo.Context, caseId MessagesCaseId, params ListMessagesParams) error
 	// DeleteRelation Remove an association
 	// (DELETE /v2/servicerequest/cases/{case_id}/relations)
 	DeleteRelation(ctx echo.Context, caseId DeleteCaseId, params DeleteRelationParams) error
@@ -25,11 +51,675 @@ type ServerInterface interface {
 	// CreateRelations Associate tickets with a ticket
 	// (POST /v2/servicerequest/cases/{case_id}/relations)
 	CreateRelations(ctx echo.Context, caseId CreateCaseId, params CreateRelationsParams) error
+	// CreateScores Rate the handling of a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/score)
+	CreateScores(ctx echo.Context, caseId ScoreCaseId, params CreateScoresParams) error
+	// ShowCaseStatus Show a ticket's status
+	// (GET /v2/servicerequest/cases/{case_id}/status)
+	ShowCaseStatus(ctx echo.Context, caseId StatusCaseId, params ShowCaseStatusParams) error
+	// ListProblemTypes List the problem types
+	// (GET /v2/servicerequest/config/problems)
+	ListProblemTypes(ctx echo.Context, params ListProblemTypesParams) error
+	// ListProductCategories List the product categories
+	// (GET /v2/servicerequest/config/product-categories)
+	ListProductCategories(ctx echo.Context, params ListProductCategoriesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// UploadJsonAccessories converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadJsonAccessories(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadJsonAccessoriesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite UploadJsonAccessoriesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadJsonAccessories(ctx, params)
+	return err
+}
+
+// ShowAccessoryLimits converts echo context to params.
+func (w *ServerInterfaceWrapper) ShowAccessoryLimits(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ShowAccessoryLimitsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ShowAccessoryLimitsParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShowAccessoryLimits(ctx, params)
+	return err
+}
+
+// ListCases converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCases(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCasesParams
+	// ------------- Optional query parameter "search_key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search_key", ctx.QueryParams(), &params.SearchKey, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search_key: %s", err))
+	}
+
+	// ------------- Optional query parameter "label_id_list" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "label_id_list", ctx.QueryParams(), &params.LabelIdList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter label_id_list: %s", err))
+	}
+
+	// ------------- Optional query parameter "app_key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "app_key", ctx.QueryParams(), &params.AppKey, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter app_key: %s", err))
+	}
+
+	// ------------- Optional query parameter "incident_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "incident_id", ctx.QueryParams(), &params.IncidentId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter incident_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "query_start_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "query_start_time", ctx.QueryParams(), &params.QueryStartTime, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query_start_time: %s", err))
+	}
+
+	// ------------- Optional query parameter "query_end_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "query_end_time", ctx.QueryParams(), &params.QueryEndTime, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query_end_time: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "incident_status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "incident_status", ctx.QueryParams(), &params.IncidentStatus, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter incident_status: %s", err))
+	}
+
+	// ------------- Optional query parameter "x_customer_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "x_customer_id", ctx.QueryParams(), &params.XCustomerId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter x_customer_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "x_customer_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "x_customer_name", ctx.QueryParams(), &params.XCustomerName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter x_customer_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_id", ctx.QueryParams(), &params.GroupId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ListCasesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCases(ctx, params)
+	return err
+}
+
+// CreateCases converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCases(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCasesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "x-phone-verifiedid" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("x-phone-verifiedid")]; found {
+		var XPhoneVerifiedid string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for x-phone-verifiedid, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "x-phone-verifiedid", valueList[0], &XPhoneVerifiedid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter x-phone-verifiedid: %s", err))
+		}
+
+		params.XPhoneVerifiedid = &XPhoneVerifiedid
+	}
+	// ------------- Optional header parameter "x-email-verifiedid" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("x-email-verifiedid")]; found {
+		var XEmailVerifiedid string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for x-email-verifiedid, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "x-email-verifiedid", valueList[0], &XEmailVerifiedid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter x-email-verifiedid: %s", err))
+		}
+
+		params.XEmailVerifiedid = &XEmailVerifiedid
+	}
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite CreateCasesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCases(ctx, params)
+	return err
+}
+
+// ShowCaseDetail converts echo context to params.
+func (w *ServerInterfaceWrapper) ShowCaseDetail(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId ShowCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ShowCaseDetailParams
+	// ------------- Optional query parameter "group_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_id", ctx.QueryParams(), &params.GroupId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ShowCaseDetailParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShowCaseDetail(ctx, caseId, params)
+	return err
+}
+
+// UpdateCases converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCases(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId ActionCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCasesParams
+	// ------------- Required query parameter "action_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "action_id", ctx.QueryParams(), &params.ActionId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite UpdateCasesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCases(ctx, caseId, params)
+	return err
+}
+
+// CreateMessages converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMessages(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId MessageCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateMessagesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite CreateMessagesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMessages(ctx, caseId, params)
+	return err
+}
+
+// ListMessages converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMessages(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId MessagesCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessagesParams
+	// ------------- Optional query parameter "group_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_id", ctx.QueryParams(), &params.GroupId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "offset" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "offset", ctx.QueryParams(), &params.Offset, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter offset: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ListMessagesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMessages(ctx, caseId, params)
+	return err
 }
 
 // DeleteRelation converts echo context to params.
@@ -230,6 +920,268 @@ func (w *ServerInterfaceWrapper) CreateRelations(ctx echo.Context) error {
 	return err
 }
 
+// CreateScores converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateScores(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId ScoreCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateScoresParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite CreateScoresParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateScores(ctx, caseId, params)
+	return err
+}
+
+// ShowCaseStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) ShowCaseStatus(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_id" -------------
+	var caseId StatusCaseId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", ctx.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ShowCaseStatusParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ShowCaseStatusParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShowCaseStatus(ctx, caseId, params)
+	return err
+}
+
+// ListProblemTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProblemTypes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProblemTypesParams
+	// ------------- Optional query parameter "product_category_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "product_category_id", ctx.QueryParams(), &params.ProductCategoryId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_category_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ListProblemTypesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProblemTypes(ctx, params)
+	return err
+}
+
+// ListProductCategories converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProductCategories(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProductCategoriesParams
+	// ------------- Optional query parameter "product_category_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "product_category_name", ctx.QueryParams(), &params.ProductCategoryName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter product_category_name: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-Language" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Language")]; found {
+		var XLanguage XLanguage
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Language, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Language", valueList[0], &XLanguage, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Language: %s", err))
+		}
+
+		params.XLanguage = &XLanguage
+	}
+	// ------------- Optional header parameter "X-Time-Zone" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Time-Zone")]; found {
+		var XTimeZone XTimeZone
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Time-Zone, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Time-Zone", valueList[0], &XTimeZone, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Time-Zone: %s", err))
+		}
+
+		params.XTimeZone = &XTimeZone
+	}
+	// ------------- Optional header parameter "X-Site" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Site")]; found {
+		var XSite ListProductCategoriesParamsXSite
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Site, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Site", valueList[0], &XSite, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Site: %s", err))
+		}
+
+		params.XSite = &XSite
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProductCategories(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -277,9 +1229,21 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/v2/servicerequest/config/product-categories", wrapper.ListProductCategories, options.OperationMiddlewares["ListProductCategories"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/config/problems", wrapper.ListProblemTypes, options.OperationMiddlewares["ListProblemTypes"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/cases", wrapper.ListCases, options.OperationMiddlewares["ListCases"]...)
+	router.POST(options.BaseURL+"/v2/servicerequest/cases", wrapper.CreateCases, options.OperationMiddlewares["CreateCases"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/cases/:case_id", wrapper.ShowCaseDetail, options.OperationMiddlewares["ShowCaseDetail"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/cases/:case_id/status", wrapper.ShowCaseStatus, options.OperationMiddlewares["ShowCaseStatus"]...)
+	router.POST(options.BaseURL+"/v2/servicerequest/cases/:case_id/action", wrapper.UpdateCases, options.OperationMiddlewares["UpdateCases"]...)
+	router.POST(options.BaseURL+"/v2/servicerequest/cases/:case_id/message", wrapper.CreateMessages, options.OperationMiddlewares["CreateMessages"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/cases/:case_id/messages", wrapper.ListMessages, options.OperationMiddlewares["ListMessages"]...)
+	router.POST(options.BaseURL+"/v2/servicerequest/cases/:case_id/score", wrapper.CreateScores, options.OperationMiddlewares["CreateScores"]...)
 	router.DELETE(options.BaseURL+"/v2/servicerequest/cases/:case_id/relations", wrapper.DeleteRelation, options.OperationMiddlewares["DeleteRelation"]...)
 	router.GET(options.BaseURL+"/v2/servicerequest/cases/:case_id/relations", wrapper.ListRelation, options.OperationMiddlewares["ListRelation"]...)
 	router.POST(options.BaseURL+"/v2/servicerequest/cases/:case_id/relations", wrapper.CreateRelations, options.OperationMiddlewares["CreateRelations"]...)
+	router.POST(options.BaseURL+"/v2/servicerequest/accessorys/json-format-content", wrapper.UploadJsonAccessories, options.OperationMiddlewares["UploadJsonAccessories"]...)
+	router.GET(options.BaseURL+"/v2/servicerequest/accessorys/limits", wrapper.ShowAccessoryLimits, options.OperationMiddlewares["ShowAccessoryLimits"]...)
 
 }
 
@@ -391,6 +1355,1966 @@ type UnsupportedMediaTypeJSONResponse struct {
 	Body ErrorBody
 
 	Headers UnsupportedMediaTypeResponseHeaders
+}
+
+type UploadJsonAccessoriesRequestObject struct {
+	Params UploadJsonAccessoriesParams
+	Body   *UploadJsonAccessoriesJSONRequestBody
+}
+
+type UploadJsonAccessoriesResponseObject interface {
+	VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error
+}
+
+type UploadJsonAccessories200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type UploadJsonAccessories200JSONResponse struct {
+	Body    AccessoryUpload
+	Headers UploadJsonAccessories200ResponseHeaders
+}
+
+func (response UploadJsonAccessories200JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UploadJsonAccessories400JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UploadJsonAccessories401JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadJsonAccessories403JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UploadJsonAccessories404JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response UploadJsonAccessories408JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UploadJsonAccessories413JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UploadJsonAccessories415JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UploadJsonAccessories429JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UploadJsonAccessories500JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response UploadJsonAccessories502JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UploadJsonAccessories503JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadJsonAccessories504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response UploadJsonAccessories504JSONResponse) VisitUploadJsonAccessoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimitsRequestObject struct {
+	Params ShowAccessoryLimitsParams
+}
+
+type ShowAccessoryLimitsResponseObject interface {
+	VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error
+}
+
+type ShowAccessoryLimits200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ShowAccessoryLimits200JSONResponse struct {
+	Body    AccessoryLimits
+	Headers ShowAccessoryLimits200ResponseHeaders
+}
+
+func (response ShowAccessoryLimits200JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ShowAccessoryLimits400JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ShowAccessoryLimits401JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ShowAccessoryLimits403JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ShowAccessoryLimits404JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ShowAccessoryLimits408JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ShowAccessoryLimits413JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ShowAccessoryLimits415JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ShowAccessoryLimits429JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ShowAccessoryLimits500JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ShowAccessoryLimits502JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ShowAccessoryLimits503JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowAccessoryLimits504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ShowAccessoryLimits504JSONResponse) VisitShowAccessoryLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCasesRequestObject struct {
+	Params ListCasesParams
+}
+
+type ListCasesResponseObject interface {
+	VisitListCasesResponse(w http.ResponseWriter) error
+}
+
+type ListCases200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListCases200JSONResponse struct {
+	Body    CaseList
+	Headers ListCases200ResponseHeaders
+}
+
+func (response ListCases200JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListCases400JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCases401JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCases403JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListCases404JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListCases408JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListCases413JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListCases415JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListCases429JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListCases500JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ListCases502JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListCases503JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ListCases504JSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCasesRequestObject struct {
+	Params CreateCasesParams
+	Body   *CreateCasesJSONRequestBody
+}
+
+type CreateCasesResponseObject interface {
+	VisitCreateCasesResponse(w http.ResponseWriter) error
+}
+
+type CreateCases200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CreateCases200JSONResponse struct {
+	Body    CreateCasesResult
+	Headers CreateCases200ResponseHeaders
+}
+
+func (response CreateCases200JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCases400JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCases401JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCases403JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateCases404JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response CreateCases408JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCases413JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateCases415JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateCases429JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateCases500JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response CreateCases502JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateCases503JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCases504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response CreateCases504JSONResponse) VisitCreateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetailRequestObject struct {
+	CaseId ShowCaseId `json:"case_id"`
+	Params ShowCaseDetailParams
+}
+
+type ShowCaseDetailResponseObject interface {
+	VisitShowCaseDetailResponse(w http.ResponseWriter) error
+}
+
+type ShowCaseDetail200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ShowCaseDetail200JSONResponse struct {
+	Body    CaseDetail
+	Headers ShowCaseDetail200ResponseHeaders
+}
+
+func (response ShowCaseDetail200JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ShowCaseDetail400JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ShowCaseDetail401JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ShowCaseDetail403JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ShowCaseDetail404JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ShowCaseDetail408JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ShowCaseDetail413JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ShowCaseDetail415JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ShowCaseDetail429JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ShowCaseDetail500JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ShowCaseDetail502JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ShowCaseDetail503JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseDetail504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ShowCaseDetail504JSONResponse) VisitShowCaseDetailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCasesRequestObject struct {
+	CaseId ActionCaseId `json:"case_id"`
+	Params UpdateCasesParams
+	Body   *UpdateCasesJSONRequestBody
+}
+
+type UpdateCasesResponseObject interface {
+	VisitUpdateCasesResponse(w http.ResponseWriter) error
+}
+
+type UpdateCases200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type UpdateCases200JSONResponse struct {
+	Body    OperationResult
+	Headers UpdateCases200ResponseHeaders
+}
+
+func (response UpdateCases200JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateCases400JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateCases401JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateCases403JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateCases404JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response UpdateCases408JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateCases413JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateCases415JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateCases429JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateCases500JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response UpdateCases502JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response UpdateCases503JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCases504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response UpdateCases504JSONResponse) VisitUpdateCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessagesRequestObject struct {
+	CaseId MessageCaseId `json:"case_id"`
+	Params CreateMessagesParams
+	Body   *CreateMessagesJSONRequestBody
+}
+
+type CreateMessagesResponseObject interface {
+	VisitCreateMessagesResponse(w http.ResponseWriter) error
+}
+
+type CreateMessages200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CreateMessages200JSONResponse struct {
+	Body    OperationResult
+	Headers CreateMessages200ResponseHeaders
+}
+
+func (response CreateMessages200JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateMessages400JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateMessages401JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateMessages403JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateMessages404JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response CreateMessages408JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateMessages413JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateMessages415JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateMessages429JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateMessages500JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response CreateMessages502JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateMessages503JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMessages504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response CreateMessages504JSONResponse) VisitCreateMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessagesRequestObject struct {
+	CaseId MessagesCaseId `json:"case_id"`
+	Params ListMessagesParams
+}
+
+type ListMessagesResponseObject interface {
+	VisitListMessagesResponse(w http.ResponseWriter) error
+}
+
+type ListMessages200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListMessages200JSONResponse struct {
+	Body    MessageList
+	Headers ListMessages200ResponseHeaders
+}
+
+func (response ListMessages200JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMessages400JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMessages401JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMessages403JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListMessages404JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListMessages408JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListMessages413JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListMessages415JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListMessages429JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListMessages500JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ListMessages502JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListMessages503JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMessages504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ListMessages504JSONResponse) VisitListMessagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteRelationRequestObject struct {
@@ -1130,8 +4054,1011 @@ func (response CreateRelations504JSONResponse) VisitCreateRelationsResponse(w ht
 	return err
 }
 
+type CreateScoresRequestObject struct {
+	CaseId ScoreCaseId `json:"case_id"`
+	Params CreateScoresParams
+	Body   *CreateScoresJSONRequestBody
+}
+
+type CreateScoresResponseObject interface {
+	VisitCreateScoresResponse(w http.ResponseWriter) error
+}
+
+type CreateScores200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CreateScores200JSONResponse struct {
+	Body    OperationResult
+	Headers CreateScores200ResponseHeaders
+}
+
+func (response CreateScores200JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateScores400JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateScores401JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateScores403JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateScores404JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response CreateScores408JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateScores413JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateScores415JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateScores429JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateScores500JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response CreateScores502JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateScores503JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScores504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response CreateScores504JSONResponse) VisitCreateScoresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatusRequestObject struct {
+	CaseId StatusCaseId `json:"case_id"`
+	Params ShowCaseStatusParams
+}
+
+type ShowCaseStatusResponseObject interface {
+	VisitShowCaseStatusResponse(w http.ResponseWriter) error
+}
+
+type ShowCaseStatus200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ShowCaseStatus200JSONResponse struct {
+	Body    CaseStatus
+	Headers ShowCaseStatus200ResponseHeaders
+}
+
+func (response ShowCaseStatus200JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ShowCaseStatus400JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ShowCaseStatus401JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ShowCaseStatus403JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ShowCaseStatus404JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ShowCaseStatus408JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ShowCaseStatus413JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ShowCaseStatus415JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ShowCaseStatus429JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ShowCaseStatus500JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ShowCaseStatus502JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ShowCaseStatus503JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShowCaseStatus504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ShowCaseStatus504JSONResponse) VisitShowCaseStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypesRequestObject struct {
+	Params ListProblemTypesParams
+}
+
+type ListProblemTypesResponseObject interface {
+	VisitListProblemTypesResponse(w http.ResponseWriter) error
+}
+
+type ListProblemTypes200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListProblemTypes200JSONResponse struct {
+	Body    ProblemTypeList
+	Headers ListProblemTypes200ResponseHeaders
+}
+
+func (response ListProblemTypes200JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListProblemTypes400JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProblemTypes401JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProblemTypes403JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListProblemTypes404JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListProblemTypes408JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListProblemTypes413JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListProblemTypes415JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListProblemTypes429JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListProblemTypes500JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ListProblemTypes502JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListProblemTypes503JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProblemTypes504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ListProblemTypes504JSONResponse) VisitListProblemTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategoriesRequestObject struct {
+	Params ListProductCategoriesParams
+}
+
+type ListProductCategoriesResponseObject interface {
+	VisitListProductCategoriesResponse(w http.ResponseWriter) error
+}
+
+type ListProductCategories200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListProductCategories200JSONResponse struct {
+	Body    ProductCategoryList
+	Headers ListProductCategories200ResponseHeaders
+}
+
+func (response ListProductCategories200JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListProductCategories400JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProductCategories401JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProductCategories403JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListProductCategories404JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories408JSONResponse struct{ RequestTimeoutJSONResponse }
+
+func (response ListProductCategories408JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ListProductCategories413JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ListProductCategories415JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListProductCategories429JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListProductCategories500JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response ListProductCategories502JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListProductCategories503JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProductCategories504JSONResponse struct{ GatewayTimeoutJSONResponse }
+
+func (response ListProductCategories504JSONResponse) VisitListProductCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// UploadJsonAccessories Upload an attachment
+	// (POST /v2/servicerequest/accessorys/json-format-content)
+	UploadJsonAccessories(ctx context.Context, request UploadJsonAccessoriesRequestObject) (UploadJsonAccessoriesResponseObject, error)
+	// ShowAccessoryLimits Show the attachment limits
+	// (GET /v2/servicerequest/accessorys/limits)
+	ShowAccessoryLimits(ctx context.Context, request ShowAccessoryLimitsRequestObject) (ShowAccessoryLimitsResponseObject, error)
+	// ListCases List tickets
+	// (GET /v2/servicerequest/cases)
+	ListCases(ctx context.Context, request ListCasesRequestObject) (ListCasesResponseObject, error)
+	// CreateCases Open a ticket
+	// (POST /v2/servicerequest/cases)
+	CreateCases(ctx context.Context, request CreateCasesRequestObject) (CreateCasesResponseObject, error)
+	// ShowCaseDetail Show a ticket
+	// (GET /v2/servicerequest/cases/{case_id})
+	ShowCaseDetail(ctx context.Context, request ShowCaseDetailRequestObject) (ShowCaseDetailResponseObject, error)
+	// UpdateCases Cancel, close, urge or delete a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/action)
+	UpdateCases(ctx context.Context, request UpdateCasesRequestObject) (UpdateCasesResponseObject, error)
+	// CreateMessages Add a message to a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/message)
+	CreateMessages(ctx context.Context, request CreateMessagesRequestObject) (CreateMessagesResponseObject, error)
+	// ListMessages List a ticket's messages
+	// (GET /v2/servicerequest/cases/{case_id}/messages)
+	ListMessages(ctx context.Context, request ListMessagesRequestObject) (ListMessagesResponseObject, error)
 	// DeleteRelation Remove an association
 	// (DELETE /v2/servicerequest/cases/{case_id}/relations)
 	DeleteRelation(ctx context.Context, request DeleteRelationRequestObject) (DeleteRelationResponseObject, error)
@@ -1141,6 +5068,18 @@ type StrictServerInterface interface {
 	// CreateRelations Associate tickets with a ticket
 	// (POST /v2/servicerequest/cases/{case_id}/relations)
 	CreateRelations(ctx context.Context, request CreateRelationsRequestObject) (CreateRelationsResponseObject, error)
+	// CreateScores Rate the handling of a ticket
+	// (POST /v2/servicerequest/cases/{case_id}/score)
+	CreateScores(ctx context.Context, request CreateScoresRequestObject) (CreateScoresResponseObject, error)
+	// ShowCaseStatus Show a ticket's status
+	// (GET /v2/servicerequest/cases/{case_id}/status)
+	ShowCaseStatus(ctx context.Context, request ShowCaseStatusRequestObject) (ShowCaseStatusResponseObject, error)
+	// ListProblemTypes List the problem types
+	// (GET /v2/servicerequest/config/problems)
+	ListProblemTypes(ctx context.Context, request ListProblemTypesRequestObject) (ListProblemTypesResponseObject, error)
+	// ListProductCategories List the product categories
+	// (GET /v2/servicerequest/config/product-categories)
+	ListProductCategories(ctx context.Context, request ListProductCategoriesRequestObject) (ListProductCategoriesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -1153,6 +5092,305 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// UploadJsonAccessories operation middleware
+func (sh *strictHandler) UploadJsonAccessories(ctx echo.Context, params UploadJsonAccessoriesParams) error {
+	var request UploadJsonAccessoriesRequestObject
+
+	request.Params = params
+
+	var body UploadJsonAccessoriesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadJsonAccessories(ctx.Request().Context(), request.(UploadJsonAccessoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadJsonAccessories")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadJsonAccessoriesResponseObject); ok {
+		return validResponse.VisitUploadJsonAccessoriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShowAccessoryLimits operation middleware
+func (sh *strictHandler) ShowAccessoryLimits(ctx echo.Context, params ShowAccessoryLimitsParams) error {
+	var request ShowAccessoryLimitsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShowAccessoryLimits(ctx.Request().Context(), request.(ShowAccessoryLimitsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShowAccessoryLimits")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShowAccessoryLimitsResponseObject); ok {
+		return validResponse.VisitShowAccessoryLimitsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCases operation middleware
+func (sh *strictHandler) ListCases(ctx echo.Context, params ListCasesParams) error {
+	var request ListCasesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCases(ctx.Request().Context(), request.(ListCasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCasesResponseObject); ok {
+		return validResponse.VisitListCasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCases operation middleware
+func (sh *strictHandler) CreateCases(ctx echo.Context, params CreateCasesParams) error {
+	var request CreateCasesRequestObject
+
+	request.Params = params
+
+	var body CreateCasesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCases(ctx.Request().Context(), request.(CreateCasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCasesResponseObject); ok {
+		return validResponse.VisitCreateCasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShowCaseDetail operation middleware
+func (sh *strictHandler) ShowCaseDetail(ctx echo.Context, caseId ShowCaseId, params ShowCaseDetailParams) error {
+	var request ShowCaseDetailRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShowCaseDetail(ctx.Request().Context(), request.(ShowCaseDetailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShowCaseDetail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShowCaseDetailResponseObject); ok {
+		return validResponse.VisitShowCaseDetailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCases operation middleware
+func (sh *strictHandler) UpdateCases(ctx echo.Context, caseId ActionCaseId, params UpdateCasesParams) error {
+	var request UpdateCasesRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	var body UpdateCasesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCases(ctx.Request().Context(), request.(UpdateCasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCasesResponseObject); ok {
+		return validResponse.VisitUpdateCasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMessages operation middleware
+func (sh *strictHandler) CreateMessages(ctx echo.Context, caseId MessageCaseId, params CreateMessagesParams) error {
+	var request CreateMessagesRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	var body CreateMessagesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMessages(ctx.Request().Context(), request.(CreateMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMessages")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMessagesResponseObject); ok {
+		return validResponse.VisitCreateMessagesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMessages operation middleware
+func (sh *strictHandler) ListMessages(ctx echo.Context, caseId MessagesCaseId, params ListMessagesParams) error {
+	var request ListMessagesRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMessages(ctx.Request().Context(), request.(ListMessagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMessages")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMessagesResponseObject); ok {
+		return validResponse.VisitListMessagesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // DeleteRelation operation middleware
@@ -1273,6 +5511,131 @@ func (sh *strictHandler) CreateRelations(ctx echo.Context, caseId CreateCaseId, 
 		return err
 	} else if validResponse, ok := response.(CreateRelationsResponseObject); ok {
 		return validResponse.VisitCreateRelationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateScores operation middleware
+func (sh *strictHandler) CreateScores(ctx echo.Context, caseId ScoreCaseId, params CreateScoresParams) error {
+	var request CreateScoresRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	var body CreateScoresJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateScores(ctx.Request().Context(), request.(CreateScoresRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateScores")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateScoresResponseObject); ok {
+		return validResponse.VisitCreateScoresResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShowCaseStatus operation middleware
+func (sh *strictHandler) ShowCaseStatus(ctx echo.Context, caseId StatusCaseId, params ShowCaseStatusParams) error {
+	var request ShowCaseStatusRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShowCaseStatus(ctx.Request().Context(), request.(ShowCaseStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShowCaseStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShowCaseStatusResponseObject); ok {
+		return validResponse.VisitShowCaseStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProblemTypes operation middleware
+func (sh *strictHandler) ListProblemTypes(ctx echo.Context, params ListProblemTypesParams) error {
+	var request ListProblemTypesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProblemTypes(ctx.Request().Context(), request.(ListProblemTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProblemTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProblemTypesResponseObject); ok {
+		return validResponse.VisitListProblemTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProductCategories operation middleware
+func (sh *strictHandler) ListProductCategories(ctx echo.Context, params ListProductCategoriesParams) error {
+	var request ListProductCategoriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProductCategories(ctx.Request().Context(), request.(ListProductCategoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProductCategories")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProductCategoriesResponseObject); ok {
+		return validResponse.VisitListProductCategoriesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -14,10 +17,15 @@ import (
 	"github.com/osmstub/osmstub/server"
 )
 
+// examplesClock is the stub's clock for the contract's examples: the day
+// their new ticket is created (CS20261207000001) and a minute after their
+// last urge (internal/fixtures/examples.yaml).
+var examplesClock = time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+
 // TestContractExamples sends every request example of openapi.yaml, with
-// the path parameters of the same name, as user demo to a fresh stub on
-// internal/fixtures/examples.yaml, and expects the response example of
-// that name, status and body: the contract's examples are what the stub
+// the path and query parameters of the same name, as user demo to a fresh
+// stub on internal/fixtures/examples.yaml, and expects the response example
+// of that name, status and body: the contract's examples are what the stub
 // answers (and what Specmatic's contract tests check, pairing them by
 // name).
 func TestContractExamples(t *testing.T) {
@@ -41,10 +49,19 @@ func TestContractExamples(t *testing.T) {
 					n++
 					t.Run(op.OperationID+"/"+name, func(t *testing.T) {
 						target := path
+						query := url.Values{}
 						for _, p := range op.Parameters {
-							if p.Value.In == openapi3.ParameterInPath {
+							switch p.Value.In {
+							case openapi3.ParameterInPath:
 								target = strings.ReplaceAll(target, "{"+p.Value.Name+"}", p.Value.Examples[name].Value.Value.(string))
+							case openapi3.ParameterInQuery:
+								if ex := p.Value.Examples[name]; ex != nil {
+									addQuery(query, p.Value.Name, ex.Value.Value)
+								}
 							}
+						}
+						if len(query) > 0 {
+							target += "?" + query.Encode()
 						}
 						body := ""
 						if op.RequestBody != nil {
@@ -55,7 +72,7 @@ func TestContractExamples(t *testing.T) {
 							body = string(raw)
 						}
 						ds := d.Clone()
-						srv := newServer(t, server.Options{Fixtures: &ds})
+						srv := newServer(t, server.Options{Fixtures: &ds, Now: func() time.Time { return examplesClock }})
 						req := newReq(method, target, body, "X-Auth-Token", "demo-token")
 						status, header, got := do(t, srv, req)
 						if strconv.Itoa(status) != code {
@@ -79,4 +96,16 @@ func TestContractExamples(t *testing.T) {
 	if n < 12 {
 		t.Errorf("%d paired examples, want at least 12", n)
 	}
+}
+
+// addQuery adds a query parameter's example value: an array as the
+// parameter repeated (form, explode), as the official SDK sends it.
+func addQuery(q url.Values, name string, v any) {
+	if items, ok := v.([]any); ok {
+		for _, item := range items {
+			q.Add(name, fmt.Sprint(item))
+		}
+		return
+	}
+	q.Add(name, fmt.Sprint(v))
 }

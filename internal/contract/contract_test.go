@@ -43,17 +43,49 @@ func TestDocumentIsValid(t *testing.T) {
 	}
 }
 
+// TestOperations: every operation of the ticket flow is where the official
+// SDK sends it, with the common headers and the error responses.
 func TestOperations(t *testing.T) {
 	doc := spec(t)
-	item := doc.Paths.Value("/v2/servicerequest/cases/{case_id}/relations")
-	if item == nil {
-		t.Fatal("path /v2/servicerequest/cases/{case_id}/relations is missing")
+	tickets := "/v2/servicerequest/cases"
+	ticket := tickets + "/{case_id}"
+	tests := []struct {
+		path, method, id string
+		extraHeaders     []string
+	}{
+		{"/v2/servicerequest/config/product-categories", http.MethodGet, "ListProductCategories", nil},
+		{"/v2/servicerequest/config/problems", http.MethodGet, "ListProblemTypes", nil},
+		{tickets, http.MethodPost, "CreateCases", []string{"x-email-verifiedid", "x-phone-verifiedid"}},
+		{tickets, http.MethodGet, "ListCases", nil},
+		{ticket, http.MethodGet, "ShowCaseDetail", nil},
+		{ticket + "/status", http.MethodGet, "ShowCaseStatus", nil},
+		{ticket + "/action", http.MethodPost, "UpdateCases", nil},
+		{ticket + "/message", http.MethodPost, "CreateMessages", nil},
+		{ticket + "/messages", http.MethodGet, "ListMessages", nil},
+		{ticket + "/score", http.MethodPost, "CreateScores", nil},
+		{ticket + "/relations", http.MethodPost, "CreateRelations", nil},
+		{ticket + "/relations", http.MethodGet, "ListRelation", nil},
+		{ticket + "/relations", http.MethodDelete, "DeleteRelation", nil},
+		{"/v2/servicerequest/accessorys/json-format-content", http.MethodPost, "UploadJsonAccessories", nil},
+		{"/v2/servicerequest/accessorys/limits", http.MethodGet, "ShowAccessoryLimits", nil},
 	}
-	want := map[string]string{http.MethodPost: "CreateRelations", http.MethodGet: "ListRelation", http.MethodDelete: "DeleteRelation"}
-	for method, id := range want {
-		op := item.GetOperation(method)
-		if op == nil || op.OperationID != id {
-			t.Fatalf("%s: want operation %s", method, id)
+	n := 0
+	for _, item := range doc.Paths.Map() {
+		n += len(item.Operations())
+	}
+	if n != len(tests) {
+		t.Errorf("%d operations, want %d", n, len(tests))
+	}
+	for _, tt := range tests {
+		item := doc.Paths.Value(tt.path)
+		if item == nil {
+			t.Errorf("path %s is missing", tt.path)
+			continue
+		}
+		op := item.GetOperation(tt.method)
+		if op == nil || op.OperationID != tt.id {
+			t.Errorf("%s %s: want operation %s", tt.method, tt.path, tt.id)
+			continue
 		}
 		var headers []string
 		for _, p := range op.Parameters {
@@ -62,18 +94,20 @@ func TestOperations(t *testing.T) {
 			}
 		}
 		slices.Sort(headers)
-		if !slices.Equal(headers, []string{"X-Language", "X-Site", "X-Time-Zone"}) {
-			t.Errorf("%s headers = %v", id, headers)
+		want := append([]string{"X-Language", "X-Site", "X-Time-Zone"}, tt.extraHeaders...)
+		slices.Sort(want)
+		if !slices.Equal(headers, want) {
+			t.Errorf("%s headers = %v, want %v", tt.id, headers, want)
 		}
 		codes := op.Responses.Map()
-		for _, code := range []string{"200", "400", "401", "403", "413", "415", "500"} {
+		for _, code := range []string{"200", "400", "401", "403", "404", "408", "413", "415", "429", "500", "502", "503", "504"} {
 			r := codes[code]
 			if r == nil {
-				t.Errorf("%s: no %s response", id, code)
+				t.Errorf("%s: no %s response", tt.id, code)
 				continue
 			}
 			if r.Value.Headers["X-Request-Id"] == nil {
-				t.Errorf("%s %s: no X-Request-Id header", id, code)
+				t.Errorf("%s %s: no X-Request-Id header", tt.id, code)
 			}
 		}
 	}
@@ -147,6 +181,16 @@ func TestExamplesPairedByName(t *testing.T) {
 				for _, p := range op.Parameters {
 					if p.Value.In == openapi3.ParameterInPath && p.Value.Examples[ex] == nil {
 						t.Errorf("%s: response example %q has no example of that name for path parameter %s", name, ex, p.Value.Name)
+					}
+				}
+			}
+			// A parameter's named example sets up a response example: a
+			// name without one is a typo that TestContractExamples would
+			// silently skip.
+			for _, p := range op.Parameters {
+				for ex := range p.Value.Examples {
+					if !responses[ex] {
+						t.Errorf("%s: parameter %s's example %q has no response example of that name", name, p.Value.Name, ex)
 					}
 				}
 			}
@@ -322,5 +366,105 @@ func TestExampleNamesKeepDocumentOrder(t *testing.T) {
 	}
 	if got := contract.ExampleNames("POST", "/v2/servicerequest/cases/{case_id}/relations", "200"); len(got) != 5 || got[0] != "associated" {
 		t.Errorf("CreateRelations 200 examples = %q", got)
+	}
+}
+
+// TestTicketFlowRequestValidation: the wire decisions of the ticket flow's
+// operations, as the validator applies them.
+func TestTicketFlowRequestValidation(t *testing.T) {
+	const (
+		cases    = "/v2/servicerequest/cases"
+		ticket   = cases + "/CS1"
+		upload   = "/v2/servicerequest/accessorys/json-format-content"
+		minimal  = `{"business_type_id":"QUOTA","simple_description":"d","source_id":"83aeb0f2834c4df49826c781d32a963e"}`
+		uploaded = `{"accessory_name":"a.log","accessory_from":"message","accessory_data":"YQ=="}`
+	)
+	tests := []struct {
+		name, method, target, body string
+		want                       []string // nil: the request is valid
+	}{
+		{name: "create, the SDK's minimal body", method: "POST", target: cases, body: minimal},
+		{name: "create with free extends_map and extension_map", method: "POST", target: cases,
+			body: `{"business_type_id":"Q","simple_description":"d","source_id":"","extends_map":{"a":1,"b":{"c":[true]}},"extension_map":{"x":"y"}}`},
+		{name: "create, empty strings the SDK sends for unset fields", method: "POST", target: cases,
+			body: `{"business_type_id":"","simple_description":"","source_id":""}`,
+			want: []string{"business_type_id: minimum string length is 1", "simple_description: minimum string length is 1"}},
+		{name: "create without the required fields", method: "POST", target: cases, body: `{}`,
+			want: []string{"business_type_id: is required", "simple_description: is required", "source_id: is required"}},
+		{name: "create with an unknown field", method: "POST", target: cases,
+			body: `{"business_type_id":"Q","simple_description":"d","source_id":"s","extends_param":{}}`,
+			want: []string{"extends_param: is not a known property"}},
+		{name: "list, every filter", method: "GET",
+			target: cases + "?search_key=a&search_key=b&search_key=c&label_id_list=1&app_key=k&incident_id=CS1" +
+				"&query_start_time=2026-12-01T00:00:00Z&query_end_time=2026-12-07T09:30:00Z&status=30&incident_status=0,1" +
+				"&x_customer_id=demo&x_customer_name=demo&group_id=g&offset=65535&limit=100"},
+		{name: "list, four search keys", method: "GET", target: cases + "?search_key=a&search_key=b&search_key=c&search_key=d",
+			want: []string{"search_key: maximum number of items is 3"}},
+		{name: "list, limit 0", method: "GET", target: cases + "?limit=0",
+			want: []string{"limit: number must be at least 1"}},
+		{name: "list, limit 101", method: "GET", target: cases + "?limit=101",
+			want: []string{"limit: number must be at most 100"}},
+		{name: "list, status 31", method: "GET", target: cases + "?status=31",
+			want: []string{"status: number must be at most 30"}},
+		{name: "list, the v1 time format", method: "GET", target: cases + "?query_start_time=2019-05-22%2003:30:52",
+			want: []string{`query_start_time: string doesn't match the regular expression "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"`}},
+		{name: "messages, offset past 65535", method: "GET", target: ticket + "/messages?offset=65536",
+			want: []string{"offset: number must be at most 65535"}},
+		{name: "action, unknown action reaches the handler", method: "POST", target: ticket + "/action?action_id=reopen"},
+		{name: "action with a body", method: "POST", target: ticket + "/action?action_id=close",
+			body: `{"judgement":"ok","incident_satisfaction_list":[{"satisfaction_id":1,"satisfaction_value":5}]}`},
+		{name: "action without action_id", method: "POST", target: ticket + "/action",
+			want: []string{"action_id: is required"}},
+		{name: "action_id of 33", method: "POST", target: ticket + "/action?action_id=" + strings.Repeat("a", 33),
+			want: []string{"action_id: maximum string length is 32"}},
+		{name: "message", method: "POST", target: ticket + "/message", body: `{"message":{"content":"hi","accessory_ids":["ACC000001"]}}`},
+		{name: "message null, as the SDK sends it unset", method: "POST", target: ticket + "/message", body: `{"message":null}`,
+			want: []string{"message: must not be null"}},
+		{name: "message missing", method: "POST", target: ticket + "/message", body: `{"group_id":"g"}`,
+			want: []string{"message: is required"}},
+		{name: "message with empty content", method: "POST", target: ticket + "/message", body: `{"message":{"content":""}}`,
+			want: []string{"message.content: minimum string length is 1"}},
+		{name: "score with a null list, as the SDK sends it unset", method: "POST", target: ticket + "/score",
+			body: `{"judgement":"good","incident_satisfaction_list":null}`},
+		{name: "score without the list", method: "POST", target: ticket + "/score", body: `{"judgement":"good"}`,
+			want: []string{"incident_satisfaction_list: is required"}},
+		{name: "score item without its value", method: "POST", target: ticket + "/score",
+			body: `{"judgement":"","incident_satisfaction_list":[{"satisfaction_id":1}]}`,
+			want: []string{"incident_satisfaction_list[0].satisfaction_value: is required"}},
+		{name: "upload", method: "POST", target: upload, body: uploaded},
+		{name: "upload for feedback", method: "POST", target: upload,
+			body: `{"accessory_name":"a.log","accessory_from":"feedback","accessory_data":"YQ=="}`,
+			want: []string{`accessory_from: is not one of the allowed values ["incident","message"]`}},
+		{name: "upload without data", method: "POST", target: upload, body: `{"accessory_name":"a.log","accessory_from":"message"}`,
+			want: []string{"accessory_data: is required"}},
+		{name: "limits", method: "GET", target: "/v2/servicerequest/accessorys/limits"},
+		{name: "problem types of a category", method: "GET", target: "/v2/servicerequest/config/problems?product_category_id=ECS"},
+		{name: "categories by name", method: "GET", target: "/v2/servicerequest/config/product-categories?product_category_name=storage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			route, params, err := contract.FindRoute(req)
+			if err != nil {
+				t.Fatalf("FindRoute: %v", err)
+			}
+			err = openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, QueryParams: req.URL.Query(), Route: route,
+				Options: contract.RequestOptions(openapi3filter.NoopAuthenticationFunc),
+			})
+			var got []string
+			for _, p := range contract.Problems(err) {
+				got = append(got, p.String())
+			}
+			if tt.want == nil && err != nil {
+				t.Fatalf("valid request rejected: %v (%q)", err, got)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("problems = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
