@@ -25,8 +25,8 @@ type Store struct {
 
 type state struct {
 	users       map[string]store.User
-	tokens      map[string]string // token -> user name
-	keys        map[string]string // AK -> user name
+	tokens      map[string]string       // token -> user name
+	keys        map[string]string       // AK -> user name
 	tickets     map[string]store.Ticket // without Relations, Messages, Scores
 	relations   map[string][]string
 	messages    map[string][]store.Message
