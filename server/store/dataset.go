@@ -24,10 +24,43 @@ func (d Dataset) Clone() Dataset {
 		out.Users[i] = u.Clone()
 	}
 	for i, t := range d.Tickets {
-		t.Relations = slices.Clone(t.Relations)
-		out.Tickets[i] = t
+		out.Tickets[i] = t.Clone()
+	}
+	if d.Catalogue != nil {
+		c := d.Catalogue.Clone()
+		out.Catalogue = &c
 	}
 	return out
+}
+
+// Clone returns a copy of c that shares no memory with it.
+func (c Catalogue) Clone() Catalogue {
+	c.ProductCategories = slices.Clone(c.ProductCategories)
+	c.ProblemTypes = slices.Clone(c.ProblemTypes)
+	for i := range c.ProblemTypes {
+		c.ProblemTypes[i].ProductCategories = slices.Clone(c.ProblemTypes[i].ProductCategories)
+	}
+	c.Satisfaction = slices.Clone(c.Satisfaction)
+	return c
+}
+
+// Limits of the fields Validate checks, as the contract (openapi.yaml)
+// states them.
+const (
+	MaxDescription    = 2000
+	MaxMessageContent = 10000
+	MaxAccount        = 64
+)
+
+// validStatus reports whether s is one of the statuses a ticket can have.
+func validStatus(s int) bool {
+	switch s {
+	case StatusPending, StatusProcessing, StatusToConfirm, StatusCompleted, StatusCanceled,
+		5, // 暂停 (paused): the CN pages list it; the stub never moves a ticket there
+		StatusInvalid, StatusDeleted, StatusFeedback:
+		return true
+	}
+	return false
 }
 
 // FieldError names the entry and field of a Dataset that is wrong.
@@ -51,6 +84,9 @@ func (d Dataset) Validate() error {
 	for i, u := range d.Users {
 		entry := fmt.Sprintf("users[%d]", i)
 		checkLen(add, entry, "name", u.Name, 256)
+		if utf8.RuneCountInString(u.Account) > MaxAccount {
+			add(entry, "account", "must be at most %d characters", MaxAccount)
+		}
 		if _, dup := users[u.Name]; dup {
 			add(entry, "name", "user %q is defined twice", u.Name)
 		}
@@ -67,6 +103,7 @@ func (d Dataset) Validate() error {
 		}
 	}
 	tickets := map[string]Ticket{}
+	messages := map[string]string{} // message ID -> where: IDs are global
 	for i, t := range d.Tickets {
 		entry := fmt.Sprintf("tickets[%d]", i)
 		checkLen(add, entry, "id", t.ID, 64)
@@ -74,10 +111,40 @@ func (d Dataset) Validate() error {
 			add(entry, "id", "ticket %q is defined twice", t.ID)
 		}
 		tickets[t.ID] = t
-		if _, ok := users[t.Owner]; !ok {
+		owner, ok := users[t.Owner]
+		if !ok {
 			add(entry, "owner", "unknown user %q", t.Owner)
+		} else if t.Account != "" && t.Account != owner.Account {
+			// A ticket belongs to its owner's account; a fixtures file
+			// need not say which, but must not say another.
+			add(entry, "account", "is %q, but owner %q is of account %q", t.Account, t.Owner, owner.Account)
 		}
-		checkLen(add, entry, "simple_description", t.Description, 2000)
+		checkLen(add, entry, "simple_description", t.Description, MaxDescription)
+		if !validStatus(t.Status) {
+			add(entry, "status", "%d is not a ticket status", t.Status)
+		}
+		for j, m := range t.Messages {
+			field := fmt.Sprintf("messages[%d]", j)
+			checkLen(add, entry, field+".message_id", m.ID, 64)
+			if other, dup := messages[m.ID]; dup && m.ID != "" {
+				add(entry, field+".message_id", "message %q is also %s", m.ID, other)
+			}
+			messages[m.ID] = entry + "." + field
+			if m.Type != 0 && m.Type != 1 {
+				add(entry, field+".type", "%d is neither 0 (customer) nor 1 (engineer)", m.Type)
+			}
+			if _, ok := users[m.Replier]; !ok {
+				add(entry, field+".replier", "unknown user %q", m.Replier)
+			}
+			if utf8.RuneCountInString(m.Content) > MaxMessageContent {
+				add(entry, field+".content", "must be at most %d characters", MaxMessageContent)
+			}
+		}
+		for j, sc := range t.Scores {
+			if _, ok := users[sc.Author]; !ok {
+				add(entry, fmt.Sprintf("scores[%d].author", j), "unknown user %q", sc.Author)
+			}
+		}
 	}
 	for i, t := range d.Tickets {
 		entry := fmt.Sprintf("tickets[%d]", i)
@@ -163,12 +230,15 @@ func Load(ctx context.Context, s Store, d Dataset, reset bool) (loaded bool, err
 }
 
 func put(tx Tx, d Dataset) error {
+	account := map[string]string{}
 	for _, u := range d.Users {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
+		account[u.Name] = u.Account
 	}
 	for _, t := range d.Tickets {
+		t.Account = account[t.Owner] // Validate refused any other
 		if err := tx.PutTicket(t); err != nil {
 			return err
 		}
@@ -178,5 +248,9 @@ func put(tx Tx, d Dataset) error {
 			return err
 		}
 	}
-	return nil
+	c := DefaultCatalogue()
+	if d.Catalogue != nil {
+		c = *d.Catalogue
+	}
+	return tx.PutCatalogue(c)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/osmstub/osmstub/server/store"
@@ -17,32 +16,54 @@ import (
 type Store struct {
 	mu    sync.RWMutex
 	state state
+	// counters are NextID's. They live outside state so that Reset keeps
+	// them: an ID handed out before a reset (a test still holding a ticket
+	// ID, a message in a log) then never names a different ticket after
+	// it, within one process.
+	counters map[string]int64
 }
 
 type state struct {
-	users     map[string]store.User
-	tokens    map[string]string // token -> user name
-	keys      map[string]string // AK -> user name
-	tickets   map[string]store.Ticket
-	relations map[string][]string
+	users       map[string]store.User
+	tokens      map[string]string       // token -> user name
+	keys        map[string]string       // AK -> user name
+	tickets     map[string]store.Ticket // without Relations, Messages, Scores
+	relations   map[string][]string
+	messages    map[string][]store.Message
+	scores      map[string][]store.Score
+	accessories map[string]store.Accessory
+	uploads     map[string][]string // owner -> accessory IDs, in upload order
+	catalogue   store.Catalogue
+	// The tickets of each account, and of each owner within an account, in
+	// list order, so that a page of Tickets neither sorts nor scans.
+	byAccount map[string]*index
+	byOwner   map[ownerKey]*index
 }
+
+type ownerKey struct{ account, owner string }
 
 var _ store.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	s := &Store{}
+	s := &Store{counters: map[string]int64{}}
 	s.state.clear()
 	return s
 }
 
 func (st *state) clear() {
 	*st = state{
-		users:     map[string]store.User{},
-		tokens:    map[string]string{},
-		keys:      map[string]string{},
-		tickets:   map[string]store.Ticket{},
-		relations: map[string][]string{},
+		users:       map[string]store.User{},
+		tokens:      map[string]string{},
+		keys:        map[string]string{},
+		tickets:     map[string]store.Ticket{},
+		relations:   map[string][]string{},
+		messages:    map[string][]store.Message{},
+		scores:      map[string][]store.Score{},
+		accessories: map[string]store.Accessory{},
+		uploads:     map[string][]string{},
+		byAccount:   map[string]*index{},
+		byOwner:     map[ownerKey]*index{},
 	}
 }
 
@@ -54,7 +75,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &tx{st: &s.state, writable: true}
+	tx := &tx{st: &s.state, counters: s.counters, writable: true}
 	committed := false
 	defer func() {
 		if !committed {
@@ -84,6 +105,7 @@ func (s *Store) Close() error { return nil }
 
 type tx struct {
 	st       *state
+	counters map[string]int64
 	writable bool
 	undo     []func() // each reverts one write
 }
@@ -101,12 +123,35 @@ func (t *tx) write() error {
 	return nil
 }
 
+// set sets m[k] to v, logging how to put back what was there.
+func set[K comparable, V any](t *tx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	t.undo = append(t.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+// del deletes m[k], logging how to put it back.
+func del[K comparable, V any](t *tx, m map[K]V, k K) {
+	old, had := m[k]
+	if !had {
+		return
+	}
+	delete(m, k)
+	t.undo = append(t.undo, func() { m[k] = old })
+}
+
 func (t *tx) Ticket(id string) (store.Ticket, error) {
 	tk, ok := t.st.tickets[id]
 	if !ok {
 		return store.Ticket{}, store.ErrNotFound
 	}
-	return tk, nil
+	return tk.Clone(), nil
 }
 
 func (t *tx) Relations(id string) ([]string, error) {
@@ -224,33 +269,6 @@ func (t *tx) unindex(u store.User) {
 	for _, k := range u.Keys {
 		delete(t.st.keys, k.AK)
 	}
-}
-
-func (t *tx) PutTicket(tk store.Ticket) error {
-	if err := t.write(); err != nil {
-		return err
-	}
-	if _, ok := t.st.tickets[tk.ID]; ok {
-		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
-	}
-	tk.Relations = nil
-	t.st.tickets[tk.ID] = tk
-	t.undo = append(t.undo, func() { delete(t.st.tickets, tk.ID) })
-	return nil
-}
-
-func (t *tx) Snapshot() (store.Dataset, error) {
-	var d store.Dataset
-	for _, u := range t.st.users {
-		d.Users = append(d.Users, u.Clone())
-	}
-	for id, tk := range t.st.tickets {
-		tk.Relations = slices.Clone(t.st.relations[id])
-		d.Tickets = append(d.Tickets, tk)
-	}
-	slices.SortFunc(d.Users, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(d.Tickets, func(a, b store.Ticket) int { return strings.Compare(a.ID, b.ID) })
-	return d, nil
 }
 
 func (t *tx) Empty() (bool, error) {

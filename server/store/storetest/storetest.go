@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Credentials", s.credentials)
 	t.Run("Rollback", s.rollback)
 	t.Run("Snapshot", s.snapshot)
+	t.Run("Flow", s.flow)
 }
 
 type suite struct {
@@ -199,18 +200,45 @@ func withRelations(d store.Dataset, rels map[string][]string) store.Dataset {
 	return d
 }
 
-// clone deep-copies d, turning empty slices into nil so that backends may
-// return either.
+// clone deep-copies d, turning empty slices into nil and times into UTC
+// without a monotonic reading, so that backends may return either. It
+// leaves out the catalogue, which checkCatalogue compares.
 func clone(d store.Dataset) store.Dataset {
 	var out store.Dataset
 	for _, u := range d.Users {
 		out.Users = append(out.Users, cloneUser(u))
 	}
 	for _, tk := range d.Tickets {
-		tk.Relations = nilIfEmpty(tk.Relations)
-		out.Tickets = append(out.Tickets, tk)
+		out.Tickets = append(out.Tickets, cloneTicket(tk))
 	}
 	return out
+}
+
+func cloneTicket(tk store.Ticket) store.Ticket {
+	tk.Relations = nilIfEmpty(tk.Relations)
+	tk.AccessoryIDs = nilIfEmpty(tk.AccessoryIDs)
+	tk.Created, tk.Pressed = tk.Created.UTC(), tk.Pressed.UTC()
+	tk.Messages = nilIfEmpty(tk.Messages)
+	for i, m := range tk.Messages {
+		tk.Messages[i] = cloneMessage(m)
+	}
+	tk.Scores = nilIfEmpty(tk.Scores)
+	for i, sc := range tk.Scores {
+		tk.Scores[i] = cloneScore(sc)
+	}
+	return tk
+}
+
+func cloneMessage(m store.Message) store.Message {
+	m.AccessoryIDs = nilIfEmpty(m.AccessoryIDs)
+	m.Created = m.Created.UTC()
+	return m
+}
+
+func cloneScore(sc store.Score) store.Score {
+	sc.Satisfaction = nilIfEmpty(sc.Satisfaction)
+	sc.Created = sc.Created.UTC()
+	return sc
 }
 
 func cloneUser(u store.User) store.User {
@@ -247,10 +275,11 @@ func unchanged(t *testing.T, st store.Store, before store.Dataset) {
 func describe(d store.Dataset) string {
 	var out []string
 	for _, u := range d.Users {
-		out = append(out, fmt.Sprintf("user %s groups=%q tokens=%q keys=%+v domain=%q", u.Name, u.Groups, u.Tokens, u.Keys, u.DomainID))
+		out = append(out, fmt.Sprintf("user %s groups=%q tokens=%q keys=%+v domain=%q account=%q", u.Name, u.Groups, u.Tokens, u.Keys, u.DomainID, u.Account))
 	}
 	for _, tk := range d.Tickets {
-		out = append(out, fmt.Sprintf("ticket %s owner=%s description=%q relations=%q", tk.ID, tk.Owner, tk.Description, tk.Relations))
+		out = append(out, fmt.Sprintf("ticket %s owner=%s description=%q relations=%q detail=%+v messages=%+v scores=%+v",
+			tk.ID, tk.Owner, tk.Description, tk.Relations, tk.TicketDetail, tk.Messages, tk.Scores))
 	}
 	return strings.Join(out, "\n  ")
 }
