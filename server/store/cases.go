@@ -343,7 +343,7 @@ func addMessage(tx Tx, id string, m Message) error {
 	if err != nil {
 		return err
 	}
-	m.ID = fmt.Sprintf("MSG%08d", n)
+	m.ID = fmt.Sprintf("MSG%06d", n)
 	return tx.AddMessage(id, m)
 }
 
@@ -412,7 +412,7 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 			return err
 		}
 		out = Accessory{
-			ID: fmt.Sprintf("ACC%08d", n), Owner: user.Name, Account: user.Account, Name: name, From: from,
+			ID: fmt.Sprintf("ACC%06d", n), Owner: user.Name, Account: user.Account, Name: name, From: from,
 			Data: data, Size: int64(len(data)), Created: now.UTC(),
 		}
 		return tx.PutAccessory(out)

@@ -410,3 +410,14 @@ func (t *tx) Snapshot() (store.Dataset, error) {
 	}
 	return d, nil
 }
+
+func (t *tx) GroupMembers(account, group string) ([]string, error) {
+	var out []string
+	for _, u := range t.st.users {
+		if u.Account == account && u.InGroup(group) {
+			out = append(out, u.Name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
