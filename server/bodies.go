@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/osmstub/osmstub/server/control"
+	"github.com/osmstub/osmstub/server/store"
 )
 
 // Request bodies hold memory while they arrive and while they are served.
@@ -144,24 +145,25 @@ func (b *stallingBody) Read(p []byte) (int, error) {
 // where each credential has a share, or the control API's own. The body
 // must keep arriving (stallingBody): a stalled one is a 408. A route that
 // takes no body refuses one: nothing would read it, and a long poll would
-// hold its reservation for its whole wait.
-func (s *Server) limitBody(budget *bodyBudget, takesBody bool) echo.MiddlewareFunc {
+// hold its reservation for its whole wait. limit is the most a body may
+// hold, 0 for a route that takes none.
+func (s *Server) limitBody(budget *bodyBudget, limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			switch {
 			case !control.HasBody(req):
 				return next(c)
-			case !takesBody:
+			case limit == 0:
 				return newAPIError(http.StatusBadRequest, CodeInvalid, "body: %s %s takes none", req.Method, req.URL.Path)
-			case req.ContentLength > defaultBodyLimit:
+			case req.ContentLength > limit:
 				return tooLarge()
 			}
 			n := req.ContentLength
 			if n <= 0 { // chunked: as much as the limit allows
-				n = defaultBodyLimit
+				n = limit
 			}
-			req.Body = http.MaxBytesReader(c.Response(), &stallingBody{ReadCloser: req.Body, rc: http.NewResponseController(c.Response()), stall: s.bodyStall}, defaultBodyLimit)
+			req.Body = http.MaxBytesReader(c.Response(), &stallingBody{ReadCloser: req.Body, rc: http.NewResponseController(c.Response()), stall: s.bodyStall}, limit)
 			who := exchangeOf(req.Context()).auth.credential() // resolved by the gate; none on the control API
 			if !budget.acquire(req.Context(), who, n) {
 				return busy()
@@ -170,4 +172,10 @@ func (s *Server) limitBody(budget *bodyBudget, takesBody bool) echo.MiddlewareFu
 			return next(c)
 		}
 	}
+}
+
+// uploadBodyLimit is the body of UploadJsonAccessories: a file of the
+// largest size allowed, Base64-encoded (4 bytes for 3), and its name.
+func uploadBodyLimit(l store.AccessoryLimits) int64 {
+	return int64(l.SizeMB)<<20*4/3 + 64<<10
 }

@@ -21,7 +21,11 @@ import (
 const (
 	CodeInvalid        = apierror.CodeInvalid // 400, 415: the request broke the contract
 	CodeInternal       = "OSM.0004"           // 500: internal error
-	CodeNoPermission   = "OSM.01010002"       // 200: no permission on a ticket
+	CodeParam          = "OSM.01010001"       // 200: a value breaks a rule of the service
+	CodeNoPermission   = "OSM.01010002"       // 200: no permission on a ticket, or an action its status does not allow
+	CodePressTooSoon   = "OSM.01010004"       // 200: a ticket urged too soon
+	CodeUploadBudget   = "OSM.01010005"       // 200: the day's uploads exceed the budget
+	CodeUnknownAction  = "OSM.01010013"       // 200: action_id is not cancel, close, press or delete
 	CodeUnknownTicket  = "OSM.01010015"       // 200: a ticket does not exist
 	CodeLimit          = "OSM.01010043"       // 200: a ticket would hold more than three associations
 	CodeSelf           = "OSM.01010044"       // 200: a ticket associated with itself
@@ -54,18 +58,22 @@ const gatewayCodePrefix = "APIGW."
 
 // The messages of the gateway and of the service, as the vendor words them.
 const (
-	msgNoSuchAPI    = "The API does not exist or has not been published in the environment."
-	msgNoSuchMethod = "The API does not exist."
-	msgTooLarge     = "Request entity too large."
-	msgTimeout      = "Request timeout: "
-	msgUnavailable  = "Backend unavailable."
-	msgUnauthorized = "Incorrect IAM authentication information: "
-	msgForbidden    = "The IAM user is not authorized to access the API: "
-	msgThrottled    = "The throttling threshold has been reached: "
-	msgLimit        = "The same caseId relations should not be over 3."
-	msgSelf         = "The case can not bind itself."
-	msgUnknown      = "This case does not exist."
-	msgNoPermission = "No operation permission."
+	msgNoSuchAPI     = "The API does not exist or has not been published in the environment."
+	msgNoSuchMethod  = "The API does not exist."
+	msgTooLarge      = "Request entity too large."
+	msgTimeout       = "Request timeout: "
+	msgUnavailable   = "Backend unavailable."
+	msgUnauthorized  = "Incorrect IAM authentication information: "
+	msgForbidden     = "The IAM user is not authorized to access the API: "
+	msgThrottled     = "The throttling threshold has been reached: "
+	msgLimit         = "The same caseId relations should not be over 3."
+	msgSelf          = "The case can not bind itself."
+	msgUnknown       = "This case does not exist."
+	msgNoPermission  = "No operation permission."
+	msgParam         = "Param validation failed."
+	msgPressTooSoon  = "You have asked for the order. Please ask for it later."
+	msgUploadBudget  = "Uploaded accessory size exceeded limit today."
+	msgUnknownAction = "The operation must be canceled or closed or pressed or deleted."
 )
 
 // apiError is a refusal with a status the contract declares and its

@@ -69,8 +69,21 @@ func refusal(ctx context.Context, err error) (gen.OperationResult, error) {
 		code, msg = CodeSelf, msgSelf
 	case errors.Is(err, store.ErrUnknownTicket):
 		code, msg = CodeUnknownTicket, msgUnknown
-	case errors.Is(err, store.ErrNoPermission):
+	case errors.Is(err, store.ErrNoPermission), errors.Is(err, store.ErrNotNow):
 		code, msg = CodeNoPermission, msgNoPermission
+	case errors.Is(err, store.ErrParam):
+		var re *store.RuleError
+		errors.As(err, &re)
+		code, msg = CodeParam, msgParam+" "+re.Detail
+		if len(msg) > 256 { // the contract's bound
+			msg = msg[:253] + "..."
+		}
+	case errors.Is(err, store.ErrUnknownAction):
+		code, msg = CodeUnknownAction, msgUnknownAction
+	case errors.Is(err, store.ErrPressTooSoon):
+		code, msg = CodePressTooSoon, msgPressTooSoon
+	case errors.Is(err, store.ErrUploadBudget):
+		code, msg = CodeUploadBudget, msgUploadBudget
 	default:
 		return gen.OperationResult{}, err
 	}

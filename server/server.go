@@ -169,6 +169,7 @@ type Server struct {
 	validateResponses bool
 	journal           *journal.Journal // nil with Options.DisableJournal
 	clock             *clock
+	accessoryLimits   store.AccessoryLimits
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -194,6 +195,7 @@ func New(opts Options) (*Server, error) {
 	s.bodies = newBodyBudget(memory, memory/bodyShares)
 	s.controlBodies = newBodyBudget(controlBodyMemory, controlBodyMemory)
 	s.bodyStall = defaultBodyStall
+	s.accessoryLimits = store.DefaultAccessoryLimits
 	s.guard = control.NewGuard(opts.ControlToken, opts.ControlHosts)
 	if opts.ControlToken != "" && !opts.DisableControl { // a token that guards nothing is not checked
 		if err := control.CheckControlToken(opts.ControlToken); err != nil {
@@ -293,7 +295,11 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 // validation, then a Prefer example, a fault, the upstream (proxy mode)
 // or the strict handler.
 func (s *Server) operationChain(route *routers.Route) []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{operation(route), s.gate, s.limitBody(s.bodies, true), s.validate, s.preferExample, s.injectFaults, s.forward}
+	limit := int64(defaultBodyLimit)
+	if route.Operation.OperationID == "UploadJsonAccessories" {
+		limit = uploadBodyLimit(s.accessoryLimits)
+	}
+	return []echo.MiddlewareFunc{operation(route), s.gate, s.limitBody(s.bodies, limit), s.validate, s.preferExample, s.injectFaults, s.forward}
 }
 
 // ServeHTTP serves one request. Echo routes on the escaped path only when

@@ -117,7 +117,10 @@ func (s controlStub) Check(c echo.Context, route *routers.Route, opts *openapi3f
 }
 
 func (s controlStub) LimitBody(takesBody bool) echo.MiddlewareFunc {
-	return s.limitBody(s.controlBodies, takesBody)
+	if !takesBody {
+		return s.limitBody(s.controlBodies, 0)
+	}
+	return s.limitBody(s.controlBodies, defaultBodyLimit)
 }
 
 // clock is the server's settable clock, which AK/SK date checks read: a

@@ -82,7 +82,8 @@ var DefaultAccessoryLimits = AccessoryLimits{
 	DailyMB: 20,
 }
 
-func param(field, format string, args ...any) error {
+// Param is an ErrParam refusal naming field and its rule.
+func Param(field, format string, args ...any) error {
 	return &RuleError{Err: ErrParam, Detail: field + ": " + fmt.Sprintf(format, args...)}
 }
 
@@ -113,17 +114,17 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		pt, ok := cat.ProblemType(c.BusinessTypeID)
 		switch {
 		case !ok:
-			return param("business_type_id", "unknown problem type %q (ListProblemTypes)", c.BusinessTypeID)
+			return Param("business_type_id", "unknown problem type %q (ListProblemTypes)", c.BusinessTypeID)
 		case c.ProductCategoryID != "" && !slices.ContainsFunc(cat.ProductCategories, func(p ProductCategory) bool { return p.ID == c.ProductCategoryID }):
-			return param("product_category_id", "unknown product category %q (ListProductCategories)", c.ProductCategoryID)
+			return Param("product_category_id", "unknown product category %q (ListProductCategories)", c.ProductCategoryID)
 		case c.ProductCategoryID != "" && len(pt.ProductCategories) > 0 && !slices.Contains(pt.ProductCategories, c.ProductCategoryID):
-			return param("business_type_id", "problem type %q is not one of product category %q", c.BusinessTypeID, c.ProductCategoryID)
+			return Param("business_type_id", "problem type %q is not one of product category %q", c.BusinessTypeID, c.ProductCategoryID)
 		case pt.CaseType == "5" && c.RegionID == "":
-			return param("region_id", "required when the problem type's case_type is 5")
+			return Param("region_id", "required when the problem type's case_type is 5")
 		case c.SourceID != "" && c.SourceID != SourceID:
-			return param("source_id", "must be %s", SourceID)
+			return Param("source_id", "must be %s", SourceID)
 		case strings.TrimSpace(c.Description) == "":
-			return param("simple_description", "must not be blank")
+			return Param("simple_description", "must not be blank")
 		}
 		if err := checkAccessories(tx, user, "accessory_ids", c.AccessoryIDs, lim); err != nil {
 			return err
@@ -149,12 +150,12 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 // at most lim.Count of them.
 func checkAccessories(tx Tx, user User, field string, ids []string, lim AccessoryLimits) error {
 	if len(ids) > lim.Count {
-		return param(field, "at most %d attachments", lim.Count)
+		return Param(field, "at most %d attachments", lim.Count)
 	}
 	for i, id := range ids {
 		a, err := tx.Accessory(id)
 		if errors.Is(err, ErrNotFound) || (err == nil && a.Account != user.Account) {
-			return param(fmt.Sprintf("%s[%d]", field, i), "unknown attachment %q (UploadJsonAccessories)", id)
+			return Param(fmt.Sprintf("%s[%d]", field, i), "unknown attachment %q (UploadJsonAccessories)", id)
 		}
 		if err != nil {
 			return err
@@ -177,6 +178,9 @@ func ShowCase(ctx context.Context, s Store, caller, id, group string) (Ticket, e
 			return err
 		}
 		if t.Messages, _, err = tx.Messages(id, 0, 0); err != nil {
+			return err
+		}
+		if err := nameAccessories(tx, t.Messages); err != nil {
 			return err
 		}
 		if t.Scores, err = tx.Scores(id); err != nil {
@@ -215,8 +219,12 @@ func CaseStatus(ctx context.Context, s Store, caller, id string) (int, error) {
 type CaseQuery struct {
 	Group    string // also the tickets of the group's members
 	ID       string
-	Status   *int
+	AppKey   string // the ticket's ID, or a word of its description
+	Statuses []int  // any of them
 	Keys     []string
+	// NoLabels: the query names labels; the stub has none, so it selects
+	// nothing.
+	NoLabels bool
 	From, To time.Time
 	Offset   int
 	Limit    int
@@ -242,12 +250,15 @@ func ListCases(ctx context.Context, s Store, caller string, q CaseQuery) ([]Tick
 				return err
 			}
 		}
+		if q.NoLabels {
+			return nil
+		}
 		var keys []string
 		for _, k := range q.Keys {
 			keys = append(keys, strings.Fields(k)...) // "several, separated by spaces"
 		}
 		page, total, err = tx.Tickets(TicketQuery{
-			Account: user.Account, Owners: owners, ID: q.ID, Status: q.Status, Keys: keys,
+			Account: user.Account, Owners: owners, ID: q.ID, AppKey: q.AppKey, Statuses: q.Statuses, Keys: keys,
 			From: q.From, To: q.To, Offset: q.Offset, Limit: q.Limit,
 		})
 		return err
@@ -318,7 +329,7 @@ func AddMessage(ctx context.Context, s Store, caller, id, group string, now time
 			return refuse(ErrNotNow, id)
 		}
 		if strings.TrimSpace(content) == "" {
-			return param("message.content", "must not be blank")
+			return Param("message.content", "must not be blank")
 		}
 		if err := checkAccessories(tx, user, "message.accessory_ids", accessoryIDs, lim); err != nil {
 			return err
@@ -347,6 +358,25 @@ func addMessage(tx Tx, id string, m Message) error {
 	return tx.AddMessage(id, m)
 }
 
+// nameAccessories fills the messages' AccessoryNames.
+func nameAccessories(tx Tx, msgs []Message) error {
+	for i := range msgs {
+		m := &msgs[i]
+		m.AccessoryNames = make([]string, len(m.AccessoryIDs))
+		for j, id := range m.AccessoryIDs {
+			a, err := tx.Accessory(id)
+			if errors.Is(err, ErrNotFound) {
+				continue // an upload of a deleted account's user
+			}
+			if err != nil {
+				return err
+			}
+			m.AccessoryNames[j] = a.Name
+		}
+	}
+	return nil
+}
+
 // ListMessages returns a page of ticket id's messages, oldest first, and
 // how many it has.
 func ListMessages(ctx context.Context, s Store, caller, id, group string, offset, limit int) ([]Message, int, error) {
@@ -360,8 +390,10 @@ func ListMessages(ctx context.Context, s Store, caller, id, group string, offset
 		if _, err := actOn(tx, user, id, group); err != nil {
 			return err
 		}
-		page, total, err = tx.Messages(id, offset, limit)
-		return err
+		if page, total, err = tx.Messages(id, offset, limit); err != nil {
+			return err
+		}
+		return nameAccessories(tx, page)
 	})
 	return page, total, err
 }
@@ -385,13 +417,13 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 	ext := strings.ToLower(strings.TrimPrefix(path.Ext(name), "."))
 	switch {
 	case !slices.Contains(lim.Types, ext):
-		return Accessory{}, param("accessory_name", "file type %q is not one of %s", ext, strings.Join(lim.Types, ","))
+		return Accessory{}, Param("accessory_name", "file type %q is not one of %s", ext, strings.Join(lim.Types, ","))
 	case len(data) == 0:
-		return Accessory{}, param("accessory_data", "must not be empty")
+		return Accessory{}, Param("accessory_data", "must not be empty")
 	case len(data) > lim.SizeMB<<20:
-		return Accessory{}, param("accessory_data", "%d bytes, more than %d MB", len(data), lim.SizeMB)
+		return Accessory{}, Param("accessory_data", "%d bytes, more than %d MB", len(data), lim.SizeMB)
 	case utf8.RuneCountInString(name) > 512:
-		return Accessory{}, param("accessory_name", "at most 512 characters")
+		return Accessory{}, Param("accessory_name", "at most 512 characters")
 	}
 	var out Accessory
 	err := s.Update(ctx, func(tx Tx) error {
@@ -445,9 +477,9 @@ func AddScore(ctx context.Context, s Store, caller, id, group string, now time.T
 			field := fmt.Sprintf("incident_satisfaction_list[%d]", i)
 			switch {
 			case j < 0:
-				return param(field+".satisfaction_id", "unknown satisfaction dimension %d", v.ID)
+				return Param(field+".satisfaction_id", "unknown satisfaction dimension %d", v.ID)
 			case cat.Satisfaction[j].Value > 0 && v.Value > cat.Satisfaction[j].Value:
-				return param(field+".satisfaction_value", "at most %d for dimension %d", cat.Satisfaction[j].Value, v.ID)
+				return Param(field+".satisfaction_value", "at most %d for dimension %d", cat.Satisfaction[j].Value, v.ID)
 			}
 		}
 		if err := tx.AddScore(id, Score{Author: user.Name, Judgement: judgement, Satisfaction: slices.Clone(sat), Created: now.UTC()}); err != nil {

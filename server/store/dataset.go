@@ -133,8 +133,10 @@ func (d Dataset) Validate() error {
 			if m.Type != 0 && m.Type != 1 {
 				add(entry, field+".type", "%d is neither 0 (customer) nor 1 (engineer)", m.Type)
 			}
-			if _, ok := users[m.Replier]; !ok {
+			if _, ok := users[m.Replier]; !ok && m.Type == 0 { // an engineer is no user of the account
 				add(entry, field+".replier", "unknown user %q", m.Replier)
+			} else if m.Replier == "" {
+				add(entry, field+".replier", "is required")
 			}
 			if utf8.RuneCountInString(m.Content) > MaxMessageContent {
 				add(entry, field+".content", "must be at most %d characters", MaxMessageContent)

@@ -47,6 +47,9 @@ type Message struct {
 	Content      string    `json:"content" yaml:"content"`
 	Created      time.Time `json:"create_time" yaml:"create_time"`
 	AccessoryIDs []string  `json:"accessory_ids,omitempty" yaml:"accessory_ids,omitempty"`
+	// AccessoryNames are the file names of AccessoryIDs, filled by the
+	// rules that read messages (not stored).
+	AccessoryNames []string `json:"-" yaml:"-"`
 }
 
 // Score is one evaluation of a ticket (CreateScores).
@@ -118,7 +121,9 @@ type TicketQuery struct {
 	Account string   // required: tickets of other accounts are never listed
 	Owners  []string // empty: every owner in the account
 	ID      string   // exactly this ticket
-	Status  *int
+	AppKey  string   // ID equal to it, or every word of it in the description
+	// Statuses: any of them.
+	Statuses []int
 	// Keys: every key must occur in the description (case-insensitive).
 	Keys     []string
 	From, To time.Time // Created within [From, To]; zero: open

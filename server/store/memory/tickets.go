@@ -89,7 +89,7 @@ func (t *tx) ownerIndex(account, owner string) *index {
 }
 
 // Tickets walks the indexes of q's account or owners within q's bounds:
-// without a Status or Keys filter, a page costs O(log n) plus its length.
+// without a Statuses, AppKey or Keys filter, a page costs O(log n) plus its length.
 func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	offset, limit := max(q.Offset, 0), q.Limit
 	if limit <= 0 {
@@ -102,10 +102,13 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 		}
 	}
 	match := func(tk store.Ticket) bool {
-		if q.Status != nil && tk.Status != *q.Status {
+		if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, tk.Status) {
 			return false
 		}
 		desc := strings.ToLower(tk.Description)
+		if q.AppKey != "" && tk.ID != q.AppKey && !strings.Contains(desc, strings.ToLower(q.AppKey)) {
+			return false
+		}
 		for _, k := range keys {
 			if !strings.Contains(desc, k) {
 				return false
@@ -113,7 +116,7 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 		}
 		return true
 	}
-	filtered := q.Status != nil || len(keys) > 0
+	filtered := len(q.Statuses) > 0 || len(keys) > 0 || q.AppKey != ""
 	if q.ID != "" {
 		tk, ok := t.st.tickets[q.ID]
 		if !ok || tk.Account != q.Account || (len(q.Owners) > 0 && !slices.Contains(q.Owners, tk.Owner)) ||

@@ -104,7 +104,6 @@ func query(t *testing.T, st store.Store, q store.TicketQuery) (page []string, to
 
 func (s suite) ticketQueries(t *testing.T) {
 	st := s.with(t, accounts())
-	status := func(v int) *int { return &v }
 	cases := []struct {
 		name  string
 		q     store.TicketQuery
@@ -126,16 +125,20 @@ func (s suite) ticketQueries(t *testing.T) {
 		{"id in its account", store.TicketQuery{Account: "acme", ID: "C1"}, ids("C1"), 1},
 		{"id of another owner", store.TicketQuery{ID: "A2", Owners: ids("bob")}, nil, 0},
 		{"id of an owner", store.TicketQuery{ID: "A2", Owners: ids("bob", "alice")}, ids("A2"), 1},
-		{"id and other status", store.TicketQuery{ID: "A2", Status: status(0)}, nil, 0},
-		{"id and status", store.TicketQuery{ID: "A2", Status: status(1)}, ids("A2"), 1},
+		{"id and other status", store.TicketQuery{ID: "A2", Statuses: []int{0}}, nil, 0},
+		{"id and status", store.TicketQuery{ID: "A2", Statuses: []int{1}}, ids("A2"), 1},
 		{"id out of range", store.TicketQuery{ID: "A2", From: at(3)}, nil, 0},
 		{"id past the offset", store.TicketQuery{ID: "A2", Offset: 1}, nil, 1},
 		{"unknown id", store.TicketQuery{ID: "NOPE"}, nil, 0},
 
-		{"status 0", store.TicketQuery{Status: status(0)}, ids("A3", "A1", "B2", "B3"), 4},
-		{"status 4", store.TicketQuery{Status: status(4)}, ids("B1"), 1},
-		{"status none has", store.TicketQuery{Status: status(17)}, nil, 0},
-		{"status and owner", store.TicketQuery{Status: status(0), Owners: ids("bob")}, ids("B2", "B3"), 2},
+		{"status 0", store.TicketQuery{Statuses: []int{0}}, ids("A3", "A1", "B2", "B3"), 4},
+		{"status 4", store.TicketQuery{Statuses: []int{4}}, ids("B1"), 1},
+		{"status none has", store.TicketQuery{Statuses: []int{17}}, nil, 0},
+		{"statuses, any of", store.TicketQuery{Statuses: []int{4, 1}}, ids("B1", "A2"), 2},
+		{"app key an id", store.TicketQuery{AppKey: "A2"}, ids("A2"), 1},
+		{"app key a word", store.TicketQuery{AppKey: "DISK"}, ids("B1", "A3", "A1"), 3},
+		{"app key neither", store.TicketQuery{AppKey: "A9"}, nil, 0},
+		{"status and owner", store.TicketQuery{Statuses: []int{0}, Owners: ids("bob")}, ids("B2", "B3"), 2},
 
 		{"key any case", store.TicketQuery{Keys: ids("disk")}, ids("B1", "A3", "A1"), 3},
 		{"key upper case", store.TicketQuery{Keys: ids("DISK")}, ids("B1", "A3", "A1"), 3},
@@ -145,7 +148,7 @@ func (s suite) ticketQueries(t *testing.T) {
 		{"key with percent", store.TicketQuery{Keys: ids("50%")}, ids("B2"), 1},
 		{"key with underscore", store.TicketQuery{Keys: ids("a_b")}, ids("B3"), 1},
 		{"key with underscore as a pattern", store.TicketQuery{Keys: ids("n_t")}, nil, 0},
-		{"key and status", store.TicketQuery{Keys: ids("disk"), Status: status(0)}, ids("A3", "A1"), 2},
+		{"key and status", store.TicketQuery{Keys: ids("disk"), Statuses: []int{0}}, ids("A3", "A1"), 2},
 
 		{"from inclusive", store.TicketQuery{From: at(2)}, ids("B1", "A3", "A2"), 3},
 		{"to inclusive", store.TicketQuery{To: at(2)}, ids("A3", "A2", "A1", "B2", "B3"), 5},
@@ -164,7 +167,7 @@ func (s suite) ticketQueries(t *testing.T) {
 		{"offset without limit", store.TicketQuery{Offset: 4}, ids("B2", "B3"), 6},
 		{"page of an owner", store.TicketQuery{Owners: ids("alice"), Offset: 1, Limit: 1}, ids("A2"), 3},
 		{"page of owners", store.TicketQuery{Owners: ids("alice", "bob"), Offset: 1, Limit: 3}, ids("A3", "A2", "A1"), 6},
-		{"page of a status", store.TicketQuery{Status: status(0), Offset: 1, Limit: 2}, ids("A1", "B2"), 4},
+		{"page of a status", store.TicketQuery{Statuses: []int{0}, Offset: 1, Limit: 2}, ids("A1", "B2"), 4},
 		{"page of a key", store.TicketQuery{Keys: ids("disk"), Offset: 2, Limit: 5}, ids("A1"), 3},
 		{"page of a range", store.TicketQuery{To: at(2), Offset: 3, Limit: 1}, ids("B2"), 5},
 	}
@@ -262,8 +265,7 @@ func (s suite) updateTicket(t *testing.T) {
 	if got := a1(); !reflect.DeepEqual(cloneTicket(got), cloneTicket(want)) {
 		t.Errorf("after UpdateTicket, Ticket(A1) = %+v; want %+v", got, want)
 	}
-	status := store.StatusCanceled
-	if page, total := query(t, st, store.TicketQuery{Status: &status}); !slices.Equal(page, ids("B1", "A1")) || total != 2 {
+	if page, total := query(t, st, store.TicketQuery{Statuses: []int{store.StatusCanceled}}); !slices.Equal(page, ids("B1", "A1")) || total != 2 {
 		t.Errorf("status 4 = %q of %d; want B1 A1 of 2", page, total)
 	}
 	// Messages, scores and relations stay.
