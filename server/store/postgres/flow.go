@@ -397,8 +397,8 @@ func (t *tx) PutCatalogue(c store.Catalogue) error {
 // doing so at once: the later waits for the earlier's row lock and, at
 // SERIALIZABLE, fails with a serialization failure when the earlier
 // commits, and is re-run (Store.run), reading the new value. So each value
-// is handed out once across every process sharing the database; values of
-// Updates that fail are not reused, which leaves gaps, never duplicates.
+// is committed once across every process sharing the database (an Update
+// that fails takes its increment back, and its value is handed out again).
 func (t *tx) NextID(counter string) (int64, error) {
 	if err := t.flush(); err != nil {
 		return 0, err

@@ -23,6 +23,9 @@ func open(t *testing.T, url string) *postgres.Store {
 	return s
 }
 
+// newStore opens a store on a new schema (flow_test.go).
+func newStore(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) }
+
 func TestConformance(t *testing.T) {
 	pgtest.ServerURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) })

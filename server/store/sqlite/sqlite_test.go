@@ -25,6 +25,11 @@ func open(t *testing.T, path string) *sqlite.Store {
 	return s
 }
 
+// newStore opens a store on a new file (flow_test.go).
+func newStore(t *testing.T) store.Store {
+	return open(t, filepath.Join(t.TempDir(), "osm.db"))
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "osm.db"))
