@@ -56,4 +56,96 @@ CREATE INDEX relations_in_order ON relations(ticket_id, pos);
 -- keys); without this, a Reset of n tickets would scan relations n times.
 CREATE INDEX relations_by_related ON relations(related_id);
 `,
+	// 2: the ticket flow (issue 25): accounts, ticket details, messages,
+	// scores, uploads, the catalogue and ID counters.
+	//
+	// Times are bigint Unix microseconds (UTC), in both engines: the same
+	// type and the same order in SQLite and PostgreSQL, integer comparisons
+	// for ListCases's time range and ordering, and no text format to parse
+	// or keep fixed-width. Microseconds rather than nanoseconds so that every
+	// time a fixtures file can write (years 1 to 9999) fits; the wire shows
+	// seconds. A ticket never pressed has pressed NULL.
+	//
+	// A database written by v0.1.0 upgrades in place: its users go to the
+	// default account (''), its tickets get status 0 and created 0, the
+	// Unix epoch: a constant (SQLite's ADD COLUMN takes no other default),
+	// the same whatever the stub's clock says, and older than any ticket
+	// created since, so they list last.
+	//
+	// ticket_counts keeps how many tickets each (account, owner) has, so that
+	// ListCases's total of an unfiltered listing is a lookup of a few rows,
+	// not a count of a million; PutTicket, UpdateTicket, DeleteAccount and
+	// Reset keep it.
+	//
+	// Uploads' data is bytea: PostgreSQL's binary type; SQLite takes any
+	// type name, and stores a bound []byte as a blob whatever the affinity.
+	// accessory_ids are JSON arrays of text; the catalogue is one row of
+	// JSON.
+	`
+ALTER TABLE users ADD COLUMN account text NOT NULL DEFAULT '';
+CREATE INDEX users_by_account ON users(account);
+ALTER TABLE tickets ADD COLUMN account text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN status integer NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN business_type_id text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN product_category_id text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN region_id text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN severity_id text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN source_id text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN created bigint NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN pressed bigint;
+ALTER TABLE tickets ADD COLUMN judgement text NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN accessory_ids text NOT NULL DEFAULT '[]';
+-- ListCases's first page: newest first in an account, or of some owners.
+CREATE INDEX tickets_by_account ON tickets(account, created DESC, id DESC);
+CREATE INDEX tickets_by_owner ON tickets(owner, created DESC, id DESC);
+CREATE TABLE ticket_counts (
+	account text   NOT NULL,
+	owner   text   NOT NULL,
+	n       bigint NOT NULL,
+	PRIMARY KEY (account, owner)
+);
+INSERT INTO ticket_counts (account, owner, n)
+	SELECT account, owner, count(*) FROM tickets GROUP BY account, owner;
+CREATE TABLE messages (
+	ticket_id     text    NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+	pos           bigint  NOT NULL,
+	id            text    NOT NULL,
+	type          integer NOT NULL,
+	replier       text    NOT NULL,
+	content       text    NOT NULL,
+	created       bigint  NOT NULL,
+	accessory_ids text    NOT NULL DEFAULT '[]',
+	PRIMARY KEY (ticket_id, pos)
+);
+CREATE TABLE scores (
+	ticket_id    text   NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+	pos          bigint NOT NULL,
+	author       text   NOT NULL,
+	judgement    text   NOT NULL,
+	satisfaction text   NOT NULL DEFAULT '[]',
+	created      bigint NOT NULL,
+	PRIMARY KEY (ticket_id, pos)
+);
+CREATE TABLE accessories (
+	id             text   PRIMARY KEY,
+	owner          text   NOT NULL,
+	account        text   NOT NULL,
+	name           text   NOT NULL,
+	accessory_from text   NOT NULL,
+	size           bigint NOT NULL,
+	data           bytea  NOT NULL,
+	created        bigint NOT NULL
+);
+-- The daily upload budget sums one owner's recent uploads.
+CREATE INDEX accessories_by_owner ON accessories(owner, created);
+CREATE INDEX accessories_by_account ON accessories(account);
+CREATE TABLE catalogue (
+	id   integer PRIMARY KEY CHECK (id = 1),
+	body text    NOT NULL
+);
+CREATE TABLE counters (
+	name  text   PRIMARY KEY,
+	value bigint NOT NULL
+);
+`,
 }

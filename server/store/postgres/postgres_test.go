@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/osmstub/osmstub/internal/pgtest"
 	"github.com/osmstub/osmstub/server/store"
@@ -22,6 +24,9 @@ func open(t *testing.T, url string) *postgres.Store {
 	}
 	return s
 }
+
+// newStore opens a store on a new schema (flow_test.go).
+func newStore(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) }
 
 func TestConformance(t *testing.T) {
 	pgtest.ServerURL(t)
@@ -185,5 +190,153 @@ func TestCanceledContextReleasesConnection(t *testing.T) {
 	}
 	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutUser(store.User{Name: "x"}) }); err != nil {
 		t.Errorf("Update after canceled ones: %v", err)
+	}
+}
+
+// v010Rows are rows as v0.1.0 (schema version 1) wrote them: its PutUser,
+// PutTicket and AddPair.
+const v010Rows = `
+INSERT INTO users (name, domain_id) VALUES ('alice', 'dom-1'), ('bob', '');
+INSERT INTO user_groups (user_name, pos, group_name) VALUES ('alice', 0, 'g1'), ('alice', 1, 'g2'), ('bob', 0, 'g1');
+INSERT INTO tokens (user_name, pos, token) VALUES ('alice', 0, 'tok-a');
+INSERT INTO access_keys (user_name, pos, ak, sk, security_token) VALUES ('bob', 0, 'AK-B', 'SK-B', 'sts');
+INSERT INTO tickets (id, owner, description) VALUES ('A', 'alice', 'a'), ('B', 'alice', 'b'), ('C', 'bob', 'c');
+INSERT INTO relations (ticket_id, related_id, pos) VALUES ('A', 'B', 1), ('B', 'A', 1), ('A', 'C', 2), ('C', 'A', 1);
+`
+
+// v010Dataset is v010Rows after the upgrade: the default account, status
+// 0, created at the epoch.
+func v010Dataset() store.Dataset {
+	epoch := store.TicketDetail{Created: time.Unix(0, 0).UTC()}
+	return store.Dataset{
+		Users: []store.User{
+			{Name: "alice", Groups: []string{"g1", "g2"}, Tokens: []string{"tok-a"}, DomainID: "dom-1"},
+			{Name: "bob", Groups: []string{"g1"}, Keys: []store.AccessKey{{AK: "AK-B", SK: "SK-B", SecurityToken: "sts"}}},
+		},
+		Tickets: []store.Ticket{
+			{ID: "A", Owner: "alice", Description: "a", TicketDetail: epoch, Relations: []string{"B", "C"}},
+			{ID: "B", Owner: "alice", Description: "b", TicketDetail: epoch, Relations: []string{"A"}},
+			{ID: "C", Owner: "bob", Description: "c", TicketDetail: epoch, Relations: []string{"A"}},
+		},
+	}
+}
+
+// checkUpgraded checks a store opened on v010Rows: everything is there with
+// the new columns' defaults, listings and counts work, new tickets list
+// first, and the old relations keep their rules.
+func checkUpgraded(t *testing.T, s store.Store) {
+	t.Helper()
+	view(t, s, func(tx store.Tx) error {
+		d, err := tx.Snapshot()
+		if want := v010Dataset(); err != nil || !reflect.DeepEqual(d, want) {
+			t.Errorf("upgraded Snapshot = %+v, %v;\nwant %+v", d, err, want)
+		}
+		if u, err := tx.UserByToken("tok-a"); err != nil || u.Name != "alice" || u.Account != store.DefaultAccount {
+			t.Errorf("UserByToken(tok-a) = %+v, %v", u, err)
+		}
+		page, total, err := tx.Tickets(store.TicketQuery{Limit: 2})
+		if err != nil || total != 3 || len(page) != 2 || page[0].ID != "C" || page[1].ID != "B" {
+			t.Errorf("Tickets of the default account = %+v, %d, %v; want C, B of 3", page, total, err)
+		}
+		if _, total, err := tx.Tickets(store.TicketQuery{Owners: []string{"alice"}}); err != nil || total != 2 {
+			t.Errorf("total of alice's tickets = %d, %v; want 2", total, err)
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		n, err := tx.NextID("ticket")
+		if err != nil || n != 1 {
+			t.Errorf("NextID = %d, %v; want 1", n, err)
+		}
+		return tx.PutTicket(store.Ticket{ID: "CS20261207000001", Owner: "bob", Description: "new",
+			TicketDetail: store.TicketDetail{Created: t0}})
+	})
+	view(t, s, func(tx store.Tx) error {
+		if page, total, err := tx.Tickets(store.TicketQuery{Limit: 1}); err != nil || total != 4 || len(page) != 1 || page[0].ID != "CS20261207000001" {
+			t.Errorf("Tickets after a new one = %+v, %d, %v; want the new one first, of 4", page, total, err)
+		}
+		return nil
+	})
+	if err := store.Associate(t.Context(), s, "alice", "B", []string{"CS20261207000001"}, "g1"); err != nil {
+		t.Errorf("Associate an old ticket with a new one: %v", err)
+	}
+	if got, err := store.List(t.Context(), s, "alice", "A"); err != nil || len(got) != 2 {
+		t.Errorf("List(A) = %+v, %v; want B and C", got, err)
+	}
+}
+
+// TestUpgradeFromV010: a schema written by v0.1.0 opens, migrates in
+// place and keeps every user, ticket and relation.
+func TestUpgradeFromV010(t *testing.T) {
+	url := pgtest.Schema(t)
+	// v0.1.0's schema, made by this package's own migrate knowing only
+	// migration 1. Not parallel: store.Migrations is the package's global.
+	all := store.Migrations
+	store.Migrations = all[:1]
+	s, err := postgres.Open(t.Context(), url)
+	store.Migrations = all
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(t.Context(), v010Rows); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = open(t, url)
+	defer s.Close()
+	checkUpgraded(t, s)
+	var v int
+	if err := s.Pool().QueryRow(t.Context(), `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != len(all) {
+		t.Errorf("schema version %d, %v; want %d", v, err, len(all))
+	}
+}
+
+// TestTwoStoresNextIDAndMessages: two Stores (two pools, as two processes
+// would have) taking IDs and appending messages to one ticket at once get
+// every ID once and every message its own place.
+func TestTwoStoresNextIDAndMessages(t *testing.T) {
+	url := pgtest.Schema(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	d := store.Dataset{Users: []store.User{{Name: "u"}}, Tickets: []store.Ticket{{ID: "T", Owner: "u", Description: "t"}}}
+	if _, err := store.Load(t.Context(), a, d, false); err != nil {
+		t.Fatal(err)
+	}
+	const n = 32
+	ids := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		s := []store.Store{a, b}[i%2]
+		wg.Go(func() {
+			err := s.Update(t.Context(), func(tx store.Tx) (err error) {
+				if ids[i], err = tx.NextID("message"); err != nil {
+					return err
+				}
+				return tx.AddMessage("T", store.Message{ID: fmt.Sprintf("MSG%d", ids[i]), Replier: "u", Content: "c"})
+			})
+			if err != nil {
+				t.Errorf("Update #%d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if id < 1 || id > n || seen[id] {
+			t.Fatalf("IDs %v; want 1..%d once each", ids, n)
+		}
+		seen[id] = true
+	}
+	err := b.View(t.Context(), func(tx store.Tx) error {
+		msgs, total, err := tx.Messages("T", 0, 0)
+		if err != nil || total != n || len(msgs) != n {
+			t.Errorf("Messages(T) = %d of %d, %v; want %d", len(msgs), total, err, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,8 +46,8 @@ func (t *tx) flush() error {
 	t.queued = pgx.Batch{}
 	err := t.tx.SendBatch(t.ctx, &b).Close()
 	switch {
-	case isCode(err, "23503"):
-		return fmt.Errorf("association: ticket %w (%v)", store.ErrNotFound, err)
+	case isCode(err, "23503"): // an association, message or score of no ticket
+		return fmt.Errorf("ticket %w (%v)", store.ErrNotFound, err)
 	case err != nil:
 		return fmt.Errorf("postgres: queued writes: %w", err)
 	}
@@ -65,8 +66,7 @@ func (t *tx) Ticket(id string) (store.Ticket, error) {
 	if !key(id) {
 		return store.Ticket{}, store.ErrNotFound
 	}
-	tk := store.Ticket{ID: id}
-	err := t.tx.QueryRow(t.ctx, `SELECT owner, description FROM tickets WHERE id = $1`, id).Scan(&tk.Owner, &tk.Description)
+	tk, err := scanTicket(t.tx.QueryRow(t.ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Ticket{}, store.ErrNotFound
 	}
@@ -128,7 +128,7 @@ const users = `SELECT u.name,
 	(SELECT array_agg(token ORDER BY pos) FROM tokens WHERE user_name = u.name),
 	(SELECT json_agg(json_build_object('ak', ak, 'sk', sk, 'security_token', security_token) ORDER BY pos)
 		FROM access_keys WHERE user_name = u.name),
-	u.domain_id
+	u.domain_id, u.account
 FROM users u `
 
 func (t *tx) user(what, where, arg string) (store.User, error) {
@@ -197,7 +197,7 @@ func (t *tx) PutUser(u store.User) error {
 	// name their owner without a foreign key, so they keep it.
 	b := &pgx.Batch{}
 	b.Queue(`DELETE FROM users WHERE name = $1`, u.Name)
-	b.Queue(`INSERT INTO users (name, domain_id) VALUES ($1, $2)`, u.Name, u.DomainID)
+	b.Queue(`INSERT INTO users (name, domain_id, account) VALUES ($1, $2, $3)`, u.Name, u.DomainID, u.Account)
 	b.Queue(`INSERT INTO user_groups (user_name, pos, group_name)
 SELECT $1, n - 1, g FROM unnest($2::text[]) WITH ORDINALITY AS x(g, n)`, u.Name, u.Groups)
 	b.Queue(`INSERT INTO tokens (user_name, pos, token)
@@ -211,19 +211,34 @@ SELECT $1, n - 1, a, s, st FROM unnest($2::text[], $3::text[], $4::text[]) WITH 
 	return nil
 }
 
-// PutTicket queues the ticket; see tx. ON CONFLICT DO NOTHING, then the
-// row count: a ticket this transaction can see is ErrExists; one that a
-// concurrent transaction inserted is a serialization failure (PostgreSQL
-// raises 40001 for it at SERIALIZABLE), and the Update is re-run. A plain
-// INSERT would fail with unique_violation in both cases.
+// PutTicket queues the ticket, its count, messages and scores; see tx. ON
+// CONFLICT DO NOTHING, then the row count: a ticket this transaction can
+// see is ErrExists; one that a concurrent transaction inserted is a
+// serialization failure (PostgreSQL raises 40001 for it at SERIALIZABLE),
+// and the Update is re-run. A plain INSERT would fail with unique_violation
+// in both cases. The batch's first error is the one reported, so the
+// statements queued after a refused ticket change nothing that is kept.
 func (t *tx) PutTicket(tk store.Ticket) error {
-	t.queued.Queue(`INSERT INTO tickets (id, owner, description) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-		tk.ID, tk.Owner, tk.Description).Exec(func(tag pgconn.CommandTag) error {
+	d := tk.TicketDetail
+	t.queued.Queue(`INSERT INTO tickets (`+ticketColumns+`)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING`,
+		tk.ID, tk.Owner, tk.Description, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.RegionID,
+		d.SeverityID, d.SourceID, micros(d.Created), nullMicros(d.Pressed), d.Judgement, jsonText(d.AccessoryIDs),
+	).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
 		}
 		return nil
 	})
+	t.count(d.Account, tk.Owner, 1)
+	for i, m := range tk.Messages {
+		t.queued.Queue(`INSERT INTO messages (ticket_id, pos, id, type, replier, content, created, accessory_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tk.ID, i+1, m.ID, m.Type, m.Replier, m.Content, micros(m.Created), jsonText(m.AccessoryIDs))
+	}
+	for i, sc := range tk.Scores {
+		t.queued.Queue(`INSERT INTO scores (ticket_id, pos, author, judgement, satisfaction, created)
+VALUES ($1, $2, $3, $4, $5, $6)`, tk.ID, i+1, sc.Author, sc.Judgement, jsonText(sc.Satisfaction), micros(sc.Created))
+	}
 	return nil
 }
 
@@ -236,15 +251,73 @@ func (t *tx) Snapshot() (store.Dataset, error) {
 	rows, _ := t.tx.Query(t.ctx, users+`ORDER BY u.name COLLATE "C"`)
 	d.Users, err = pgx.CollectRows(rows, pgx.RowToStructByPos[store.User])
 	if err == nil {
-		rows, _ = t.tx.Query(t.ctx, `SELECT id, owner, description,
-	(SELECT array_agg(related_id ORDER BY pos) FROM relations WHERE ticket_id = t.id)
-FROM tickets t ORDER BY id COLLATE "C"`)
-		d.Tickets, err = pgx.CollectRows(rows, pgx.RowToStructByPos[store.Ticket])
+		d.Tickets, err = t.tickets()
+	}
+	if err == nil {
+		var body string
+		switch err = t.tx.QueryRow(t.ctx, `SELECT body FROM catalogue WHERE id = 1`).Scan(&body); {
+		case errors.Is(err, pgx.ErrNoRows):
+			err = nil
+		case err == nil:
+			d.Catalogue = new(store.Catalogue)
+			err = json.Unmarshal([]byte(body), d.Catalogue)
+		}
 	}
 	if err != nil {
 		return store.Dataset{}, fmt.Errorf("postgres: snapshot: %w", err)
 	}
 	return d, nil
+}
+
+// tickets reads every ticket with its relations, messages and scores, in
+// ID order: one query per table, not per ticket.
+func (t *tx) tickets() ([]store.Ticket, error) {
+	rows, _ := t.tx.Query(t.ctx, `SELECT `+ticketColumns+`,
+	(SELECT array_agg(related_id ORDER BY pos) FROM relations WHERE ticket_id = t.id)
+FROM tickets t ORDER BY id COLLATE "C"`)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Ticket, error) {
+		var rels []string
+		tk, err := scanTicket(r, &rels)
+		tk.Relations = rels
+		return tk, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	at := make(map[string]int, len(out))
+	for i, tk := range out {
+		at[tk.ID] = i
+	}
+	var id string
+	rows, _ = t.tx.Query(t.ctx, `SELECT `+messageColumns+`, ticket_id FROM messages ORDER BY ticket_id COLLATE "C", pos`)
+	for rows.Next() {
+		m, err := scanMessage(rows, &id)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i, ok := at[id]; ok {
+			out[i].Messages = append(out[i].Messages, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, _ = t.tx.Query(t.ctx, `SELECT `+scoreColumns+`, ticket_id FROM scores ORDER BY ticket_id COLLATE "C", pos`)
+	for rows.Next() {
+		sc, err := scanScore(rows, &id)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i, ok := at[id]; ok {
+			out[i].Scores = append(out[i].Scores, sc)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (t *tx) Empty() (bool, error) {
@@ -265,8 +338,9 @@ func (t *tx) Reset() error {
 	}
 	// DELETE, not TRUNCATE: TRUNCATE takes an ACCESS EXCLUSIVE lock and is
 	// not MVCC-safe for concurrent snapshots.
-	_, err := t.tx.Exec(t.ctx, `DELETE FROM relations; DELETE FROM tickets; DELETE FROM access_keys;
-DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
+	_, err := t.tx.Exec(t.ctx, `DELETE FROM relations; DELETE FROM messages; DELETE FROM scores; DELETE FROM tickets;
+DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue; DELETE FROM counters;
+DELETE FROM access_keys; DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
 	if err != nil {
 		return fmt.Errorf("postgres: reset: %w", err)
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -53,8 +54,7 @@ func (t *tx) strings(query string, args ...any) ([]string, error) {
 }
 
 func (t *tx) Ticket(id string) (store.Ticket, error) {
-	tk := store.Ticket{ID: id}
-	err := t.row(`SELECT owner, description FROM tickets WHERE id = ?`, id).Scan(&tk.Owner, &tk.Description)
+	tk, err := scanTicket(t.row(`SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Ticket{}, store.ErrNotFound
 	}
@@ -100,7 +100,7 @@ WHERE (ticket_id = ?1 AND related_id = ?2) OR (ticket_id = ?2 AND related_id = ?
 
 func (t *tx) User(name string) (store.User, error) {
 	u := store.User{Name: name}
-	err := t.row(`SELECT domain_id FROM users WHERE name = ?`, name).Scan(&u.DomainID)
+	err := t.row(`SELECT domain_id, account FROM users WHERE name = ?`, name).Scan(&u.DomainID, &u.Account)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
@@ -174,7 +174,7 @@ func (t *tx) PutUser(u store.User) error {
 	// name their owner without a foreign key, so they keep it.
 	err := t.exec(`DELETE FROM users WHERE name = ?`, u.Name)
 	if err == nil {
-		err = t.exec(`INSERT INTO users (name, domain_id) VALUES (?, ?)`, u.Name, u.DomainID)
+		err = t.exec(`INSERT INTO users (name, domain_id, account) VALUES (?, ?, ?)`, u.Name, u.DomainID, u.Account)
 	}
 	for i, g := range u.Groups {
 		if err == nil {
@@ -211,9 +211,27 @@ func (t *tx) free(query string, args ...any) error {
 }
 
 func (t *tx) PutTicket(tk store.Ticket) error {
-	err := t.exec(`INSERT INTO tickets (id, owner, description) VALUES (?, ?, ?)`, tk.ID, tk.Owner, tk.Description)
+	d := tk.TicketDetail
+	err := t.exec(`INSERT INTO tickets (`+ticketColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tk.ID, tk.Owner, tk.Description, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.RegionID,
+		d.SeverityID, d.SourceID, micros(d.Created), nullMicros(d.Pressed), d.Judgement, jsonText(d.AccessoryIDs))
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
+	}
+	if err == nil {
+		err = t.count(d.Account, tk.Owner, 1)
+	}
+	for i, m := range tk.Messages {
+		if err == nil {
+			err = t.exec(`INSERT INTO messages (ticket_id, pos, id, type, replier, content, created, accessory_ids)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tk.ID, i+1, m.ID, m.Type, m.Replier, m.Content, micros(m.Created), jsonText(m.AccessoryIDs))
+		}
+	}
+	for i, sc := range tk.Scores {
+		if err == nil {
+			err = t.exec(`INSERT INTO scores (ticket_id, pos, author, judgement, satisfaction, created)
+VALUES (?, ?, ?, ?, ?, ?)`, tk.ID, i+1, sc.Author, sc.Judgement, jsonText(sc.Satisfaction), micros(sc.Created))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: put ticket %s: %w", tk.ID, err)
@@ -241,12 +259,25 @@ func (t *tx) Snapshot() (store.Dataset, error) {
 	if d.Tickets, err = t.tickets(); err != nil {
 		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
+	var body string
+	switch err := t.row(`SELECT body FROM catalogue WHERE id = 1`).Scan(&body); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return store.Dataset{}, fmt.Errorf("sqlite: snapshot: catalogue: %w", err)
+	default:
+		var c store.Catalogue
+		if err := json.Unmarshal([]byte(body), &c); err != nil {
+			return store.Dataset{}, fmt.Errorf("sqlite: snapshot: catalogue: %w", err)
+		}
+		d.Catalogue = &c
+	}
 	return d, nil
 }
 
-// tickets reads every ticket with its relations, in ID order.
+// tickets reads every ticket with its relations, messages and scores, in
+// ID order: one query per table, not per ticket.
 func (t *tx) tickets() ([]store.Ticket, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, owner, description FROM tickets ORDER BY id`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+ticketColumns+` FROM tickets ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -254,8 +285,8 @@ func (t *tx) tickets() ([]store.Ticket, error) {
 	var out []store.Ticket
 	at := map[string]int{}
 	for rows.Next() {
-		var tk store.Ticket
-		if err := rows.Scan(&tk.ID, &tk.Owner, &tk.Description); err != nil {
+		tk, err := scanTicket(rows)
+		if err != nil {
 			return nil, err
 		}
 		at[tk.ID] = len(out)
@@ -278,7 +309,43 @@ func (t *tx) tickets() ([]store.Ticket, error) {
 			out[i].Relations = append(out[i].Relations, b)
 		}
 	}
-	return out, rel.Err()
+	if err := rel.Err(); err != nil {
+		return nil, err
+	}
+	msgs, err := t.tx.QueryContext(t.ctx, `SELECT ticket_id, `+messageColumns+` FROM messages ORDER BY ticket_id, pos`)
+	if err != nil {
+		return nil, err
+	}
+	defer msgs.Close()
+	for msgs.Next() {
+		var id string
+		m, err := scanMessage(msgs, &id)
+		if err != nil {
+			return nil, err
+		}
+		if i, ok := at[id]; ok {
+			out[i].Messages = append(out[i].Messages, m)
+		}
+	}
+	if err := msgs.Err(); err != nil {
+		return nil, err
+	}
+	scores, err := t.tx.QueryContext(t.ctx, `SELECT ticket_id, `+scoreColumns+` FROM scores ORDER BY ticket_id, pos`)
+	if err != nil {
+		return nil, err
+	}
+	defer scores.Close()
+	for scores.Next() {
+		var id string
+		sc, err := scanScore(scores, &id)
+		if err != nil {
+			return nil, err
+		}
+		if i, ok := at[id]; ok {
+			out[i].Scores = append(out[i].Scores, sc)
+		}
+	}
+	return out, scores.Err()
 }
 
 func (t *tx) Empty() (bool, error) {
@@ -291,8 +358,9 @@ func (t *tx) Empty() (bool, error) {
 }
 
 func (t *tx) Reset() error {
-	err := t.exec(`DELETE FROM relations; DELETE FROM tickets; DELETE FROM access_keys;
-DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
+	err := t.exec(`DELETE FROM relations; DELETE FROM messages; DELETE FROM scores; DELETE FROM tickets;
+DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue; DELETE FROM counters;
+DELETE FROM access_keys; DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
 	if err != nil {
 		return fmt.Errorf("sqlite: reset: %w", err)
 	}
