@@ -129,12 +129,12 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		if err := checkAccessories(tx, user, "accessory_ids", c.AccessoryIDs, lim); err != nil {
 			return err
 		}
-		n, err := tx.NextID("ticket")
+		id, err := freshID(tx, "ticket", "CS"+now.UTC().Format("20060102"), func(id string) error { _, err := tx.Ticket(id); return err })
 		if err != nil {
 			return err
 		}
 		out = Ticket{
-			ID: fmt.Sprintf("CS%s%06d", now.UTC().Format("20060102"), n), Owner: user.Name, Description: c.Description,
+			ID: id, Owner: user.Name, Description: c.Description,
 			TicketDetail: TicketDetail{
 				Account: user.Account, Status: StatusPending, BusinessTypeID: c.BusinessTypeID,
 				ProductCategoryID: c.ProductCategoryID, RegionID: c.RegionID, SeverityID: c.SeverityID,
@@ -144,6 +144,25 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		return tx.PutTicket(out)
 	})
 	return out, err
+}
+
+// freshID returns prefix and the next value of counter, skipping IDs that
+// exist (lookup finds them): a counter starts again at 1 in a new process
+// whose state was loaded from a snapshot.
+func freshID(tx Tx, counter, prefix string, lookup func(id string) error) (string, error) {
+	for {
+		n, err := tx.NextID(counter)
+		if err != nil {
+			return "", err
+		}
+		id := fmt.Sprintf("%s%06d", prefix, n)
+		switch err := lookup(id); {
+		case errors.Is(err, ErrNotFound):
+			return id, nil
+		case err != nil:
+			return "", err
+		}
+	}
 }
 
 // checkAccessories checks that every id is an upload of user's account,
@@ -439,12 +458,12 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 		if used+int64(len(data)) > int64(lim.DailyMB)<<20 {
 			return refuse(ErrUploadBudget, "")
 		}
-		n, err := tx.NextID("accessory")
+		id, err := freshID(tx, "accessory", "ACC", func(id string) error { _, err := tx.Accessory(id); return err })
 		if err != nil {
 			return err
 		}
 		out = Accessory{
-			ID: fmt.Sprintf("ACC%06d", n), Owner: user.Name, Account: user.Account, Name: name, From: from,
+			ID: id, Owner: user.Name, Account: user.Account, Name: name, From: from,
 			Data: data, Size: int64(len(data)), Created: now.UTC(),
 		}
 		return tx.PutAccessory(out)

@@ -194,8 +194,12 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	if q.ID != "" {
 		where = append(where, "id = "+arg(q.ID))
 	}
-	if q.Status != nil {
-		where = append(where, "status = "+arg(*q.Status))
+	if len(q.Statuses) > 0 {
+		where = append(where, "status = ANY("+arg(q.Statuses)+"::integer[])")
+	}
+	if q.AppKey != "" {
+		k := arg(q.AppKey)
+		where = append(where, "(id = "+k+" OR strpos(lower(description), lower("+k+")) > 0)")
 	}
 	for _, k := range q.Keys {
 		// strpos, not LIKE: a key's % and _ are plain characters.
@@ -429,4 +433,17 @@ func (t *tx) DeleteAccount(account string) error {
 		return fmt.Errorf("postgres: delete account %q: %w", account, err)
 	}
 	return nil
+}
+
+func (t *tx) GroupMembers(account, group string) ([]string, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	rows, _ := t.tx.Query(t.ctx, `SELECT DISTINCT u.name FROM users u JOIN user_groups g ON g.user_name = u.name
+WHERE u.account = $1 AND g.group_name = $2 ORDER BY u.name`, account, group)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: group members: %w", err)
+	}
+	return out, nil
 }

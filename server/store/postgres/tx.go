@@ -339,7 +339,7 @@ func (t *tx) Reset() error {
 	// DELETE, not TRUNCATE: TRUNCATE takes an ACCESS EXCLUSIVE lock and is
 	// not MVCC-safe for concurrent snapshots.
 	_, err := t.tx.Exec(t.ctx, `DELETE FROM relations; DELETE FROM messages; DELETE FROM scores; DELETE FROM tickets;
-DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue; DELETE FROM counters;
+DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue;
 DELETE FROM access_keys; DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
 	if err != nil {
 		return fmt.Errorf("postgres: reset: %w", err)

@@ -172,8 +172,14 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	if q.ID != "" {
 		where, args = append(where, "id = ?"), append(args, q.ID)
 	}
-	if q.Status != nil {
-		where, args = append(where, "status = ?"), append(args, *q.Status)
+	if len(q.Statuses) > 0 {
+		where = append(where, "status IN (?"+strings.Repeat(", ?", len(q.Statuses)-1)+")")
+		for _, st := range q.Statuses {
+			args = append(args, st)
+		}
+	}
+	if q.AppKey != "" {
+		where, args = append(where, "(id = ? OR instr(lower(description), lower(?)) > 0)"), append(args, q.AppKey, q.AppKey)
 	}
 	for _, k := range q.Keys {
 		// instr, not LIKE: a key's % and _ are plain characters.
@@ -382,4 +388,25 @@ DELETE FROM accessories WHERE account = ?1; DELETE FROM users WHERE account = ?1
 		return fmt.Errorf("sqlite: delete account %q: %w", account, err)
 	}
 	return nil
+}
+
+func (t *tx) GroupMembers(account, group string) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT u.name FROM users u JOIN user_groups g ON g.user_name = u.name
+WHERE u.account = ? AND g.group_name = ? ORDER BY u.name`, account, group)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: group members: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: group members: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: group members: %w", err)
+	}
+	return out, nil
 }

@@ -359,7 +359,7 @@ func (t *tx) Empty() (bool, error) {
 
 func (t *tx) Reset() error {
 	err := t.exec(`DELETE FROM relations; DELETE FROM messages; DELETE FROM scores; DELETE FROM tickets;
-DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue; DELETE FROM counters;
+DELETE FROM ticket_counts; DELETE FROM accessories; DELETE FROM catalogue;
 DELETE FROM access_keys; DELETE FROM tokens; DELETE FROM user_groups; DELETE FROM users`)
 	if err != nil {
 		return fmt.Errorf("sqlite: reset: %w", err)
