@@ -158,6 +158,7 @@ type Tx interface {
 	Snapshot() (Dataset, error)
 	// Empty reports whether the store holds no users and no tickets.
 	Empty() (bool, error)
-	// Reset deletes everything.
+	// Reset deletes everything but the NextID counters, so that an ID
+	// handed out before a reset never names another ticket after it.
 	Reset() error
 }

@@ -12,8 +12,10 @@ package memory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -144,4 +146,93 @@ func BenchmarkStore(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkTickets1k and BenchmarkTickets1M: a first page of ListCases
+// (Tx.Tickets, 10 tickets) must cost about the same with 1k and with 1M
+// tickets in the store (issue 25: at most 2x). "one-account": the caller
+// owns every ticket; "1000-accounts": the tickets are spread over 1000
+// accounts of one user each, the caller being one of them.
+//
+//	go test -run '^$' -bench 'Tickets1' -benchmem ./server/store/memory/
+func BenchmarkTickets1k(b *testing.B) { benchTickets(b, 1_000, 1) }
+
+func BenchmarkTickets1M(b *testing.B) { benchTickets(b, 1_000_000, 1, 1000) }
+
+func benchTickets(b *testing.B, n int, accounts ...int) {
+	for _, layout := range accounts {
+		name := "one-account"
+		if layout > 1 {
+			name = fmt.Sprintf("%d-accounts", layout)
+		}
+		var s *memory.Store
+		queries := []struct {
+			name string
+			q    store.TicketQuery
+		}{
+			{"first-page", store.TicketQuery{Account: "acc0", Limit: 10}},
+			{"owner", store.TicketQuery{Account: "acc0", Owners: []string{"user0"}, Limit: 10}},
+			// A group_id query: the caller and a member owning nothing.
+			{"owners", store.TicketQuery{Account: "acc0", Owners: []string{"user0", "idle0"}, Limit: 10}},
+			{"third-page", store.TicketQuery{Account: "acc0", Offset: 20, Limit: 10}},
+			{"range", store.TicketQuery{Account: "acc0", From: benchT0, To: benchT0.Add(time.Duration(n/2) * time.Second), Limit: 10}},
+		}
+		for _, q := range queries {
+			b.Run(fmt.Sprintf("%s/%s", name, q.name), func(b *testing.B) {
+				if s == nil {
+					s = ticketStore(b, n, layout)
+				}
+				ctx := context.Background()
+				b.ReportAllocs()
+				start := cpuTime()
+				for b.Loop() {
+					err := s.View(ctx, func(tx store.Tx) error {
+						page, total, err := tx.Tickets(q.q)
+						if err == nil && (len(page) != 10 || total < 10) {
+							err = fmt.Errorf("page of %d tickets of %d", len(page), total)
+						}
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+var benchT0 = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// ticketStore holds n tickets created one second apart, dealt in turn to
+// the users user0..user<accounts-1>, each alone in account acc<i> but for
+// idle<i>, who owns nothing.
+func ticketStore(b *testing.B, n, accounts int) *memory.Store {
+	b.Helper()
+	s := memory.New()
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		for i := range accounts {
+			acc := fmt.Sprintf("acc%d", i)
+			if err := errors.Join(tx.PutUser(store.User{Name: fmt.Sprintf("user%d", i), Account: acc, Groups: []string{"g"}}),
+				tx.PutUser(store.User{Name: fmt.Sprintf("idle%d", i), Account: acc, Groups: []string{"g"}})); err != nil {
+				return err
+			}
+		}
+		for i := range n {
+			a := i % accounts
+			err := tx.PutTicket(store.Ticket{ID: fmt.Sprintf("CS20261201%06d", i), Owner: fmt.Sprintf("user%d", a),
+				Description: "a ticket of the benchmark", TicketDetail: store.TicketDetail{
+					Account: fmt.Sprintf("acc%d", a), Created: benchT0.Add(time.Duration(i) * time.Second)}})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC() // the build's garbage is not the first query's cost
+	return s
 }

@@ -165,6 +165,9 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	}
 
 	var page []store.Ticket
+	if !filtered {
+		page = make([]store.Ticket, 0, max(0, min(limit, total-offset)))
+	}
 	if !filtered && len(spans) == 1 {
 		sp := spans[0]
 		c := sp.x.from(sp.lo+offset, min(limit, sp.hi-sp.lo-offset))
