@@ -19,7 +19,11 @@ import (
 var statusOf = map[string][]int{
 	CodeInvalid:        {400, 415},
 	CodeInternal:       {500},
+	CodeParam:          {200},
 	CodeNoPermission:   {200},
+	CodePressTooSoon:   {200},
+	CodeUploadBudget:   {200},
+	CodeUnknownAction:  {200},
 	CodeUnknownTicket:  {200},
 	CodeLimit:          {200},
 	CodeSelf:           {200},

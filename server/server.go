@@ -235,6 +235,7 @@ func (s *Server) loadFixtures(opts Options) error {
 	if opts.Fixtures != nil {
 		s.fixtures = *opts.Fixtures
 	}
+	s.fixtures = s.fixtures.Stamped(s.clock.now())
 	loaded, err := store.Load(context.Background(), s.store, s.fixtures, opts.ResetFixtures)
 	if err != nil {
 		return fmt.Errorf("server: load fixtures: %w", err)

@@ -35,6 +35,7 @@ func (s *Server) Reset(ctx context.Context) error {
 func (s *Server) LoadFixtures(ctx context.Context, d store.Dataset) error {
 	s.fixturesMu.Lock()
 	defer s.fixturesMu.Unlock()
+	d = d.Stamped(s.clock.now())
 	if _, err := store.Load(ctx, s.store, d, true); err != nil {
 		return err
 	}

@@ -284,7 +284,7 @@ func TestOutsideContract(t *testing.T) {
 		req    *http.Request
 		status int
 	}{
-		{"unknown path", newReq("GET", "/v2/servicerequest/cases", "", "X-Auth-Token", "demo-token"), http.StatusNotFound},
+		{"unknown path", newReq("GET", "/v2/servicerequest/cases/DEMO-1/labels", "", "X-Auth-Token", "demo-token"), http.StatusNotFound},
 		{"unknown path without credential", newReq("GET", "/nothing/here", ""), http.StatusNotFound},
 		{"unknown version", newReq("GET", "/v3/servicerequest/cases/DEMO-1/relations", "", "X-Auth-Token", "demo-token"), http.StatusNotFound},
 		{"trailing slash", newReq("GET", relationsPath("DEMO-1")+"/", "", "X-Auth-Token", "demo-token"), http.StatusNotFound},

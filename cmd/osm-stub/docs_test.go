@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/osmstub/osmstub/server"
 )
@@ -42,7 +43,9 @@ func TestDocsSessions(t *testing.T) {
 			for _, p := range problems {
 				t.Error(p)
 			}
-			srv, err := server.New(server.Options{})
+			// A fixed clock: ticket IDs and times in the pages are the
+			// stub's answers on 2026-12-07 at 09:30 UTC.
+			srv, err := server.New(server.Options{Now: func() time.Time { return docsClock }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,6 +70,8 @@ func TestDocsSessions(t *testing.T) {
 
 // volatile are the parts of an answer that differ on every run; the pages
 // show them as "...".
+var docsClock = time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+
 var volatile = []struct {
 	re    *regexp.Regexp
 	shown string

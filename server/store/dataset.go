@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
 )
 
@@ -61,6 +62,25 @@ func validStatus(s int) bool {
 		return true
 	}
 	return false
+}
+
+// Stamped returns a copy of d whose tickets without a create_time were
+// created at now, and their messages likewise: an old fixtures file has no
+// times.
+func (d Dataset) Stamped(now time.Time) Dataset {
+	d = d.Clone()
+	for i := range d.Tickets {
+		t := &d.Tickets[i]
+		if t.Created.IsZero() {
+			t.Created = now.UTC().Truncate(time.Second)
+		}
+		for j := range t.Messages {
+			if t.Messages[j].Created.IsZero() {
+				t.Messages[j].Created = t.Created
+			}
+		}
+	}
+	return d
 }
 
 // FieldError names the entry and field of a Dataset that is wrong.
