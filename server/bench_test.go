@@ -10,9 +10,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +26,7 @@ import (
 	"github.com/osmstub/osmstub/aksk"
 	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/server/journal"
+	"github.com/osmstub/osmstub/server/store"
 )
 
 const (
@@ -344,4 +349,87 @@ func BenchmarkJournalParallel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkTicketFlow is the cost of the ticket flow's requests through the
+// whole handler stack: opening a ticket, showing one, a page of ListCases.
+func BenchmarkTicketFlow(b *testing.B) {
+	token := []string{"X-Auth-Token", "demo-token"}
+	for _, tc := range []struct {
+		name, method, path, body string
+	}{
+		{"create", http.MethodPost, "/v2/servicerequest/cases", `{"business_type_id":"ECS-CONSULT","simple_description":"bench","source_id":"83aeb0f2834c4df49826c781d32a963e"}`},
+		{"show", http.MethodGet, "/v2/servicerequest/cases/DEMO-6", ""},
+		{"status", http.MethodGet, "/v2/servicerequest/cases/DEMO-6/status", ""},
+		{"list", http.MethodGet, "/v2/servicerequest/cases?limit=10", ""},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := benchServer(b)
+			r := newBenchRequest(b, tc.method, tc.body, token...)
+			r.req.URL = mustURL(b, "http://127.0.0.1"+tc.path)
+			w := &benchWriter{h: http.Header{}}
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				r.serve(b, s, w)
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// BenchmarkListCases is a first page of ListCases (10 tickets, newest
+// first) when the caller's account holds 1k tickets and when it holds 1M:
+// issue 25 asks the second at most twice the first.
+func BenchmarkListCases(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
+			s := benchServer(b)
+			fill(b, s, n)
+			runtime.GC() // measure the steady state, not the collection of the fill's garbage
+			r := newBenchRequest(b, http.MethodGet, "", "X-Auth-Token", "demo-token")
+			r.req.URL = mustURL(b, "http://127.0.0.1/v2/servicerequest/cases?limit=10")
+			w := &benchWriter{h: http.Header{}}
+			r.serve(b, s, w)
+			if !bytes.Contains(w.body.Bytes(), []byte(`"total_count":`)) {
+				b.Fatalf("no total: %s", w.body.Bytes())
+			}
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				r.serve(b, s, w)
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// fill gives the demo user n more tickets, a second apart.
+func fill(b *testing.B, s *Server, n int) {
+	b.Helper()
+	const batch = 10_000
+	for i := 0; i < n; i += batch {
+		err := s.Store().Update(context.Background(), func(tx store.Tx) error {
+			for j := i; j < min(i+batch, n); j++ {
+				t := store.Ticket{ID: fmt.Sprintf("BENCH-%07d", j), Owner: "demo", Description: "bench ticket",
+					TicketDetail: store.TicketDetail{BusinessTypeID: "ECS-CONSULT", Created: benchClock.Add(time.Duration(j) * time.Second)}}
+				if err := tx.PutTicket(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustURL(b *testing.B, raw string) *url.URL {
+	b.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return u
 }
