@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the container image as a user would and replays the README's first
-# curl session ("## A session with curl") against it with the real curl:
+# Runs the container image as a user would and replays the association
+# session of docs/api.md ("## Associations with curl") against it with the
+# real curl (the README's session opens tickets, whose IDs carry the day):
 #   bash .ci/image-test.sh osmstub/osm-stub:TAG
 # Needs a docker daemon and curl; `make test-image` calls it after `make image`.
 set -euo pipefail
@@ -47,14 +48,14 @@ wait_healthy() {
 wait_healthy "$name"
 echo "image-test: healthy"
 
-# The README's first curl session: each "$ curl ..." of its console blocks
+# The association session of docs/api.md: each "$ curl ..." of its console blocks
 # (lines ending in a backslash joined; a single-quoted argument may go on
 # over lines, as cmd/osm-stub/docs_test.go allows) and the lines after it
 # up to the next command or the end of the block, which are the expected
 # answer.
 steps=$(awk '
   function emit() { gsub(/\n/, "\001", cmd); print "C " cmd; cmd = "" }
-  /^## / { insec = ($0 == "## A session with curl"); if (done) exit; if (insec) done = 1; next }
+  /^## / { insec = ($0 == "## Associations with curl"); if (done) exit; if (insec) done = 1; next }
   !insec { next }
   /^```console/ { inblock = 1; next }
   /^```/ { inblock = 0; next }
@@ -64,19 +65,19 @@ steps=$(awk '
   cont == "join" { line = $0; sub(/^ +/, "", line); cmd = cmd " " line; cont = more(); if (!cont) emit(); next }
   /^\$ / { cmd = substr($0, 3); cont = more(); if (!cont) emit(); next }
   { print "O " $0 }
-' README.md)
-[ -n "$steps" ] || fail "no curl session found in README.md"
+' docs/api.md)
+[ -n "$steps" ] || fail "no curl session found in docs/api.md"
 
 n=0; cmd=; want=
 check() {
   [ -n "$cmd" ] || return 0
-  case $cmd in curl\ *) ;; *) fail "not a curl command in the README session: $cmd" ;; esac
+  case $cmd in curl\ *) ;; *) fail "not a curl command in the session: $cmd" ;; esac
   local got
   got=$(eval "${cmd//http:\/\/127.0.0.1:8080/http://$hostport}")
   # request ids differ on every run; the README shows them as "..."
   got=$(printf '%s' "$got" | sed -E 's/"request_id":"[0-9a-f]{32}"/"request_id":"..."/g')
   if [ "$got" != "$want" ]; then
-    printf 'image-test: $ %s\ngot:\n%s\nREADME says:\n%s\n' "$cmd" "$got" "$want" >&2
+    printf 'image-test: $ %s\ngot:\n%s\ndocs/api.md says:\n%s\n' "$cmd" "$got" "$want" >&2
     exit 1
   fi
   n=$((n + 1))
