@@ -33,11 +33,36 @@ var (
 	ErrRateLimited = errors.New("rate limited")
 )
 
+// Refusals of particular rules, for errors.Is. An *APIError with the code
+// named matches one of them as well as its class, ErrRuleViolation.
+var (
+	// ErrInvalidParam: a value the contract allows broke one of the
+	// service's own rules (OSM.01010001), such as a fault report without a
+	// region or a file type the attachment limits do not list; the message
+	// names the field. Not to be confused with ErrValidation (the contract).
+	ErrInvalidParam = errors.New("parameter refused")
+	// ErrPressTooSoon: the ticket was urged (ActionPress), or opened, too
+	// recently (OSM.01010004); try again later.
+	ErrPressTooSoon = errors.New("urged too soon")
+	// ErrUploadBudget: the caller's uploads of the day would pass the
+	// service's daily budget (OSM.01010005).
+	ErrUploadBudget = errors.New("daily upload budget exceeded")
+	// ErrUnknownAction: the action is not cancel, close, press or delete
+	// (OSM.01010013).
+	ErrUnknownAction = errors.New("unknown action")
+	// ErrUnknownTicket: the ticket does not exist, or belongs to another
+	// account (OSM.01010015).
+	ErrUnknownTicket = errors.New("unknown ticket")
+)
+
 // Error codes the service and its API gateway send; docs/fidelity.md says
 // where each comes from.
 const (
 	CodeParamInvalid  = "OSM.01010001" // 200: business-level parameter validation
 	CodeNoPermission  = "OSM.01010002" // 200: no permission on a ticket
+	CodePressTooSoon  = "OSM.01010004" // 200: a ticket urged too soon
+	CodeUploadBudget  = "OSM.01010005" // 200: the day's upload budget is spent
+	CodeUnknownAction = "OSM.01010013" // 200: action_id is not one the service knows
 	CodeUnknownTicket = "OSM.01010015" // 200: a ticket does not exist
 	CodeLimit         = "OSM.01010043" // 200: more than three associations
 	CodeSelf          = "OSM.01010044" // 200: a ticket associated with itself
@@ -48,11 +73,20 @@ const (
 // ruleFamily is the prefix of the service's business codes.
 const ruleFamily = "OSM.0101"
 
+// ruleErrors are the refusals that have a sentinel of their own.
+var ruleErrors = map[string]error{
+	CodeParamInvalid:  ErrInvalidParam,
+	CodePressTooSoon:  ErrPressTooSoon,
+	CodeUploadBudget:  ErrUploadBudget,
+	CodeUnknownAction: ErrUnknownAction,
+	CodeUnknownTicket: ErrUnknownTicket,
+}
+
 // APIError is any answer of the service that is not a success: a 4xx or
 // 5xx, or a 200 whose body carries an error_code (which the official SDK
 // returns as a success; this client does not).
 type APIError struct {
-	Operation  string // CreateRelations, ListRelation or DeleteRelation
+	Operation  string // the API's operation, such as CreateCases or ListRelation
 	StatusCode int
 	Code       string // error_code, e.g. OSM.01010043; may be empty
 	Message    string // error_msg
@@ -72,8 +106,14 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Is matches the error classes above.
-func (e *APIError) Is(target error) bool { return e.class() == target }
+// Is matches the error classes above, and the sentinel of its code.
+func (e *APIError) Is(target error) bool {
+	if e.class() == target {
+		return true
+	}
+	rule, ok := ruleErrors[e.Code]
+	return ok && rule == target
+}
 
 func (e *APIError) class() error {
 	switch {

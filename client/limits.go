@@ -72,3 +72,58 @@ func checkDelete(caseID, relatedID, groupID string) error {
 	}
 	return checkGroup(groupID)
 }
+
+// The ticket flow's limits (openapi.yaml); a test keeps them equal.
+const (
+	DefaultPageSize       = 10    // ListCases and ListMessages without a page size
+	MaxPageSize           = 100   // their limit
+	MaxOffset             = 65535 // their offset
+	MaxSearchKeys         = 3     // ListCases search_key
+	MaxSearchKeyLen       = 64    // each search_key
+	MaxProblemTypeIDLen   = 512   // business_type_id
+	MaxDescriptionLen     = 1200  // simple_description
+	MaxCatalogueIDLen     = 64    // product_category_id, region_id, project_id, severity_id
+	MaxCaseAttachments    = 100   // accessory_ids of CreateCases
+	MaxMessageLen         = 10000 // a message's content
+	MaxMessageAttachments = 10    // accessory_ids of a message
+	MaxAttachmentIDLen    = 32    // each of them
+	MaxJudgementLen       = 400   // judgement, operate_desc
+	MaxActionLen          = 32    // action_id
+	MaxSatisfactions      = 100   // incident_satisfaction_list
+	MaxAttachmentNameLen  = 512   // accessory_name
+)
+
+// checkOptional checks a value sent only when it is not empty.
+func checkOptional(arg, v string, maxLen int) error {
+	if v == "" {
+		return nil
+	}
+	return checkLen(arg, v, maxLen)
+}
+
+// checkIDs checks a list of IDs: at most maxItems, each 1 to maxLen.
+func checkIDs(arg string, ids []string, maxItems, maxLen int) error {
+	if len(ids) > maxItems {
+		return &ArgumentError{arg, fmt.Sprintf("has %d IDs, at most %d allowed", len(ids), maxItems)}
+	}
+	for i, id := range ids {
+		if err := checkLen(fmt.Sprintf("%s[%d]", arg, i), id, maxLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPage checks a page's offset and size (0: DefaultPageSize) and
+// returns the size to send.
+func checkPage(offset, size int) (int, error) {
+	switch {
+	case offset < 0 || offset > MaxOffset:
+		return 0, &ArgumentError{"Offset", fmt.Sprintf("is %d, want 0 to %d", offset, MaxOffset)}
+	case size == 0:
+		return DefaultPageSize, nil
+	case size < 0 || size > MaxPageSize:
+		return 0, &ArgumentError{"PageSize", fmt.Sprintf("is %d, want 1 to %d (0: %d)", size, MaxPageSize, DefaultPageSize)}
+	}
+	return size, nil
+}

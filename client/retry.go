@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -16,13 +17,17 @@ import (
 // No retry starts whose wait would end more than MaxElapsed after the first
 // attempt began (0: no such limit).
 //
-// ListRelation is retried on transport errors and on 429, 500, 502, 503
-// and 504. CreateRelations and DeleteRelation change state, so they are
-// retried only where a repeat cannot do harm: the connection was never
-// established, 429, 503, and 502, the gateway's "Backend unavailable."
-// (the request did not reach the service). RetryUnsafe retries them like
-// ListRelation (the service's create and delete are idempotent, so this is
-// usually safe).
+// Reads (every GET: ListRelation, ListCases, ShowCaseDetail, ...) are
+// retried on transport errors and on 429, 500, 502, 503 and 504. Calls that
+// change state are retried only where a repeat cannot do harm: the
+// connection was never established, 429, 503, and 502, the gateway's
+// "Backend unavailable." (the request did not reach the service).
+// RetryUnsafe retries CreateRelations and DeleteRelation like reads (the
+// service's create and delete of an association are idempotent, so this is
+// usually safe). It never applies to CreateCases, CreateMessages,
+// UploadJsonAccessories, CreateScores and UpdateCases: a repeat that
+// reached the service would open a second ticket, add a second message or
+// upload, or be refused (a second cancel, a second press).
 // Nothing is retried once the call's context is done.
 type RetryPolicy struct {
 	MaxAttempts    int // including the first; 1 disables retries
@@ -71,9 +76,38 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// repeat is what sending an operation's request twice would do.
+type repeat int
+
+const (
+	repeatHarmless   repeat = iota // reads
+	repeatIdempotent               // CreateRelations, DeleteRelation: the same state again
+	repeatTwice                    // creates and actions: a second ticket, message, refusal
+)
+
+type repeatKey struct{}
+
+// actsTwice marks ctx's request as one that must not reach the service
+// twice (repeatTwice), whatever RetryPolicy.RetryUnsafe says.
+func actsTwice(ctx context.Context) context.Context {
+	return context.WithValue(ctx, repeatKey{}, repeatTwice)
+}
+
+// repeatOf tells what repeating req would do: as marked by actsTwice, else
+// by its method (the relation calls' writes are idempotent).
+func repeatOf(req *http.Request) repeat {
+	if r, ok := req.Context().Value(repeatKey{}).(repeat); ok {
+		return r
+	}
+	if req.Method == http.MethodGet {
+		return repeatHarmless
+	}
+	return repeatIdempotent
+}
+
 // retryable reports whether an attempt's outcome may be repeated.
-func (p RetryPolicy) retryable(method string, resp *http.Response, err error) bool {
-	safe := method == http.MethodGet || p.RetryUnsafe
+func (p RetryPolicy) retryable(r repeat, resp *http.Response, err error) bool {
+	safe := r == repeatHarmless || r == repeatIdempotent && p.RetryUnsafe
 	if err != nil {
 		// The caller's own cancellation or deadline is checked by send on
 		// the context itself: a per-attempt timeout (http.Client.Timeout,

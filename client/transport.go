@@ -20,7 +20,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	start := c.cfg.now()
 	for attempt := 1; ; attempt++ {
 		resp, err := c.attempt(req)
-		if attempt >= p.MaxAttempts || ctx.Err() != nil || !p.retryable(req.Method, resp, err) {
+		if attempt >= p.MaxAttempts || ctx.Err() != nil || !p.retryable(repeatOf(req), resp, err) {
 			return resp, err
 		}
 		wait := max(p.backoff(attempt), retryAfter(resp, c.cfg.now()))
