@@ -409,20 +409,20 @@ func TestStubMessages(t *testing.T) {
 	for _, m := range got {
 		contents = append(contents, m.Content)
 	}
-	// The description is not a message of its own in the stub.
-	wantContents := []string{"It rebooted again.", "The log.", "Seen it too."}
-	if total != 3 || !slices.Equal(contents, wantContents) {
+	// The description is the ticket's first message.
+	wantContents := []string{"first words", "It rebooted again.", "The log.", "Seen it too."}
+	if total != 4 || !slices.Equal(contents, wantContents) {
 		t.Fatalf("ListMessages = %q (total %d), want %q", contents, total, wantContents)
 	}
 	want := client.Message{Content: "The log.", Author: client.AuthorCustomer, Replier: "demo", ReplierName: "demo", Created: flowEpoch,
 		Attachments: []client.AttachmentRef{{ID: acc, Name: "reboot.log"}}}
 	want.First = false
-	if !reflect.DeepEqual(got[1], want) || !got[0].First || got[2].First {
-		t.Errorf("ListMessages[1] = %+v, want %+v; First %v %v", got[1], want, got[0].First, got[2].First)
+	if !reflect.DeepEqual(got[2], want) || !got[0].First || got[2].First {
+		t.Errorf("ListMessages[2] = %+v, want %+v; First %v %v", got[2], want, got[0].First, got[2].First)
 	}
 	// ShowCase has the same messages, with their IDs.
 	d, err := f.demo.ShowCase(ctx, id, "")
-	if err != nil || len(d.Messages) != 3 || d.Messages[1].ID == "" || !reflect.DeepEqual(d.Messages[1].Attachments, want.Attachments) {
+	if err != nil || len(d.Messages) != 4 || d.Messages[2].ID == "" || !reflect.DeepEqual(d.Messages[2].Attachments, want.Attachments) {
 		t.Errorf("ShowCase messages = %+v, %v", d.Messages, err)
 	}
 
@@ -434,10 +434,10 @@ func TestStubMessages(t *testing.T) {
 		total int
 		err   string
 	}{
-		{"second page", f.demo, client.ListMessagesOptions{Offset: 1, PageSize: 1}, wantContents[1:2], 3, ""},
-		{"last page", f.demo, client.ListMessagesOptions{Offset: 2, PageSize: 2}, wantContents[2:], 3, ""},
-		{"past the end", f.demo, client.ListMessagesOptions{Offset: 9}, nil, 3, ""},
-		{"through the group", f.teammate, client.ListMessagesOptions{Group: "team", PageSize: 1}, wantContents[:1], 3, ""},
+		{"second page", f.demo, client.ListMessagesOptions{Offset: 1, PageSize: 1}, wantContents[1:2], 4, ""},
+		{"last page", f.demo, client.ListMessagesOptions{Offset: 2, PageSize: 2}, wantContents[2:], 4, ""},
+		{"past the end", f.demo, client.ListMessagesOptions{Offset: 9}, nil, 4, ""},
+		{"through the group", f.teammate, client.ListMessagesOptions{Group: "team", PageSize: 1}, wantContents[:1], 4, ""},
 		{"without the group", f.teammate, client.ListMessagesOptions{}, nil, 0, client.CodeNoPermission},
 		{"page too large", f.demo, client.ListMessagesOptions{PageSize: client.MaxPageSize + 1}, nil, 0, "arg"},
 		{"negative page", f.demo, client.ListMessagesOptions{PageSize: -1}, nil, 0, "arg"},
@@ -640,7 +640,7 @@ func TestStubIterators(t *testing.T) {
 	}
 	opts := client.ListCasesOptions{SearchKeys: []string{"paging"}}
 	msgCase := want[0]
-	for i := 1; i <= 25; i++ {
+	for i := 1; i <= 24; i++ {
 		if err := f.demo.CreateMessage(ctx, msgCase, client.NewMessage{Content: "message " + strings.Repeat("I", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -669,7 +669,8 @@ func TestStubIterators(t *testing.T) {
 			}
 			msgs = append(msgs, m)
 		}
-		if n := f.requests() - before; len(msgs) != 25 || n != 3 || msgs[0].Content != "message I" || msgs[24].Content != "message "+strings.Repeat("I", 25) {
+		// 24 messages and the description, the first.
+		if n := f.requests() - before; len(msgs) != 25 || n != 3 || msgs[1].Content != "message I" || msgs[24].Content != "message "+strings.Repeat("I", 24) {
 			t.Errorf("Messages: %d messages in %d requests, want 25 in 3", len(msgs), n)
 		}
 	})

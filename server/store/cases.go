@@ -141,7 +141,12 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 				SourceID: c.SourceID, Created: now.UTC(), AccessoryIDs: slices.Clone(c.AccessoryIDs),
 			},
 		}
-		return tx.PutTicket(out)
+		if err := tx.PutTicket(out); err != nil {
+			return err
+		}
+		// The description is the ticket's first message, as the console
+		// shows it (is_first_message).
+		return addMessage(tx, id, Message{Replier: user.Name, Content: c.Description, Created: now.UTC(), AccessoryIDs: slices.Clone(c.AccessoryIDs)})
 	})
 	return out, err
 }

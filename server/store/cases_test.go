@@ -353,8 +353,8 @@ func TestMessages(t *testing.T) {
 	if err := store.Reply(ctx, s, tk.ID, "engineer", "please reboot", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	page, total, err := store.ListMessages(ctx, s, "alice", tk.ID, "", 1, 10)
-	if err != nil || total != 3 || len(page) != 2 || page[0].Replier != "bob" || page[1].Type != 1 {
+	page, total, err := store.ListMessages(ctx, s, "alice", tk.ID, "", 2, 10)
+	if err != nil || total != 4 || len(page) != 2 || page[0].Replier != "bob" || page[1].Type != 1 {
 		t.Fatalf("messages %+v (%d), %v", page, total, err)
 	}
 	if err := store.SetStatus(ctx, s, tk.ID, store.StatusDeleted); err != nil {
