@@ -248,7 +248,7 @@ func (f *flow) run(t *testing.T) {
 	}
 	if detail.Status != 0 || deref(detail.IncidentId) != first || detail.SimpleDescription != body.SimpleDescription ||
 		detail.BusinessTypeName != deref(fault.BusinessTypeName) || detail.DcName != "cn-south-1" ||
-		deref(detail.XcustomerId) != "demo" || len(detail.MessageList) != 0 {
+		deref(detail.XcustomerId) != "demo" || len(detail.MessageList) != 1 || deref(detail.MessageList[0].Content) != body.SimpleDescription {
 		t.Errorf("ShowCaseDetail(%s) = %v", first, detail)
 	}
 
@@ -344,11 +344,12 @@ func (f *flow) run(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListMessages: %v", err)
 	}
-	if deref(msgs.Count) != 1 || len(deref(msgs.MessageList)) != 1 {
-		t.Fatalf("ListMessages(%s) = %v; want the one message", first, msgs)
+	// The description is the first message, then ours.
+	if deref(msgs.Count) != 2 || len(deref(msgs.MessageList)) != 2 || deref((*msgs.MessageList)[0].IsFirstMessage) != 1 {
+		t.Fatalf("ListMessages(%s) = %v; want the description and the message", first, msgs)
 	}
-	m := (*msgs.MessageList)[0]
-	if deref(m.Content) != content || deref(m.Type) != 0 || deref(m.Replier) != "demo" || deref(m.IsFirstMessage) != 1 ||
+	m := (*msgs.MessageList)[1]
+	if deref(m.Content) != content || deref(m.Type) != 0 || deref(m.Replier) != "demo" || deref(m.IsFirstMessage) != 0 ||
 		m.CreateTime == nil || !time.Time(*m.CreateTime).Equal(f.srv.Now()) {
 		t.Errorf("ListMessages(%s) message = %+v", first, m)
 	}
@@ -356,10 +357,10 @@ func (f *flow) run(t *testing.T) {
 		t.Errorf("ListMessages(%s) accessory_list = %v; want %s trace.txt", first, acc, msgAcc)
 	}
 	detail = f.detail(t, c, first)
-	if len(detail.MessageList) != 1 {
-		t.Fatalf("ShowCaseDetail(%s) message_list = %v; want the message", first, detail.MessageList)
+	if len(detail.MessageList) != 2 {
+		t.Fatalf("ShowCaseDetail(%s) message_list = %v; want the description and the message", first, detail.MessageList)
 	}
-	dm := detail.MessageList[0]
+	dm := detail.MessageList[1]
 	if deref(dm.Content) != content || !matches(deref(dm.MessageId), "MSG", 6) || deref(dm.Replier) != "demo" {
 		t.Errorf("ShowCaseDetail(%s) message = %+v", first, dm)
 	}
