@@ -9,7 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,14 @@ const stubBin = process.env.OSM_STUB_BIN || path.join(here, '..', 'bin', 'osm-st
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const DEMO_TOKEN = 'demo-token'; // internal/fixtures/demo.yaml
+// The contract's operations by tag, in the order of its tags (openapi.yaml).
+const OPERATIONS = {
+  Tickets: ['CreateCases', 'ListCases', 'ShowCaseDetail', 'ShowCaseStatus', 'UpdateCases', 'CreateScores'],
+  Messages: ['CreateMessages', 'ListMessages'],
+  Attachments: ['UploadJsonAccessories', 'ShowAccessoryLimits'],
+  Catalogue: ['ListProductCategories', 'ListProblemTypes'],
+  Relations: ['CreateRelations', 'ListRelation', 'DeleteRelation'],
+};
 // Credentials of the demo data that no page may show.
 const SECRETS = ['demo-token', 'teammate-token', 'outsider-token', 'demo-secret-key', 'outsider-secret-key'];
 
@@ -88,6 +97,21 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(outDir, name), fullPage: true });
 }
 
+// api sends a contract request as user demo and returns the answer's body,
+// failing on any status but 200 and on a business refusal (error_code).
+async function api(base, method, target, body) {
+  const res = await fetch(base + target, {
+    method,
+    headers: { 'X-Auth-Token': DEMO_TOKEN, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${method} ${target}: ${text}`);
+  const out = text ? JSON.parse(text) : {};
+  assert.ok(!out.error_code, `${method} ${target}: refused: ${text}`);
+  return out;
+}
+
 async function assertNoSecret(page) {
   const html = await page.content();
   for (const s of SECRETS) assert.ok(!html.includes(s), `the page shows the credential ${s}`);
@@ -98,12 +122,15 @@ test('the API page runs CreateRelations against the stub and the live view draws
   t.after(stub.stop);
   const { page, problems } = await openPage(t, stub.url);
 
-  await t.test('/docs shows the three operations', async () => {
+  await t.test('/docs shows the 15 operations under their five tags', async () => {
     const res = await page.goto(`${stub.url}/docs`);
     assert.equal(res.status(), 200);
-    for (const op of ['CreateRelations', 'ListRelation', 'DeleteRelation']) {
-      await page.locator(`#operations-Relations-${op}`).waitFor();
+    for (const [tag, ops] of Object.entries(OPERATIONS)) {
+      for (const op of ops) await page.locator(`#operations-${tag}-${op}`).waitFor();
     }
+    const tags = await page.locator('h3.opblock-tag').evaluateAll((hs) => hs.map((h) => h.dataset.tag));
+    assert.deepEqual(tags, Object.keys(OPERATIONS));
+    assert.equal(await page.locator('.opblock').count(), Object.values(OPERATIONS).flat().length);
     const servers = await page.locator('.servers select option').allTextContents();
     assert.deepEqual(servers.map((s) => s.trim().split(' ')[0]), ['/'], 'Try it out must call the stub only');
     await shot(page, 'docs.png');
@@ -157,6 +184,91 @@ test('the API page runs CreateRelations against the stub and the live view draws
     await shot(page, 'live-redrawn.png');
   });
 
+  assert.deepEqual(problems, []);
+});
+
+// A ticket opened, messaged and related through the API appears in the
+// live view with its status, its number of messages and its associations,
+// newest first; a later change of status and a new message redraw it.
+test('the live view shows a ticket created through the API', async (t) => {
+  const stub = await startStub();
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+
+  const { incident_id: id } = await api(stub.url, 'POST', '/v2/servicerequest/cases', {
+    business_type_id: 'ECS-CONSULT',
+    simple_description: 'from the browser test',
+    source_id: '83aeb0f2834c4df49826c781d32a963e',
+  });
+  assert.match(id, /^CS\d{14}$/);
+  const MESSAGE = 'first message from the browser test';
+  await api(stub.url, 'POST', `/v2/servicerequest/cases/${id}/message`, { message: { content: MESSAGE } });
+  await api(stub.url, 'POST', `/v2/servicerequest/cases/${id}/relations`, { related_id_list: ['DEMO-2'] });
+
+  const res = await page.goto(`${stub.url}/_stub/ui`);
+  assert.equal(res.status(), 200);
+  const row = page.locator(`#tickets tbody tr[data-id="${id}"]`);
+  await row.waitFor();
+  assert.equal(await page.locator('#tickets tbody tr').first().getAttribute('data-id'), id, 'the newest ticket is not first');
+  assert.equal(await row.locator('td.status').textContent(), '0 to be processed');
+  assert.equal(await row.locator('td.status .st').textContent(), 'to be processed');
+  assert.equal(await row.locator('td.messages').textContent(), '1');
+  assert.equal(await row.locator('td.relations').textContent(), 'DEMO-2');
+  assert.equal(await row.locator('.account').count(), 0, 'the default account is shown');
+  const demo2 = page.locator('#tickets tbody tr[data-id="DEMO-2"]');
+  assert.equal(await demo2.locator('td.relations').textContent(), id);
+  // The demo data's DEMO-6 has two messages, one of them an engineer's.
+  assert.equal(await page.locator('#tickets tbody tr[data-id="DEMO-6"] td.messages').textContent(), '2');
+  await page.locator(`#graph g.ticket[data-id="${id}"][data-status="0"]`).waitFor();
+  await page.locator(`#graph g.relation[data-a="${id}"][data-b="DEMO-2"]`).waitFor();
+  assert.ok(!(await page.content()).includes(MESSAGE), 'the page shows a message\'s text');
+  await shot(page, 'live-ticket.png');
+
+  await api(stub.url, 'POST', `/v2/servicerequest/cases/${id}/message`, { message: { content: 'a second one' } });
+  await api(stub.url, 'POST', `/v2/servicerequest/cases/${id}/action?action_id=cancel`, {});
+  // The cancel came last: the state that shows it shows the message too.
+  await row.locator('td.status', { hasText: 'canceled' }).waitFor();
+  assert.equal(await row.locator('td.status').textContent(), '4 canceled');
+  assert.equal(await row.locator('td.messages').textContent(), '2');
+  await page.locator(`#graph g.ticket[data-id="${id}"][data-status="4"]`).waitFor();
+  await assertNoSecret(page);
+  await shot(page, 'live-ticket-canceled.png');
+  assert.deepEqual(problems, []);
+});
+
+// Accounts other than the default one are named next to their users and
+// tickets; the default one is not.
+test('the live view names a ticket\'s account when it is not the default one', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'osm-stub-browser-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fixtures = path.join(dir, 'accounts.json');
+  await writeFile(fixtures, JSON.stringify({
+    users: [
+      { name: 'alice', account: 'acme', tokens: ['alice-token-for-the-browser-test'] },
+      { name: 'bob', tokens: ['bob-token-for-the-browser-test'] },
+    ],
+    tickets: [
+      { id: 'ACME-1', owner: 'alice', simple_description: 'an acme ticket', status: 17, create_time: '2026-12-01T08:00:00Z' },
+      { id: 'BOB-1', owner: 'bob', simple_description: 'a ticket of the default account', status: 5, create_time: '2026-12-02T08:00:00Z' },
+    ],
+  }));
+  const stub = await startStub('-fixtures', fixtures);
+  t.after(stub.stop);
+  const { page, problems } = await openPage(t, stub.url);
+
+  await page.goto(`${stub.url}/_stub/ui`);
+  const acme = page.locator('#tickets tbody tr[data-id="ACME-1"]');
+  await acme.waitFor();
+  assert.deepEqual(await page.locator('#tickets tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.id)), ['BOB-1', 'ACME-1']);
+  assert.equal(await acme.locator('.account').textContent(), 'acme');
+  assert.equal(await acme.locator('td.status').textContent(), '17 pending feedback');
+  assert.equal(await acme.locator('td.created').textContent(), '2026-12-01 08:00');
+  const bob = page.locator('#tickets tbody tr[data-id="BOB-1"]');
+  assert.equal(await bob.locator('.account').count(), 0);
+  assert.equal(await bob.locator('td.status').textContent(), '5 paused');
+  assert.equal(await page.locator('#owners tbody .account').allTextContents().then((a) => a.join()), 'acme');
+  await page.locator('#graph g.owner[data-owner="alice"] text', { hasText: 'alice (acme)' }).waitFor();
+  await shot(page, 'live-accounts.png');
   assert.deepEqual(problems, []);
 });
 

@@ -1,6 +1,7 @@
 // The live view (/_stub/ui): reads the state from the control API every two
 // seconds and draws the tickets, grouped by owner around a circle, with a
-// chord for each association.
+// chord for each association; the table lists them newest first, as
+// ListCases does, so that a ticket just created is on top.
 //
 // The page holds no secret. When the control API wants a credential, the
 // page takes it from its URL fragment (/_stub/ui#token=..., which browsers
@@ -14,6 +15,24 @@
   const POLL_MS = 2000;
   const TOKEN_KEY = 'osm-stub-control-token';
   const SVG = 'http://www.w3.org/2000/svg';
+
+  // The API's ticket statuses (reference §2.1), each with the kind of
+  // state it is, which gives its colour: open, waiting for the customer,
+  // paused, done, or closed without a result.
+  const STATUSES = {
+    0: ['to be processed', 'open'],
+    1: ['processing', 'open'],
+    2: ['to be confirmed', 'waiting'],
+    3: ['completed', 'done'],
+    4: ['canceled', 'closed'],
+    5: ['paused', 'paused'],
+    12: ['invalid', 'closed'],
+    13: ['deleted', 'closed'],
+    17: ['pending feedback', 'waiting'],
+  };
+
+  function statusLabel(n) { return STATUSES[n] ? STATUSES[n][0] : 'status ' + n; }
+  function statusKind(n) { return STATUSES[n] ? STATUSES[n][1] : 'unknown'; }
 
   const statusEl = document.getElementById('status');
   const authForm = document.getElementById('auth');
@@ -56,14 +75,24 @@
     return res.json();
   }
 
-  // model keeps what the page shows of the state: names, groups, tickets
-  // and associations; no token, access key or secret key.
+  // model keeps what the page shows of the state: names, accounts, groups,
+  // tickets with their status, number of messages and associations; no
+  // token, access key or secret key, and no message text.
   function model(state) {
     const owners = (state.users || []).map(function (u) {
-      return { name: u.name, groups: (u.groups || []).slice() };
+      return { name: u.name, account: u.account || '', groups: (u.groups || []).slice() };
     });
     const tickets = (state.tickets || []).map(function (t) {
-      return { id: t.id, owner: t.owner, description: t.simple_description, relations: (t.relations || []).slice() };
+      return {
+        id: t.id,
+        owner: t.owner,
+        account: t.account || '',
+        status: typeof t.status === 'number' ? t.status : 0, // absent: a new ticket's
+        messages: (t.messages || []).length,
+        created: t.create_time || '',
+        description: t.simple_description,
+        relations: (t.relations || []).slice(),
+      };
     });
     return { owners: owners, tickets: tickets };
   }
@@ -126,8 +155,10 @@
     const owners = m.owners.map(function (o) { return o.name; });
     m.tickets.forEach(function (t) { if (owners.indexOf(t.owner) < 0) owners.push(t.owner); });
     const groups = owners.map(function (name) {
+      const u = m.owners.find(function (o) { return o.name === name; });
       return {
         name: name,
+        account: u ? u.account : '',
         tickets: m.tickets.filter(function (t) { return t.owner === name; })
           .sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; }),
       };
@@ -171,9 +202,12 @@
         const a = angle(slot++);
         const p = at(a, r);
         pos[t.id] = p;
-        const node = el('g', { class: 'ticket', 'data-id': t.id, 'data-owner': t.owner });
+        const node = el('g', {
+          class: 'ticket st-' + statusKind(t.status), 'data-id': t.id, 'data-owner': t.owner, 'data-status': t.status,
+        });
         node.append(
-          el('title', {}, t.id + ' (' + t.owner + '): ' + t.description),
+          el('title', {}, t.id + ' (' + t.owner + '), ' + statusLabel(t.status) + ', ' +
+            plural(t.messages, 'message') + ': ' + t.description),
           el('rect', { x: p[0] - boxW / 2, y: p[1] - boxH / 2, width: boxW, height: boxH, rx: 6, stroke: color(t.owner) }),
           el('text', { x: p[0], y: p[1] + 4, 'text-anchor': 'middle' }, t.id)
         );
@@ -195,7 +229,7 @@
       owner.append(el('text', {
         x: lp[0], y: lp[1] + 4, fill: color(g.name),
         'text-anchor': Math.abs(cos) < 0.3 ? 'middle' : cos > 0 ? 'start' : 'end',
-      }, g.name));
+      }, g.name + (g.account ? ' (' + g.account + ')' : '')));
       arcs.append(owner);
       slot++; // the gap
     });
@@ -222,27 +256,78 @@
     if (n === 0) graph.append(el('text', { x: c, y: c, 'text-anchor': 'middle' }, 'no tickets'));
   }
 
-  function row(tbody, cells) {
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+  // row appends to tbody a row of cells, each [class, text or node]; id,
+  // if given, marks the row (data-id) as the graph marks its ticket.
+  function row(tbody, cells, id) {
     const tr = document.createElement('tr');
-    cells.forEach(function (v) {
+    if (id !== undefined) tr.dataset.id = id;
+    cells.forEach(function (c) {
       const td = document.createElement('td');
-      td.textContent = v;
+      if (c[0]) td.className = c[0];
+      if (c[1] instanceof Node) td.append(c[1]);
+      else td.textContent = c[1];
       tr.append(td);
     });
     tbody.append(tr);
   }
 
+  function span(cls, text) {
+    const s = document.createElement('span');
+    s.className = cls;
+    s.textContent = text;
+    return s;
+  }
+
+  // who is a user's name, with its account unless it is the default one.
+  function who(name, account) {
+    const f = document.createDocumentFragment();
+    f.append(name);
+    if (account) f.append(' ', span('account', account));
+    return f;
+  }
+
+  function statusCell(n) {
+    const f = document.createDocumentFragment();
+    f.append(span('num', String(n)), ' ', span('st st-' + statusKind(n), statusLabel(n)));
+    return f;
+  }
+
+  // created shows a time of the state as yyyy-mm-dd hh:mm in UTC; a value
+  // it cannot read, as it is.
+  function created(s) {
+    const d = new Date(s);
+    return isNaN(d) ? s : d.toISOString().slice(0, 16).replace('T', ' ');
+  }
+
+  // newestFirst orders tickets as ListCases does: by creation time, newest
+  // first, then by ID, highest first.
+  function newestFirst(a, b) {
+    const ta = Date.parse(a.created) || 0, tb = Date.parse(b.created) || 0;
+    if (ta !== tb) return tb - ta;
+    return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  }
+
   function drawTables(m) {
     const tickets = document.querySelector('#tickets tbody');
     tickets.replaceChildren();
-    order(m).forEach(function (g) {
-      g.tickets.forEach(function (t) { row(tickets, [t.id, t.owner, t.relations.join(', '), t.description]); });
+    m.tickets.slice().sort(newestFirst).forEach(function (t) {
+      row(tickets, [
+        ['', t.id],
+        ['status', statusCell(t.status)],
+        ['messages', String(t.messages)],
+        ['relations', t.relations.join(', ')],
+        ['', who(t.owner, t.account)],
+        ['created', created(t.created)],
+        ['', t.description],
+      ], t.id);
     });
     const owners = document.querySelector('#owners tbody');
     owners.replaceChildren();
     m.owners.forEach(function (o) {
       const count = m.tickets.filter(function (t) { return t.owner === o.name; }).length;
-      row(owners, [o.name, o.groups.join(', '), String(count)]);
+      row(owners, [['', who(o.name, o.account)], ['', o.groups.join(', ')], ['', String(count)]]);
     });
   }
 
