@@ -82,6 +82,10 @@ var DefaultAccessoryLimits = AccessoryLimits{
 	DailyMB: 20,
 }
 
+// stamp is now as the rules store it: UTC, whole seconds, as times go on
+// the wire, so that every store keeps the same value.
+func stamp(now time.Time) time.Time { return now.UTC().Truncate(time.Second) }
+
 // Param is an ErrParam refusal naming field and its rule.
 func Param(field, format string, args ...any) error {
 	return &RuleError{Err: ErrParam, Detail: field + ": " + fmt.Sprintf(format, args...)}
@@ -129,7 +133,7 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		if err := checkAccessories(tx, user, "accessory_ids", c.AccessoryIDs, lim); err != nil {
 			return err
 		}
-		id, err := freshID(tx, "ticket", "CS"+now.UTC().Format("20060102"), func(id string) error { _, err := tx.Ticket(id); return err })
+		id, err := freshID(tx, "ticket", "CS"+stamp(now).Format("20060102"), func(id string) error { _, err := tx.Ticket(id); return err })
 		if err != nil {
 			return err
 		}
@@ -138,7 +142,7 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 			TicketDetail: TicketDetail{
 				Account: user.Account, Status: StatusPending, BusinessTypeID: c.BusinessTypeID,
 				ProductCategoryID: c.ProductCategoryID, RegionID: c.RegionID, SeverityID: c.SeverityID,
-				SourceID: c.SourceID, Created: now.UTC(), AccessoryIDs: slices.Clone(c.AccessoryIDs),
+				SourceID: c.SourceID, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs),
 			},
 		}
 		if err := tx.PutTicket(out); err != nil {
@@ -146,7 +150,7 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		}
 		// The description is the ticket's first message, as the console
 		// shows it (is_first_message).
-		return addMessage(tx, id, Message{Replier: user.Name, Content: c.Description, Created: now.UTC(), AccessoryIDs: slices.Clone(c.AccessoryIDs)})
+		return addMessage(tx, id, Message{Replier: user.Name, Content: c.Description, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs)})
 	})
 	return out, err
 }
@@ -326,7 +330,7 @@ func Act(ctx context.Context, s Store, caller, id, action string, now time.Time,
 			if now.Before(last.Add(PressCooldown)) {
 				return refuse(ErrPressTooSoon, id)
 			}
-			t.Pressed = now.UTC()
+			t.Pressed = stamp(now)
 		} else {
 			t.Status = tr.To
 		}
@@ -358,7 +362,7 @@ func AddMessage(ctx context.Context, s Store, caller, id, group string, now time
 		if err := checkAccessories(tx, user, "message.accessory_ids", accessoryIDs, lim); err != nil {
 			return err
 		}
-		return addMessage(tx, id, Message{Type: 0, Replier: user.Name, Content: content, Created: now.UTC(), AccessoryIDs: slices.Clone(accessoryIDs)})
+		return addMessage(tx, id, Message{Type: 0, Replier: user.Name, Content: content, Created: stamp(now), AccessoryIDs: slices.Clone(accessoryIDs)})
 	})
 }
 
@@ -369,7 +373,7 @@ func Reply(ctx context.Context, s Store, id, replier, content string, now time.T
 		if _, err := ticket(tx, id); err != nil {
 			return err
 		}
-		return addMessage(tx, id, Message{Type: 1, Replier: replier, Content: content, Created: now.UTC()})
+		return addMessage(tx, id, Message{Type: 1, Replier: replier, Content: content, Created: stamp(now)})
 	})
 }
 
@@ -455,7 +459,7 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 		if err != nil {
 			return err
 		}
-		day := now.UTC().Truncate(24 * time.Hour)
+		day := stamp(now).Truncate(24 * time.Hour)
 		used, err := tx.AccessoryBytes(user.Name, day)
 		if err != nil {
 			return err
@@ -469,7 +473,7 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 		}
 		out = Accessory{
 			ID: id, Owner: user.Name, Account: user.Account, Name: name, From: from,
-			Data: data, Size: int64(len(data)), Created: now.UTC(),
+			Data: data, Size: int64(len(data)), Created: stamp(now),
 		}
 		return tx.PutAccessory(out)
 	})
@@ -506,7 +510,7 @@ func AddScore(ctx context.Context, s Store, caller, id, group string, now time.T
 				return Param(field+".satisfaction_value", "at most %d for dimension %d", cat.Satisfaction[j].Value, v.ID)
 			}
 		}
-		if err := tx.AddScore(id, Score{Author: user.Name, Judgement: judgement, Satisfaction: slices.Clone(sat), Created: now.UTC()}); err != nil {
+		if err := tx.AddScore(id, Score{Author: user.Name, Judgement: judgement, Satisfaction: slices.Clone(sat), Created: stamp(now)}); err != nil {
 			return err
 		}
 		t.Judgement = judgement
