@@ -7,10 +7,14 @@
 //
 // The run acts only on the two to five tickets it is given: it records
 // their associations first, creates associations only between them (an
-// unknown ticket is a random ID, only ever sent as a related ID of a create
-// that must be refused), and removes everything it created, also when it is
-// interrupted: each pair is written down before the create that may make
-// it is sent, and the cleanup runs with a context of its own.
+// unknown ticket is a random ID, only ever sent where it must be refused),
+// and removes everything it created, also when it is interrupted: each
+// pair is written down before the create that may make it is sent, and the
+// cleanup runs with a context of its own. Of the ticket operations it only
+// reads, or sends what must be refused (an unknown ticket, an unknown
+// action); it opens a ticket only with Config.AllowCreate, since on the
+// live service a ticket reaches the support staff, and then cancels it in
+// the cleanup.
 package conform
 
 import (

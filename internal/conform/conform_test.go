@@ -397,6 +397,17 @@ func TestGroup(t *testing.T) {
 		rep.Checks[i].Request != `POST /v2/servicerequest/cases/DEMO-1/relations {"related_id_list":["TEAM-1"],"group_id":"team"}` {
 		t.Fatalf("report:\n%s", text(t, rep))
 	}
+	// A teammate's ticket is read through the group, too.
+	for name, want := range map[string]string{
+		"show TEAM-1":                      "GET /v2/servicerequest/cases/TEAM-1?group_id=team",
+		"messages of TEAM-1":               "GET /v2/servicerequest/cases/TEAM-1/messages?group_id=team",
+		"list tickets: incident_id TEAM-1": "GET /v2/servicerequest/cases?group_id=team&incident_id=TEAM-1",
+	} {
+		i := slices.IndexFunc(rep.Checks, func(c conform.Check) bool { return c.Name == name })
+		if i < 0 || rep.Checks[i].Request != want || rep.Checks[i].Got.Code != "" {
+			t.Errorf("%s: not %q with a success:\n%s", name, want, text(t, rep))
+		}
+	}
 	if got := relations(t, st); len(got) != 0 {
 		t.Errorf("left behind: %v", got)
 	}
