@@ -120,7 +120,7 @@ func (r *runner) ticketFlow(ctx context.Context) error {
 			if id, ok := got.field("incident_id"); ok && got.succeeded() && id != "" {
 				r.opened = id
 				r.rep.Opened = []Opened{{ID: id}}
-			} else if got.Status == http.StatusOK || got.Status == http.StatusBadRequest {
+			} else if got.Code != "" && got.Status < http.StatusInternalServerError {
 				r.opening = false // refused: nothing was opened
 			}
 		},
@@ -246,48 +246,46 @@ func (r *runner) cancelOpened(ctx context.Context, judged bool) {
 // cancel cancels ticket id and reads its status after.
 func (r *runner) cancel(ctx context.Context, id string, judged bool) Opened {
 	o := Opened{ID: id}
-	{
-		c := actionCall(id, "cancel", `{"operate_desc":"Opened by a conformance run (osm-stub conform) and canceled by it."}`)
-		resp, err := r.live.send(ctx, c)
-		switch {
-		case err != nil:
-			r.note("could not cancel the ticket the run opened, %s: %v: cancel it by hand", id, err)
-		case !resp.succeeded():
-			r.note("could not cancel the ticket the run opened, %s: %d %s %s", id, resp.Status, resp.Code, resp.Message)
-		default:
-			o.Canceled = true
-			r.note("canceled the ticket the run opened, %s", id)
+	c := actionCall(id, "cancel", `{"operate_desc":"Opened by a conformance run (osm-stub conform) and canceled by it."}`)
+	resp, err := r.live.send(ctx, c)
+	switch {
+	case err != nil:
+		r.note("could not cancel the ticket the run opened, %s: %v: cancel it by hand", id, err)
+	case !resp.succeeded():
+		r.note("could not cancel the ticket the run opened, %s: %d %s %s", id, resp.Status, resp.Code, resp.Message)
+	default:
+		o.Canceled = true
+		r.note("canceled the ticket the run opened, %s", id)
+	}
+	if err == nil && judged {
+		ref := c
+		ref.target = caseTarget(r.refID(), "/action", url.Values{"action_id": {"cancel"}})
+		if stub, err := r.ref.send(ctx, ref); err == nil {
+			r.add(judgeAs("cleanup: cancel the new ticket", c, resp, stub, r.alias()))
 		}
-		if err == nil && judged {
-			ref := c
-			ref.target = caseTarget(r.refID(), "/action", url.Values{"action_id": {"cancel"}})
-			if stub, err := r.ref.send(ctx, ref); err == nil {
-				r.add(judgeAs("cleanup: cancel the new ticket", c, resp, stub, r.alias()))
-			}
+	}
+	st := call{method: http.MethodGet, target: caseTarget(id, "/status", nil), rule: sameStatus}
+	resp, err = r.live.send(ctx, st)
+	if v, ok := resp.field("status"); err == nil && resp.succeeded() && ok {
+		n, _ := strconv.Atoi(v)
+		o.Status = &n
+	}
+	if err == nil && judged {
+		ref := st
+		ref.target = caseTarget(r.refID(), "/status", nil)
+		if stub, err := r.ref.send(ctx, ref); err == nil {
+			r.add(judgeAs("cleanup: the new ticket's status after the cancel", st, resp, stub, r.alias()))
 		}
-		st := call{method: http.MethodGet, target: caseTarget(id, "/status", nil), rule: sameStatus}
-		resp, err = r.live.send(ctx, st)
-		if v, ok := resp.field("status"); err == nil && resp.succeeded() && ok {
-			n, _ := strconv.Atoi(v)
-			o.Status = &n
-		}
-		if err == nil && judged {
-			ref := st
-			ref.target = caseTarget(r.refID(), "/status", nil)
-			if stub, err := r.ref.send(ctx, ref); err == nil {
-				r.add(judgeAs("cleanup: the new ticket's status after the cancel", st, resp, stub, r.alias()))
-			}
-		}
-		switch {
-		case o.Status == nil:
-			r.rep.Restored = false
-			r.note("%s: could not read its status after the cancel: check it by hand", id)
-		case *o.Status != store.StatusCanceled:
-			r.rep.Restored = false
-			r.note("%s: status %d after the cleanup, not %d (canceled): cancel it by hand", id, *o.Status, store.StatusCanceled)
-		default:
-			r.note("%s: status %d (canceled)", id, *o.Status)
-		}
+	}
+	switch {
+	case o.Status == nil:
+		r.rep.Restored = false
+		r.note("%s: could not read its status after the cancel: check it by hand", id)
+	case *o.Status != store.StatusCanceled:
+		r.rep.Restored = false
+		r.note("%s: status %d after the cleanup, not %d (canceled): cancel it by hand", id, *o.Status, store.StatusCanceled)
+	default:
+		r.note("%s: status %d (canceled)", id, *o.Status)
 	}
 	return o
 }
