@@ -46,13 +46,17 @@ func TestConformSubcommand(t *testing.T) {
 	}{
 		{name: "token, text", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4,DEMO-5"},
 			stdout: []string{"PASS     create DEMO-1-DEMO-2\n", "PASS     limit: DEMO-1-DEMO-5, over the limit, is refused\n", "PASS     unknown method PUT\n",
-				"35 checks: 35 pass, 0 differ, 0 violate the contract, 0 failed, 0 skipped; every ticket is as it was\n"}},
+				"PASS     unknown action noop on DEMO-1\n", "SKIPPED  ticket flow: upload, open, show, list, message and cancel a ticket\n",
+				"64 checks: 63 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped (1 opt-in); every ticket is as it was\n"}},
+		{name: "-allow-create opens a ticket and cancels it", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4,DEMO-5", "-allow-create"},
+			stdout: []string{"PASS     ticket flow: open a consultation (ECS-CONSULT)\n", "PASS     cleanup: the new ticket's status after the cancel\n",
+				"  canceled the ticket the run opened, CS", ": status 4 (canceled)\n", "0 differ, 0 violate the contract, 0 failed, 0 skipped; every ticket is as it was\n"}},
 		{name: "four tickets: a skipped check fails the run", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4"},
 			wantErr: conform.ErrNotConforming, stdout: []string{"SKIPPED  limit: an association over the limit is refused\n",
 				"         every given ticket is now associated with DEMO-1, so none is left to be one too many; 5 tickets free of associations run every check (4 given)\n",
-				"1 skipped (a skipped check fails the run unless -allow-skip)"}},
+				"2 skipped (1 opt-in) (a skipped check fails the run unless -allow-skip)"}},
 		{name: "four tickets, -allow-skip", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2,DEMO-3,DEMO-4", "-allow-skip"},
-			stdout: []string{"SKIPPED  limit: an association over the limit is refused\n", "31 checks: 30 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was\n"}},
+			stdout: []string{"SKIPPED  limit: an association over the limit is refused\n", "56 checks: 54 pass, 0 differ, 0 violate the contract, 0 failed, 2 skipped (1 opt-in); every ticket is as it was\n"}},
 		{name: "token from the environment, markdown", args: []string{"-endpoint", url, "-cases", "DEMO-1,DEMO-2", "-format", "markdown", "-allow-skip"},
 			env:    map[string]string{conform.EnvToken: "demo-token"},
 			stdout: []string{"# Conformance run against " + url, "| 1 | list DEMO-1 (the state before) | pass |"}},
@@ -62,6 +66,7 @@ func TestConformSubcommand(t *testing.T) {
 		{name: "a ticket of another user", args: []string{"-endpoint", url, "-token", "demo-token", "-cases", "DEMO-1,OUT-1"},
 			wantErr: conform.ErrNotConforming, stdout: []string{"DIFFERS  list OUT-1 (the state before)\n", "SKIPPED  the rest of the run\n"}},
 		{name: "help", args: []string{"-h"}, stderr: "Usage: osm-stub conform -endpoint URL"},
+		{name: "help warns of -allow-create", args: []string{"-h"}, stderr: "Against the live service that ticket reaches Huawei's support staff"},
 		{name: "help says how many tickets each check needs", args: []string{"-h"}, stderr: "Tickets (free of associations) the checks need:\n" +
 			"  2  every check but the limit's\n" +
 			"  4  limit: fill one ticket up to three associations, repeat at the limit\n" +
@@ -125,7 +130,7 @@ func TestConformCtrlC(t *testing.T) {
 	var once sync.Once
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		srv.ServeHTTP(w, r)
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/relations") {
 			once.Do(func() {
 				if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 					t.Error(err)
@@ -158,6 +163,56 @@ func TestConformCtrlC(t *testing.T) {
 	})
 	if err != nil || len(left) != 0 {
 		t.Errorf("left behind: %v (%v)", left, err)
+	}
+}
+
+// Ctrl-C right after the run opened a ticket (-allow-create): the
+// subcommand stops, and the cleanup cancels the ticket.
+func TestConformCtrlCAllowCreate(t *testing.T) {
+	srv, err := server.New(server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	heard := make(chan os.Signal, 1)
+	signal.Notify(heard, os.Interrupt)
+	defer signal.Stop(heard)
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && r.URL.Path == "/v2/servicerequest/cases" {
+			once.Do(func() {
+				if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+					t.Error(err)
+					return
+				}
+				<-heard
+			})
+		}
+	}))
+	defer ts.Close()
+	var stdout, stderr bytes.Buffer
+	err = runConform(context.Background(), []string{"-endpoint", ts.URL, "-token", "demo-token", "-cases", "DEMO-1,DEMO-2", "-allow-create"}, &stdout, &stderr)
+	if !errors.Is(err, conform.ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted; stdout:\n%s", err, stdout.String())
+	}
+	var opened []store.Ticket
+	err = srv.Store().View(context.Background(), func(tx store.Tx) error {
+		opened = nil
+		d, err := tx.Snapshot()
+		for _, tk := range d.Tickets {
+			if strings.HasPrefix(tk.ID, "CS") && strings.Contains(tk.Description, "osm-stub conform") {
+				opened = append(opened, tk)
+			}
+		}
+		return err
+	})
+	if err != nil || len(opened) != 1 {
+		t.Fatalf("opened %d tickets (%v), want 1", len(opened), err)
+	}
+	if opened[0].Status != store.StatusCanceled || !strings.Contains(stdout.String(), "canceled the ticket the run opened, "+opened[0].ID) ||
+		!strings.Contains(stdout.String(), "; interrupted; every ticket is as it was") {
+		t.Errorf("status %d; report:\n%s", opened[0].Status, stdout.String())
 	}
 }
 

@@ -11,9 +11,9 @@ func TestJudge(t *testing.T) {
 	ok := func(status int, body string) Response {
 		return newResponse(status, http.Header{"X-Request-Id": {"r"}, "Content-Type": {"application/json"}}, []byte(body))
 	}
-	list := call{method: http.MethodGet, caseID: "A"}
-	create := call{method: http.MethodPost, caseID: "A", body: `{"related_id_list":["B"]}`}
-	put := call{method: http.MethodPut, caseID: "A", body: `{}`}
+	list := relationsCall(http.MethodGet, "A", "")
+	create := relationsCall(http.MethodPost, "A", `{"related_id_list":["B"]}`)
+	put := relationsCall(http.MethodPut, "A", `{}`)
 	tests := []struct {
 		name     string
 		c        call
@@ -62,7 +62,7 @@ func TestJudgeSuccessAndRefusal(t *testing.T) {
 	ok := func(body string) Response {
 		return newResponse(200, http.Header{"X-Request-Id": {"r"}, "Content-Type": {"application/json"}}, []byte(body))
 	}
-	list := call{method: http.MethodGet, caseID: "A"}
+	list := relationsCall(http.MethodGet, "A", "")
 	const rule = "contract: response body: a 200 body is a success (case_relation_list, no error_code or error_msg) or a refusal (error_code and error_msg, no case_relation_list)"
 	tests := []struct {
 		name      string

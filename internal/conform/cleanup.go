@@ -12,18 +12,20 @@ import (
 // context ended.
 const cleanupTimeout = 2 * time.Minute
 
-// cleanup removes every pair the run may have created and that exists,
-// then checks that each given ticket holds what it held at the start. It
-// runs with a context of its own, so that an interrupted run still cleans
-// up.
-func (r *runner) cleanup() {
-	if len(r.created) == 0 {
-		r.rep.Restored = true
-		r.note("the run sent nothing that could change a ticket")
-		return
-	}
+// cleanup cancels the ticket the run opened, if any, removes every pair
+// the run may have created and that exists, then checks that each given
+// ticket holds what it held at the start. It runs with a context of its
+// own, so that an interrupted run still cleans up; after an interruption
+// it records no checks.
+func (r *runner) cleanup(interrupted bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
+	r.rep.Restored = true
+	r.cancelOpened(ctx, !interrupted && r.ref != nil)
+	if len(r.created) == 0 {
+		r.note("the run sent nothing that could change a given ticket")
+		return
+	}
 	var owners []string
 	for _, p := range r.created {
 		if !slices.Contains(owners, p[0]) {
@@ -33,7 +35,6 @@ func (r *runner) cleanup() {
 	for _, a := range owners {
 		r.removeCreated(ctx, a)
 	}
-	r.rep.Restored = true
 	for _, id := range r.cfg.Cases {
 		r.verifyRestored(ctx, id)
 	}

@@ -64,11 +64,14 @@ func parseArgs(args []string, stderr io.Writer) (Config, string, error) {
 	fs.StringVar(&format, "format", "text", "report format: "+strings.Join(Formats, ", "))
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time limit of each request")
 	fs.BoolVar(&cfg.AllowSkip, "allow-skip", false, "exit 0 even when checks were skipped for want of tickets (they are still listed, with the reason)")
+	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "also open ONE REAL TICKET (with a .txt attachment and a message), check it, and cancel it at the end (also on Ctrl-C). "+
+		"Against the live service that ticket reaches Huawei's support staff: use it only where that is acceptable. Without it, those checks are skipped and do not fail the run")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: osm-stub conform -endpoint URL [-token TOKEN] -cases ID,ID[,ID,ID,ID] [flags]\n\n"+
 			"Runs a safe, self-cleaning scenario against an implementation of the OSM association API,\n"+
 			"validates every answer against openapi.yaml and compares it with what osm-stub answers.\n"+
-			"It acts only on the given tickets and removes every association it created, also on Ctrl-C.\n\n"+
+			"It acts only on the given tickets and removes every association it created, also on Ctrl-C.\n"+
+			"It opens no ticket unless -allow-create is given; then it cancels the one it opened, also on Ctrl-C.\n\n"+
 			"Tickets (free of associations) the checks need:\n")
 		for _, n := range Needs {
 			fmt.Fprintf(stderr, "  %d  %s\n", n.Cases, n.Checks)

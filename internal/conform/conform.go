@@ -7,10 +7,14 @@
 //
 // The run acts only on the two to five tickets it is given: it records
 // their associations first, creates associations only between them (an
-// unknown ticket is a random ID, only ever sent as a related ID of a create
-// that must be refused), and removes everything it created, also when it is
-// interrupted: each pair is written down before the create that may make
-// it is sent, and the cleanup runs with a context of its own.
+// unknown ticket is a random ID, only ever sent where it must be refused),
+// and removes everything it created, also when it is interrupted: each
+// pair is written down before the create that may make it is sent, and the
+// cleanup runs with a context of its own. Of the ticket operations it only
+// reads, or sends what must be refused (an unknown ticket, an unknown
+// action); it opens a ticket only with Config.AllowCreate, since on the
+// live service a ticket reaches the support staff, and then cancels it in
+// the cleanup.
 package conform
 
 import (
@@ -48,6 +52,11 @@ type Config struct {
 	// check that could not run fails the run, so that too few tickets
 	// cannot pass for conformance.
 	AllowSkip bool
+	// AllowCreate lets the run open one real ticket (with an attachment
+	// and a message) and cancel it at the end. Against the live service
+	// that ticket reaches Huawei's support staff, so it is off unless
+	// asked for; without it those checks are skipped as opt-in.
+	AllowCreate bool
 }
 
 // Needs says how many given tickets, free of associations, each part of
@@ -79,6 +88,22 @@ type Report struct {
 	Interrupted bool     `json:"interrupted,omitempty"`
 	// AllowSkip is Config.AllowSkip: skipped checks do not fail the run.
 	AllowSkip bool `json:"allow_skip,omitempty"`
+	// Opened lists the ticket the run opened (Config.AllowCreate), as soon
+	// as the endpoint named it, and what the cleanup made of it. More than
+	// one only when a create got no answer and the cleanup found tickets
+	// by the run's marker.
+	Opened []Opened `json:"opened,omitempty"`
+}
+
+// Opened is a ticket the run opened, and what became of it.
+type Opened struct {
+	// ID is the endpoint's ID of the ticket.
+	ID string `json:"id"`
+	// Canceled: the cleanup's cancel succeeded.
+	Canceled bool `json:"canceled"`
+	// Status is the ticket's status after the cleanup (4 is canceled), nil
+	// when it could not be read.
+	Status *int `json:"status,omitempty"`
 }
 
 // Count returns how many checks have verdict v.
@@ -92,11 +117,23 @@ func (r *Report) Count(v Verdict) int {
 	return n
 }
 
-// OK reports whether every check passed (or was skipped, with AllowSkip)
-// and the cleanup restored the state.
+// OK reports whether every check passed (or was skipped, with AllowSkip,
+// or is opt-in) and the cleanup restored the state.
 func (r *Report) OK() bool {
 	return r.Count(Differs)+r.Count(Violates)+r.Count(Failed) == 0 && r.Restored && !r.Interrupted &&
-		(r.AllowSkip || r.Count(Skipped) == 0)
+		(r.AllowSkip || r.missing() == 0)
+}
+
+// missing counts the skipped checks that are not opt-in: those that fail a
+// run without AllowSkip.
+func (r *Report) missing() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Verdict == Skipped && !c.OptIn {
+			n++
+		}
+	}
+	return n
 }
 
 // Errors of Run.
@@ -125,13 +162,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep:  &Report{Endpoint: server.RedactURL(cfg.Endpoint), Cases: cfg.Cases, Cleanup: []string{}, AllowSkip: cfg.AllowSkip}, // a report is shared
 	}
 	err := r.scenario(ctx)
-	if r.closeRef != nil {
-		_ = r.closeRef()
-	}
 	if ctx.Err() != nil {
 		r.skipRest("interrupted")
 	}
-	r.cleanup()
+	r.cleanup(ctx.Err() != nil)
+	if r.closeRef != nil {
+		_ = r.closeRef()
+	}
 	if ctx.Err() != nil {
 		r.rep.Interrupted = true
 		return r.rep, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
@@ -174,6 +211,15 @@ type runner struct {
 	// created lists every pair a request may have associated, written
 	// before that request is sent; the cleanup removes those that exist.
 	created [][2]string
+	// opening is set before the CreateCases of the ticket flow is sent;
+	// opened is the endpoint's ID of the ticket, written as soon as the
+	// answer names it (the cleanup cancels it), refOpened the stub's.
+	// marker is a word of its description, so that the cleanup can find a
+	// ticket whose create got no answer.
+	opening           bool
+	opened, refOpened string
+	marker            string
+	problemTypes      *Response // the endpoint's ListProblemTypes answer
 }
 
 // errStop ends the scenario early; the reason is in the report.
@@ -186,7 +232,7 @@ func (r *runner) scenario(ctx context.Context) error {
 		}
 		return err
 	}
-	steps := []func(context.Context) error{r.createAndList, r.refusals, r.limit, r.deleteAndList, r.badInputs, r.gateway}
+	steps := []func(context.Context) error{r.tickets, r.ticketFlow, r.createAndList, r.refusals, r.limit, r.deleteAndList, r.badInputs, r.gateway}
 	for _, step := range steps {
 		if err := step(ctx); errors.Is(err, errStop) {
 			return nil
@@ -236,20 +282,50 @@ func (r *runner) recordState(ctx context.Context) error {
 // step sends c to the endpoint and to the stub and records the check. It
 // returns an error only when the run must end (ctx ended).
 func (r *runner) step(ctx context.Context, name string, c call) error {
+	_, err := r.exchange(ctx, name, c, c, hooks{})
+	return err
+}
+
+// hooks are called by exchange around the endpoint's request.
+type hooks struct {
+	sending  func()         // just before the request is sent
+	answered func(Response) // as soon as the endpoint answered
+}
+
+// exchange sends live to the endpoint and ref, the same request as the
+// stub names it, to the stub, and records the check. It returns the two
+// answers when both came (nil when the endpoint gave none), and an error
+// only when the run must end (ctx ended).
+func (r *runner) exchange(ctx context.Context, name string, live, ref call, h hooks) (*[2]Response, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	got, err := r.live.send(ctx, c)
+	if h.sending != nil {
+		h.sending()
+	}
+	got, err := r.live.send(ctx, live)
 	if err != nil {
-		r.fail(ctx, name, c, err)
-		return ctx.Err()
+		r.fail(ctx, name, live, err)
+		return nil, ctx.Err()
 	}
-	stub, err := r.ref.send(context.WithoutCancel(ctx), c)
+	if h.answered != nil {
+		h.answered(got)
+	}
+	stub, err := r.ref.send(context.WithoutCancel(ctx), ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.add(judge(name, c, got, stub))
-	return nil
+	r.add(judgeAs(name, live, got, stub, r.alias()))
+	return &[2]Response{got, stub}, nil
+}
+
+// alias maps the stub's ID of the ticket the run opened to the
+// endpoint's.
+func (r *runner) alias() map[string]string {
+	if r.refOpened == "" || r.opened == "" {
+		return nil
+	}
+	return map[string]string{r.refOpened: r.opened}
 }
 
 // steps runs named calls in order.
@@ -456,10 +532,10 @@ func (r *runner) badInputs(ctx context.Context) error {
 	plain := valid
 	plain.contentType = "text/plain"
 	return r.steps(ctx,
-		namedCall{"bad input: related_id_list as a string", call{method: http.MethodPost, caseID: a, body: asString}},
+		namedCall{"bad input: related_id_list as a string", relationsCall(http.MethodPost, a, asString)},
 		namedCall{"bad input: four related IDs", r.create(a, four...)},
 		namedCall{"bad input: a related ID of 65 characters", r.create(a, long)},
-		namedCall{"bad input: trailing garbage after the JSON", call{method: http.MethodPost, caseID: a, body: valid.body + ` {"related_id_list":[]}`}},
+		namedCall{"bad input: trailing garbage after the JSON", relationsCall(http.MethodPost, a, valid.body+` {"related_id_list":[]}`)},
 		namedCall{"bad input: Content-Type text/plain", plain},
 		namedCall{"list " + a + " unchanged after the bad inputs", listCall(a)},
 		namedCall{"list " + b + " unchanged after the bad inputs", listCall(b)},
@@ -480,16 +556,16 @@ func (r *runner) gateway(ctx context.Context) error {
 	)
 }
 
-func listCall(id string) call { return call{method: http.MethodGet, caseID: id} }
+func listCall(id string) call { return relationsCall(http.MethodGet, id, "") }
 
 func (r *runner) create(a string, related ...string) call {
 	list, _ := json.Marshal(related)
-	return call{method: http.MethodPost, caseID: a, body: `{"related_id_list":` + string(list) + r.groupField() + `}`}
+	return relationsCall(http.MethodPost, a, `{"related_id_list":`+string(list)+r.groupField()+`}`)
 }
 
 func (r *runner) del(a, b string) call {
 	id, _ := json.Marshal(b)
-	return call{method: http.MethodDelete, caseID: a, body: `{"related_id":` + string(id) + r.groupField() + `}`}
+	return relationsCall(http.MethodDelete, a, `{"related_id":`+string(id)+r.groupField()+`}`)
 }
 
 func (r *runner) groupField() string {

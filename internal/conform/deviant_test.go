@@ -61,7 +61,10 @@ func TestNonConformingUpstream(t *testing.T) {
 			_ = json.Unmarshal(rec.Body.Bytes(), &b)
 			return b.Code
 		}()
+		relations := strings.HasSuffix(r.URL.Path, "/relations")
 		switch {
+		case !relations && r.Method != http.MethodPut && r.Header.Get("X-Auth-Token") != "osm-stub-conform-bogus-token":
+			// the ticket flow's deviants are TestDeviantTicketOps'
 		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/DEMO-3/"):
 			// a new field in a success: the contract does not list it, the stub sends none
 			setJSON(rec, func(m map[string]any) { m["total"] = 0 })
@@ -135,7 +138,7 @@ func TestInterruptedRunCleansUp(t *testing.T) {
 			stop := func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					next.ServeHTTP(w, r)
-					if r.Method != http.MethodPost {
+					if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/relations") {
 						return
 					}
 					mu.Lock()
@@ -368,6 +371,22 @@ func listWithCode(code string) func(store.Store) func(http.Handler) http.Handler
 	}
 }
 
+// ticketDeviant rewrites the answers of the ticket flow's operations: edit
+// gets each one whose path and query match.
+func ticketDeviant(match func(r *http.Request) bool, edit func(rec *httptest.ResponseRecorder)) func(store.Store) func(http.Handler) http.Handler {
+	return func(store.Store) func(http.Handler) http.Handler {
+		return rewrite(func(r *http.Request, _ []byte, rec *httptest.ResponseRecorder) {
+			if match(r) {
+				edit(rec)
+			}
+		})
+	}
+}
+
+func pathIs(p string) func(r *http.Request) bool {
+	return func(r *http.Request) bool { return r.URL.Path == p }
+}
+
 // Deliberately deviant implementations: conform, run as the README shows,
 // exits non-zero for each, the checks aimed at the deviation do not pass
 // (whatever the verdict: the contract may refuse the answer, or only the
@@ -381,6 +400,7 @@ func TestDeviantsDoNotPass(t *testing.T) {
 		// failing lists checks (by name prefix) that must neither pass nor
 		// be skipped.
 		failing []string
+		args    []string // more flags
 	}{
 		{name: "a limit of 4", wrap: limitOf4, cases: five, failing: []string{
 			"limit: DEMO-1-DEMO-5, over the limit, is refused", "limit: DEMO-5-DEMO-1, over the limit from the other side, is refused",
@@ -393,13 +413,56 @@ func TestDeviantsDoNotPass(t *testing.T) {
 		{name: "a list with an error_code", wrap: listWithCode("OSM.01010001"), cases: five, failing: []string{"list DEMO-1 (the state before)"}},
 		{name: "a list with an empty error_code", wrap: listWithCode(""), cases: five, failing: []string{
 			"list DEMO-1 (the state before)", "list DEMO-2 shows DEMO-1 (mutual)", "list DEMO-1 holds three associations"}},
+		// The ticket flow's operations.
+		{name: "attachment limits as numbers", cases: five, failing: []string{"attachment limits"},
+			wrap: ticketDeviant(pathIs("/v2/servicerequest/accessorys/limits"), func(rec *httptest.ResponseRecorder) {
+				rec.Body = bytes.NewBufferString(`{"accessory_limit":{"limit_count":5,"limit_size":4,"limit_file_type":"jpg"}}`)
+			})},
+		{name: "case_type as a number", cases: five, failing: []string{"catalogue: problem types"},
+			wrap: ticketDeviant(pathIs("/v2/servicerequest/config/problems"), func(rec *httptest.ResponseRecorder) {
+				setJSON(rec, func(m map[string]any) {
+					for _, p := range m["incident_business_type_list"].([]any) {
+						p.(map[string]any)["case_type"] = 0
+					}
+				})
+			})},
+		{name: "an unknown action accepted", cases: five, failing: []string{"unknown action noop on DEMO-1"},
+			wrap: ticketDeviant(func(r *http.Request) bool { return r.URL.Query().Get("action_id") == "noop" }, func(rec *httptest.ResponseRecorder) {
+				rec.Body = bytes.NewBufferString(`{}`)
+			})},
+		{name: "an unknown ticket answered as another's", cases: five, failing: []string{"unknown ticket: show ", "unknown ticket: status of ", "unknown ticket: cancel "},
+			wrap: ticketDeviant(func(r *http.Request) bool {
+				return strings.Contains(r.URL.Path, "/NOSUCH-") && !strings.HasSuffix(r.URL.Path, "/relations")
+			},
+				func(rec *httptest.ResponseRecorder) {
+					setJSON(rec, func(m map[string]any) { m["error_code"] = "OSM.01010002" })
+				})},
+		{name: "a list by incident_id that finds nothing", cases: five, args: []string{"-allow-create"},
+			failing: []string{"list tickets: incident_id DEMO-1", "ticket flow: list tickets finds the new ticket (incident_id)"},
+			wrap: ticketDeviant(func(r *http.Request) bool {
+				return r.URL.Path == "/v2/servicerequest/cases" && r.Method == http.MethodGet && r.URL.Query().Has("incident_id")
+			}, func(rec *httptest.ResponseRecorder) {
+				setJSON(rec, func(m map[string]any) { m["total_count"], m["incident_info_list"] = 0, []any{} })
+			})},
+		{name: "a new ticket in another status", cases: five, args: []string{"-allow-create"},
+			failing: []string{"ticket flow: the new ticket's status"},
+			wrap: ticketDeviant(func(r *http.Request) bool {
+				return strings.HasPrefix(r.URL.Path, "/v2/servicerequest/cases/CS") && strings.HasSuffix(r.URL.Path, "/status")
+			}, func(rec *httptest.ResponseRecorder) {
+				setJSON(rec, func(m map[string]any) {
+					if m["status"] == 0.0 {
+						m["status"] = 1
+					}
+				})
+			})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := memory.New()
 			_, url := upstream(t, st, tt.wrap(st))
 			var stdout, stderr bytes.Buffer
-			err := conform.Main(context.Background(), []string{"-endpoint", url, "-token", "demo-token", "-cases", tt.cases, "-format", "json"}, &stdout, &stderr)
+			args := append([]string{"-endpoint", url, "-token", "demo-token", "-cases", tt.cases, "-format", "json"}, tt.args...)
+			err := conform.Main(context.Background(), args, &stdout, &stderr)
 			if !errors.Is(err, conform.ErrNotConforming) {
 				t.Errorf("err = %v, want ErrNotConforming; stderr: %s", err, stderr.String())
 			}
@@ -417,6 +480,11 @@ func TestDeviantsDoNotPass(t *testing.T) {
 			}
 			if got := relations(t, st); len(got) != 0 || !rep.Restored {
 				t.Errorf("restored %v, left behind %v", rep.Restored, got)
+			}
+			for _, o := range rep.Opened {
+				if !o.Canceled || o.Status == nil || *o.Status != store.StatusCanceled {
+					t.Errorf("opened %+v, want it canceled", o)
+				}
 			}
 		})
 	}

@@ -1,7 +1,9 @@
 package conform
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
 	"github.com/osmstub/osmstub/server"
 	"github.com/osmstub/osmstub/server/store"
@@ -64,7 +66,23 @@ func newReference(cred Credential, group string, cases []string, before map[stri
 	if err != nil {
 		return nil, nil, fmt.Errorf("build the reference stub from the state the endpoint showed: %w", err)
 	}
-	return &reference{handler: srv, cred: cred}, srv.Close, nil
+	return &reference{handler: srv, cred: cred, store: srv.Store()}, srv.Close, nil
+}
+
+// addProblemType puts the endpoint's problem type p into the stub's
+// catalogue (replacing one of the same ID), so that the stub accepts the
+// ticket the run opens with it. The stub's own catalogue is its demo
+// data's, not the endpoint's.
+func (r *reference) addProblemType(ctx context.Context, p store.ProblemType) error {
+	return r.store.Update(ctx, func(tx store.Tx) error {
+		cat, err := tx.Catalogue()
+		if err != nil {
+			return err
+		}
+		cat.ProblemTypes = slices.DeleteFunc(cat.ProblemTypes, func(q store.ProblemType) bool { return q.ID == p.ID })
+		cat.ProblemTypes = append(cat.ProblemTypes, p)
+		return tx.PutCatalogue(cat)
+	})
 }
 
 // listed is one entry of a ListRelation answer.

@@ -31,7 +31,10 @@ func (r *Report) Write(w io.Writer, format string) error {
 func (r *Report) Summary() string {
 	s := fmt.Sprintf("%d checks: %d pass, %d differ, %d violate the contract, %d failed, %d skipped",
 		len(r.Checks), r.Count(Pass), r.Count(Differs), r.Count(Violates), r.Count(Failed), r.Count(Skipped))
-	if r.Count(Skipped) > 0 && !r.AllowSkip && !r.Interrupted {
+	if n := r.Count(Skipped) - r.missing(); n > 0 {
+		s += fmt.Sprintf(" (%d opt-in)", n)
+	}
+	if r.missing() > 0 && !r.AllowSkip && !r.Interrupted {
 		s += " (a skipped check fails the run unless -allow-skip)"
 	}
 	if r.Interrupted {

@@ -144,3 +144,32 @@ func TestReportsCarryNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// An opt-in check that was skipped (no -allow-create) never fails a run;
+// any other skipped check does, unless AllowSkip.
+func TestOptInSkips(t *testing.T) {
+	optIn := conform.Check{Name: "ticket flow", Verdict: conform.Skipped, Reason: "opt-in", OptIn: true}
+	missing := conform.Check{Name: "limit", Verdict: conform.Skipped, Reason: "needs five tickets"}
+	pass := conform.Check{Name: "create A-B", Verdict: conform.Pass}
+	tests := []struct {
+		name      string
+		checks    []conform.Check
+		allowSkip bool
+		ok        bool
+		summary   string
+	}{
+		{"opt-in only", []conform.Check{pass, optIn}, false, true, "2 checks: 1 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped (1 opt-in); every ticket is as it was"},
+		{"opt-in and missing", []conform.Check{pass, optIn, missing}, false, false,
+			"3 checks: 1 pass, 0 differ, 0 violate the contract, 0 failed, 2 skipped (1 opt-in) (a skipped check fails the run unless -allow-skip); every ticket is as it was"},
+		{"missing, allowed", []conform.Check{pass, missing}, true, true, "2 checks: 1 pass, 0 differ, 0 violate the contract, 0 failed, 1 skipped; every ticket is as it was"},
+		{"none skipped", []conform.Check{pass}, false, true, "1 checks: 1 pass, 0 differ, 0 violate the contract, 0 failed, 0 skipped; every ticket is as it was"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &conform.Report{Checks: tt.checks, Restored: true, AllowSkip: tt.allowSkip}
+			if rep.OK() != tt.ok || rep.Summary() != tt.summary {
+				t.Errorf("OK %v, summary %q; want %v, %q", rep.OK(), rep.Summary(), tt.ok, tt.summary)
+			}
+		})
+	}
+}

@@ -9,15 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/osmstub/osmstub/aksk"
+	"github.com/osmstub/osmstub/server/store"
 )
 
-// relationsPath is the contract's one path; the scenario only ever acts on
-// it.
-const relationsPath = "/v2/servicerequest/cases/"
+// casesPath is where every ticket path of the contract starts.
+const casesPath = "/v2/servicerequest/cases"
 
 // maxBody is how much of a response the run reads and keeps.
 const maxBody = 64 << 10
@@ -37,10 +38,12 @@ type Credential struct {
 // reference stub.
 type call struct {
 	method      string
-	caseID      string
+	target      string // the path and query; see relationsCall
 	body        string // sent as is; empty means no body
 	contentType string // "" means application/json when there is a body
 	bogus       bool   // authenticate with a credential that cannot exist
+	// rule says how much of a success is compared with the stub's.
+	rule compareRule
 }
 
 // describe is the request as the report shows it: never a credential.
@@ -58,7 +61,25 @@ func (c call) describe() string {
 	return s
 }
 
-func (c call) path() string { return relationsPath + url.PathEscape(c.caseID) + "/relations" }
+func (c call) path() string { return c.target }
+
+// relationsCall is a request on the relations of ticket id.
+func relationsCall(method, id, body string) call {
+	return call{method: method, target: caseTarget(id, "/relations", nil), body: body}
+}
+
+// caseTarget is the path of ticket id with suffix ("" for the ticket
+// itself) and the query q.
+func caseTarget(id, suffix string, q url.Values) string {
+	return withQuery(casesPath+"/"+url.PathEscape(id)+suffix, q)
+}
+
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
 
 // Response is what an implementation answered, as the report shows it.
 type Response struct {
@@ -91,6 +112,37 @@ func (r Response) relatedIDs() []string {
 		ids = append(ids, l.CaseID)
 	}
 	return ids
+}
+
+// listedTickets returns the incident IDs of a ListCases answer.
+func (r Response) listedTickets() []string {
+	var body struct {
+		List []struct {
+			ID string `json:"incident_id"`
+		} `json:"incident_info_list"`
+	}
+	_ = json.Unmarshal(r.raw, &body)
+	var ids []string
+	for _, l := range body.List {
+		ids = append(ids, l.ID)
+	}
+	return ids
+}
+
+// field returns the string or number at key of a JSON object answer, and
+// whether it is there.
+func (r Response) field(key string) (string, bool) {
+	var body map[string]any
+	if json.Unmarshal(r.raw, &body) != nil {
+		return "", false
+	}
+	switch v := body[key].(type) {
+	case string:
+		return v, true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	}
+	return "", false
 }
 
 func newResponse(status int, header http.Header, raw []byte) Response {
@@ -137,6 +189,7 @@ func (e *endpoint) send(ctx context.Context, c call) (Response, error) {
 type reference struct {
 	handler http.Handler
 	cred    Credential
+	store   store.Store
 }
 
 func (r *reference) send(ctx context.Context, c call) (Response, error) {
