@@ -72,10 +72,10 @@ CREATE INDEX relations_by_related ON relations(related_id);
 	// the same whatever the stub's clock says, and older than any ticket
 	// created since, so they list last.
 	//
-	// ticket_counts keeps how many tickets each (account, owner) has, so that
-	// ListCases's total of an unfiltered listing is a lookup of a few rows,
-	// not a count of a million; PutTicket, UpdateTicket, DeleteAccount and
-	// Reset keep it.
+	// ticket_counts keeps how many tickets each (account, owner, status)
+	// has, so that ListCases's total of a listing filtered by no more than
+	// owners and status is a sum of a few rows, not a count of a million;
+	// PutTicket, UpdateTicket, DeleteAccount and Reset keep it.
 	//
 	// Uploads' data is bytea: PostgreSQL's binary type; SQLite takes any
 	// type name, and stores a bound []byte as a blob whatever the affinity.
@@ -99,13 +99,14 @@ ALTER TABLE tickets ADD COLUMN accessory_ids text NOT NULL DEFAULT '[]';
 CREATE INDEX tickets_by_account ON tickets(account, created DESC, id DESC);
 CREATE INDEX tickets_by_owner ON tickets(owner, created DESC, id DESC);
 CREATE TABLE ticket_counts (
-	account text   NOT NULL,
-	owner   text   NOT NULL,
-	n       bigint NOT NULL,
-	PRIMARY KEY (account, owner)
+	account text    NOT NULL,
+	owner   text    NOT NULL,
+	status  integer NOT NULL,
+	n       bigint  NOT NULL,
+	PRIMARY KEY (account, owner, status)
 );
-INSERT INTO ticket_counts (account, owner, n)
-	SELECT account, owner, count(*) FROM tickets GROUP BY account, owner;
+INSERT INTO ticket_counts (account, owner, status, n)
+	SELECT account, owner, status, count(*) FROM tickets GROUP BY account, owner, status;
 CREATE TABLE messages (
 	ticket_id     text    NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
 	pos           bigint  NOT NULL,

@@ -15,10 +15,10 @@ import (
 	"github.com/osmstub/osmstub/server/store"
 )
 
-// CountCap bounds the count of a filtered listing: ListCases's total_count
-// is at most 65535, so counting further would only cost time (a filter
-// that a million tickets match). An unfiltered listing's total is exact,
-// from ticket_counts.
+// CountCap bounds the count of a listing filtered by ID, keys or time:
+// ListCases's total_count is at most 65535, so counting further would only
+// cost time (a filter that a million tickets match). A listing filtered by
+// no more than owners and status has an exact total, from ticket_counts.
 const CountCap = 65536
 
 // ticketColumns are the tickets table's columns in scanTicket's order.
@@ -123,15 +123,15 @@ func fromJSON[T any](s string) ([]T, error) {
 	return v, nil
 }
 
-// count queues adding delta to owner's tickets in account.
-func (t *tx) count(account, owner string, delta int) {
-	t.queued.Queue(`INSERT INTO ticket_counts (account, owner, n) VALUES ($1, $2, $3)
-ON CONFLICT (account, owner) DO UPDATE SET n = ticket_counts.n + excluded.n`, account, owner, delta)
+// count queues adding delta to owner's tickets of status in account.
+func (t *tx) count(account, owner string, status, delta int) {
+	t.queued.Queue(`INSERT INTO ticket_counts (account, owner, status, n) VALUES ($1, $2, $3, $4)
+ON CONFLICT (account, owner, status) DO UPDATE SET n = ticket_counts.n + excluded.n`, account, owner, status, delta)
 }
 
-// UpdateTicket reads the ticket's old account in the same statement (the
-// FROM item sees the row as it was before the statement), to move its
-// count when the account changes.
+// UpdateTicket reads the ticket's old account and status in the same
+// statement (the FROM item sees the row as it was before the statement),
+// to move its count when they change.
 func (t *tx) UpdateTicket(tk store.Ticket) error {
 	if err := t.flush(); err != nil {
 		return err
@@ -141,22 +141,23 @@ func (t *tx) UpdateTicket(tk store.Ticket) error {
 	}
 	d := tk.TicketDetail
 	var owner, account string
+	var status int
 	err := t.tx.QueryRow(t.ctx, `UPDATE tickets t SET account = $2, status = $3, business_type_id = $4,
 	product_category_id = $5, region_id = $6, severity_id = $7, source_id = $8, created = $9, pressed = $10,
 	judgement = $11, accessory_ids = $12
 FROM tickets old WHERE t.id = $1 AND old.id = $1
-RETURNING t.owner, old.account`, tk.ID, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.RegionID,
+RETURNING t.owner, old.account, old.status`, tk.ID, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.RegionID,
 		d.SeverityID, d.SourceID, micros(d.Created), nullMicros(d.Pressed), d.Judgement, jsonText(d.AccessoryIDs),
-	).Scan(&owner, &account)
+	).Scan(&owner, &account, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: update ticket %s: %w", tk.ID, err)
 	}
-	if account != d.Account {
-		t.count(account, owner, -1)
-		t.count(d.Account, owner, 1)
+	if account != d.Account || status != d.Status {
+		t.count(account, owner, status, -1)
+		t.count(d.Account, owner, d.Status, 1)
 	}
 	return nil
 }
@@ -164,7 +165,7 @@ RETURNING t.owner, old.account`, tk.ID, d.Account, d.Status, d.BusinessTypeID, d
 // Tickets runs one query for the page and one for the total. The page
 // walks tickets_by_account (or tickets_by_owner) in its order, so the first
 // page reads a page of rows however many the account has. The total of a
-// listing filtered by no more than account and owners is read from
+// listing filtered by no more than owners and status is read from
 // ticket_counts; of any other, counted up to CountCap.
 func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	if err := t.flush(); err != nil {
@@ -190,12 +191,12 @@ func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	if len(q.Owners) > 0 {
 		where = append(where, "owner = ANY("+arg(owners)+"::text[])")
 	}
-	counted := len(where) // the conditions of the ticket_counts lookup
-	if q.ID != "" {
-		where = append(where, "id = "+arg(q.ID))
-	}
 	if len(q.Statuses) > 0 {
 		where = append(where, "status = ANY("+arg(q.Statuses)+"::integer[])")
+	}
+	counted := len(where) // conditions on ticket_counts's columns only
+	if q.ID != "" {
+		where = append(where, "id = "+arg(q.ID))
 	}
 	if q.AppKey != "" {
 		k := arg(q.AppKey)

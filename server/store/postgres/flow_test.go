@@ -155,8 +155,9 @@ func TestFlowTickets(t *testing.T) {
 	})
 }
 
-// TestFlowCounts: the unfiltered total follows tickets that are created,
-// moved to another account, and deleted with their account.
+// TestFlowCounts: the totals kept in ticket_counts follow tickets that are
+// created, moved to another account and status, and deleted with their
+// account.
 func TestFlowCounts(t *testing.T) {
 	s := loaded(t)
 	totals := func(want map[string]int) {
@@ -180,10 +181,23 @@ func TestFlowCounts(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		tk.Account = ""
+		tk.Account, tk.Status = "", store.StatusCanceled
 		return tx.UpdateTicket(tk)
 	})
 	totals(map[string]int{"": 4, "acme": 1})
+	view(t, s, func(tx store.Tx) error {
+		for _, c := range []struct {
+			status int
+			owners []string
+			want   int
+		}{{0, nil, 2}, {1, nil, 1}, {store.StatusCanceled, nil, 1}, {store.StatusCanceled, []string{"carol"}, 1}, {0, []string{"carol"}, 0}} {
+			q := store.TicketQuery{Statuses: []int{c.status}, Owners: c.owners}
+			if _, total, err := tx.Tickets(q); err != nil || total != c.want {
+				t.Errorf("total of status %d of %q = %d, %v; want %d", c.status, c.owners, total, err, c.want)
+			}
+		}
+		return nil
+	})
 	update(t, s, func(tx store.Tx) error { return tx.DeleteAccount("acme") })
 	totals(map[string]int{"": 4, "acme": 0})
 	update(t, s, func(tx store.Tx) error { return tx.Reset() })

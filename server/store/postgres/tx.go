@@ -230,7 +230,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT
 		}
 		return nil
 	})
-	t.count(d.Account, tk.Owner, 1)
+	t.count(d.Account, tk.Owner, d.Status, 1)
 	for i, m := range tk.Messages {
 		t.queued.Queue(`INSERT INTO messages (ticket_id, pos, id, type, replier, content, created, accessory_ids)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tk.ID, i+1, m.ID, m.Type, m.Replier, m.Content, micros(m.Created), jsonText(m.AccessoryIDs))

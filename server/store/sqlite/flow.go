@@ -13,10 +13,10 @@ import (
 	"github.com/osmstub/osmstub/server/store"
 )
 
-// CountCap bounds the count of a filtered listing: ListCases's total_count
-// is at most 65535, so counting further would only cost time (a filter
-// that a million tickets match). An unfiltered listing's total is exact,
-// from ticket_counts.
+// CountCap bounds the count of a listing filtered by ID, keys or time:
+// ListCases's total_count is at most 65535, so counting further would only
+// cost time (a filter that a million tickets match). A listing filtered by
+// no more than owners and status has an exact total, from ticket_counts.
 const CountCap = 65536
 
 // ticketColumns are the tickets table's columns in scanTicket's order.
@@ -121,15 +121,16 @@ func fromJSON[T any](s string) ([]T, error) {
 	return v, nil
 }
 
-// count adds delta to owner's tickets in account.
-func (t *tx) count(account, owner string, delta int) error {
-	return t.exec(`INSERT INTO ticket_counts (account, owner, n) VALUES (?, ?, ?)
-ON CONFLICT (account, owner) DO UPDATE SET n = ticket_counts.n + excluded.n`, account, owner, delta)
+// count adds delta to owner's tickets of status in account.
+func (t *tx) count(account, owner string, status, delta int) error {
+	return t.exec(`INSERT INTO ticket_counts (account, owner, status, n) VALUES (?, ?, ?, ?)
+ON CONFLICT (account, owner, status) DO UPDATE SET n = ticket_counts.n + excluded.n`, account, owner, status, delta)
 }
 
 func (t *tx) UpdateTicket(tk store.Ticket) error {
 	var owner, account string
-	err := t.row(`SELECT owner, account FROM tickets WHERE id = ?`, tk.ID).Scan(&owner, &account)
+	var status int
+	err := t.row(`SELECT owner, account, status FROM tickets WHERE id = ?`, tk.ID).Scan(&owner, &account, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrNotFound)
 	}
@@ -140,10 +141,10 @@ func (t *tx) UpdateTicket(tk store.Ticket) error {
 WHERE id = ?`, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.RegionID, d.SeverityID, d.SourceID,
 			micros(d.Created), nullMicros(d.Pressed), d.Judgement, jsonText(d.AccessoryIDs), tk.ID)
 	}
-	if err == nil && account != d.Account {
-		err = t.count(account, owner, -1)
+	if err == nil && (account != d.Account || status != d.Status) {
+		err = t.count(account, owner, status, -1)
 		if err == nil {
-			err = t.count(d.Account, owner, 1)
+			err = t.count(d.Account, owner, d.Status, 1)
 		}
 	}
 	if err != nil {
@@ -155,28 +156,26 @@ WHERE id = ?`, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.Reg
 // Tickets runs one query for the page and one for the total. The page
 // walks tickets_by_account (or tickets_by_owner) in its order, so the first
 // page reads a page of rows however many the account has. The total of a
-// listing filtered by no more than account and owners is read from
+// listing filtered by no more than owners and status is read from
 // ticket_counts; of any other, counted up to CountCap.
 func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	where := []string{"account = ?"}
 	args := []any{q.Account}
-	owners := ""
 	if len(q.Owners) > 0 {
-		owners = " AND owner IN (?" + strings.Repeat(", ?", len(q.Owners)-1) + ")"
+		where = append(where, "owner IN (?"+strings.Repeat(", ?", len(q.Owners)-1)+")")
 		for _, o := range q.Owners {
 			args = append(args, o)
 		}
-		where = append(where, owners[len(" AND "):])
-	}
-	counted := len(args) // the arguments of the ticket_counts lookup
-	if q.ID != "" {
-		where, args = append(where, "id = ?"), append(args, q.ID)
 	}
 	if len(q.Statuses) > 0 {
 		where = append(where, "status IN (?"+strings.Repeat(", ?", len(q.Statuses)-1)+")")
 		for _, st := range q.Statuses {
 			args = append(args, st)
 		}
+	}
+	counted := len(where) // conditions on ticket_counts's columns only
+	if q.ID != "" {
+		where, args = append(where, "id = ?"), append(args, q.ID)
 	}
 	if q.AppKey != "" {
 		where, args = append(where, "(id = ? OR instr(lower(description), lower(?)) > 0)"), append(args, q.AppKey, q.AppKey)
@@ -214,8 +213,8 @@ ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, max(q.Offs
 		return nil, 0, fmt.Errorf("sqlite: list tickets: %w", err)
 	}
 	var total int
-	if len(args) == counted {
-		err = t.row(`SELECT COALESCE(SUM(n), 0) FROM ticket_counts WHERE account = ?`+owners, args...).Scan(&total)
+	if len(where) == counted {
+		err = t.row(`SELECT COALESCE(SUM(n), 0) FROM ticket_counts WHERE `+cond, args...).Scan(&total)
 	} else {
 		err = t.row(`SELECT count(*) FROM (SELECT 1 FROM tickets WHERE `+cond+` LIMIT ?)`,
 			append(args, CountCap)...).Scan(&total)

@@ -219,7 +219,7 @@ func (t *tx) PutTicket(tk store.Ticket) error {
 		return fmt.Errorf("ticket %s: %w", tk.ID, store.ErrExists)
 	}
 	if err == nil {
-		err = t.count(d.Account, tk.Owner, 1)
+		err = t.count(d.Account, tk.Owner, d.Status, 1)
 	}
 	for i, m := range tk.Messages {
 		if err == nil {
