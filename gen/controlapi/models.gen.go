@@ -32,8 +32,52 @@ func (e OperationId) Valid() bool {
 	}
 }
 
+// Defines values for TicketStatus.
+const (
+	N0  TicketStatus = 0
+	N1  TicketStatus = 1
+	N12 TicketStatus = 12
+	N13 TicketStatus = 13
+	N17 TicketStatus = 17
+	N2  TicketStatus = 2
+	N3  TicketStatus = 3
+	N4  TicketStatus = 4
+	N5  TicketStatus = 5
+)
+
+// Valid indicates whether the value is a known member of the TicketStatus enum.
+func (e TicketStatus) Valid() bool {
+	switch e {
+	case N0:
+		return true
+	case N1:
+		return true
+	case N12:
+		return true
+	case N13:
+		return true
+	case N17:
+		return true
+	case N2:
+		return true
+	case N3:
+		return true
+	case N4:
+		return true
+	case N5:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessKey An AK/SK pair; a temporary one also has the security token requests must carry.
 type AccessKey = store.AccessKey
+
+// Catalogue What a caller picks from when opening a ticket: product categories, problem types and
+// satisfaction dimensions. Absent from a data set, the stub's default catalogue; the state
+// (`GET /_stub/state`) leaves it out when it is the default one.
+type Catalogue = store.Catalogue
 
 // Clock The stub's clock.
 type Clock struct {
@@ -167,6 +211,9 @@ type Faults struct {
 	Targeted *[]TargetedFault `json:"targeted,omitempty"`
 }
 
+// Message A message on a ticket; type 0 the customer's, 1 an engineer's.
+type Message = store.Message
+
 // NewTicket A ticket to create; it starts without associations.
 type NewTicket = store.Ticket
 
@@ -199,6 +246,9 @@ type RequestList struct {
 	TimedOut bool `json:"timed_out"`
 }
 
+// Score One evaluation of a ticket.
+type Score = store.Score
+
 // TargetedFault A fault that applies only to one ticket and/or one user's calls.
 type TargetedFault struct {
 	// Fault How an operation misbehaves. With `status`, the call is answered with that status and
@@ -216,6 +266,10 @@ type TargetedFault struct {
 
 // Ticket A service ticket with the IDs of its associated tickets, in association order.
 type Ticket = store.Ticket
+
+// TicketStatus A ticket's status: 0 to be processed, 1 processing, 2 result to confirm, 3 completed,
+// 4 canceled, 5 paused, 12 invalid, 13 deleted, 17 awaiting the customer's feedback.
+type TicketStatus int
 
 // User An account of the stubbed service, and the credentials that identify it.
 type User = store.User

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -169,6 +170,11 @@ func (c *API) GetState(ctx context.Context, _ controlapi.GetStateRequestObject) 
 	}
 	if d.Tickets == nil {
 		d.Tickets = []store.Ticket{}
+	}
+	// Absent means the default catalogue, in a data set as in the state:
+	// the state stays short and loads back the same.
+	if d.Catalogue != nil && reflect.DeepEqual(*d.Catalogue, store.DefaultCatalogue()) {
+		d.Catalogue = nil
 	}
 	return controlapi.GetState200JSONResponse{Body: d}, nil
 }
