@@ -74,6 +74,34 @@ func (e TicketStatus) Valid() bool {
 // AccessKey An AK/SK pair; a temporary one also has the security token requests must carry.
 type AccessKey = store.AccessKey
 
+// Account A new account and its users, with the only copy of their credentials the stub gives out.
+type Account struct {
+	// Account The account's ID, also every user's `domain_id` (the SDK's `WithDomainId`).
+	Account string        `json:"account"`
+	Users   []AccountUser `json:"users"`
+}
+
+// AccountSpec The users of a new account; without a body, one user `tester` in group `team`.
+type AccountSpec struct {
+	Users []NewAccountUser `json:"users"`
+}
+
+// AccountUser A user of a new account and its credentials.
+type AccountUser struct {
+	// AccessKey The AK of the user's AK/SK pair.
+	AccessKey string   `json:"access_key"`
+	Groups    []string `json:"groups"`
+
+	// Name The user's name, `<name>@<account>`.
+	Name string `json:"name"`
+
+	// SecretKey The SK of the user's AK/SK pair.
+	SecretKey string `json:"secret_key"`
+
+	// Token A value of `X-Auth-Token` that identifies the user.
+	Token string `json:"token"`
+}
+
 // Catalogue What a caller picks from when opening a ticket: product categories, problem types and
 // satisfaction dimensions. Absent from a data set, the stub's default catalogue; the state
 // (`GET /_stub/state`) leaves it out when it is the default one.
@@ -214,6 +242,9 @@ type Faults struct {
 // Message A message on a ticket; type 0 the customer's, 1 an engineer's.
 type Message = store.Message
 
+// NewAccountUser A user to create; its name gets `@<account>` appended.
+type NewAccountUser = store.NewAccountUser
+
 // NewTicket A ticket to create; it starts without associations.
 type NewTicket = store.Ticket
 
@@ -232,6 +263,14 @@ type Relations struct {
 	RelatedIds []string `json:"related_ids"`
 }
 
+// Reply An engineer's message.
+type Reply struct {
+	Content string `json:"content"`
+
+	// Replier The engineer's name, shown as the message's `replier`.
+	Replier string `json:"replier"`
+}
+
 // RequestEntry One request the stub served, and its answer, with secrets redacted.
 type RequestEntry = journal.Entry
 
@@ -248,6 +287,13 @@ type RequestList struct {
 
 // Score One evaluation of a ticket.
 type Score = store.Score
+
+// StatusChange The status to move a ticket to.
+type StatusChange struct {
+	// Status A ticket's status: 0 to be processed, 1 processing, 2 result to confirm, 3 completed,
+	// 4 canceled, 5 paused, 12 invalid, 13 deleted, 17 awaiting the customer's feedback.
+	Status TicketStatus `json:"status"`
+}
 
 // TargetedFault A fault that applies only to one ticket and/or one user's calls.
 type TargetedFault struct {
@@ -285,6 +331,15 @@ type ViolationList struct {
 	// Violations The newest 1000 violations, oldest first.
 	Violations []Violation `json:"violations"`
 }
+
+// AccountPath defines model for AccountPath.
+type AccountPath = string
+
+// CasePath defines model for CasePath.
+type CasePath = string
+
+// AccountNotFound The vendor API's error body.
+type AccountNotFound = ErrorBody
 
 // BadRequest The vendor API's error body.
 type BadRequest = ErrorBody
@@ -369,6 +424,9 @@ type ListRequestsParams struct {
 	Min *int `form:"min,omitempty" json:"min,omitempty"`
 }
 
+// CreateAccountJSONRequestBody defines body for CreateAccount for application/json ContentType.
+type CreateAccountJSONRequestBody = AccountSpec
+
 // SetClockJSONRequestBody defines body for SetClock for application/json ContentType.
 type SetClockJSONRequestBody = ClockChange
 
@@ -383,6 +441,12 @@ type AddRelationsJSONRequestBody = Relations
 
 // AddTicketJSONRequestBody defines body for AddTicket for application/json ContentType.
 type AddTicketJSONRequestBody = NewTicket
+
+// AddReplyJSONRequestBody defines body for AddReply for application/json ContentType.
+type AddReplyJSONRequestBody = Reply
+
+// SetTicketStatusJSONRequestBody defines body for SetTicketStatus for application/json ContentType.
+type SetTicketStatusJSONRequestBody = StatusChange
 
 // PutUserJSONRequestBody defines body for PutUser for application/json ContentType.
 type PutUserJSONRequestBody = User

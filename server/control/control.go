@@ -62,6 +62,13 @@ type Stub interface {
 	Relations(ctx context.Context, caseID string) ([]string, error)
 	Store() store.Store
 
+	// Accounts, and tickets moved and answered as the support staff.
+	CreateAccount(ctx context.Context, users []store.NewAccountUser) (store.Account, error)
+	DeleteAccount(ctx context.Context, account string) error
+	ResetAccount(ctx context.Context, account string) error
+	SetTicketStatus(ctx context.Context, caseID string, status int) error
+	AddReply(ctx context.Context, caseID, replier, content string) error
+
 	// Faults in the control API's terms.
 	WireFaults() controlapi.Faults
 	SetWireFault(operationID string, f controlapi.Fault) error
