@@ -84,5 +84,5 @@ tickets:
 	fmt.Println(err)
 	// Output:
 	// 1 T-2 <nil>
-	// fixtures data: line 3: unknown field "token" in a user; known: name, groups, tokens, access_keys, domain_id
+	// fixtures data: line 3: unknown field "token" in a user; known: name, groups, tokens, access_keys, domain_id, account
 }
