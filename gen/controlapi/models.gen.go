@@ -141,7 +141,7 @@ type Dataset = store.Dataset
 type ErrorBody struct {
 	// ErrorCode `OSM.0001` a request that breaks this document or a data set that breaks the
 	// fixtures rules (400), or a body too large or not JSON (413, 415); `STUB.0001` a change
-	// the state refuses (409); `STUB.0002` no such ticket (404); `STUB.0005` too many wrong
+	// the state refuses (409); `STUB.0002` no such ticket, `STUB.0007` no such account (404); `STUB.0005` too many wrong
 	// control tokens from one address, `STUB.0006` too many reads or long polls of the
 	// journal at once (429); `OSM.0004` an unexpected failure (500); `APIGW.0201` a body that
 	// never arrived (408).
