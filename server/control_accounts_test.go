@@ -122,6 +122,12 @@ func TestControlCreateAccount(t *testing.T) {
 	// The credentials are in the answer only: never in the log or the
 	// journal.
 	journal := ctlDo(t, srv, http.MethodGet, "/_stub/requests", "")
+	if journal.status != http.StatusOK || !bytes.Contains(journal.body, []byte(`"operation":"ListCases"`)) {
+		t.Fatalf("the journal: %d %s, want the ListCases call in it", journal.status, journal.body)
+	}
+	if !strings.Contains(logs.String(), "/_stub/accounts") {
+		t.Fatalf("the access log has no line of the account calls: %s", logs.String())
+	}
 	for _, a := range []ctlAccount{acc, two} {
 		for _, u := range a.Users {
 			for _, secret := range []string{u.Token, u.SecretKey} {
