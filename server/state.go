@@ -55,7 +55,7 @@ func (s *Server) AddUser(ctx context.Context, u store.User) error {
 // account, created now by the server's clock unless t says when.
 func (s *Server) AddTicket(ctx context.Context, t store.Ticket) error {
 	if t.Created.IsZero() {
-		t.Created = s.Now().UTC()
+		t.Created = s.Now().UTC().Truncate(time.Second) // as the rules stamp times: whole seconds, as on the wire
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		owner, err := tx.User(t.Owner)
