@@ -106,11 +106,13 @@ func ExampleStub_Reply() {
 
 	s.Advance(10 * time.Minute)
 	s.Reply(t, id, "Please send the bucket policy.")
-	msgs, total, err := store.ListMessages(context.Background(), s.Server().Store(), acc.Users[0].Name, id, "", 0, 0)
-	fmt.Println(total, err)
-	fmt.Println(msgs[0].Type, msgs[0].Replier, msgs[0].Content, msgs[0].Created.Format(time.RFC3339))
+	msgs, _, err := store.ListMessages(context.Background(), s.Server().Store(), acc.Users[0].Name, id, "", 0, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	last := msgs[len(msgs)-1]
+	fmt.Println(last.Type, last.Replier, last.Content, last.Created.Format(time.RFC3339))
 	// Output:
-	// 1 <nil>
 	// 1 engineer Please send the bucket policy. 2026-12-07T09:40:00Z
 }
 

@@ -275,11 +275,19 @@ func TestControlTicketStatusAndReplies(t *testing.T) {
 		t.Errorf("status after PUT: %d, %v; want 17", status, err)
 	}
 	srv.Advance(time.Minute)
+	_, before, err := store.ListMessages(context.Background(), srv.Store(), user, id, "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctlOK(t, srv, http.MethodPost, "/_stub/tickets/"+id+"/replies", `{"replier":"engineer","content":"Send the console log."}`)
 	msgs, total, err := store.ListMessages(context.Background(), srv.Store(), user, id, "", 0, 0)
-	want := []store.Message{{ID: msgs0ID(msgs), Type: 1, Replier: "engineer", Content: "Send the console log.", Created: clock.Add(time.Minute), AccessoryNames: []string{}}}
-	if err != nil || total != 1 || !reflect.DeepEqual(msgs, want) {
-		t.Errorf("messages = %+v (%d, %v), want %+v", msgs, total, err, want)
+	if err != nil || total != before+1 || len(msgs) != total {
+		t.Fatalf("after a reply: %d messages of %d (%v), want %d", len(msgs), total, err, before+1)
+	}
+	last := msgs[len(msgs)-1]
+	want := store.Message{ID: last.ID, Type: 1, Replier: "engineer", Content: "Send the console log.", Created: clock.Add(time.Minute), AccessoryNames: []string{}}
+	if !strings.HasPrefix(last.ID, "MSG") || !reflect.DeepEqual(last, want) {
+		t.Errorf("the reply = %+v, want %+v", last, want)
 	}
 
 	for _, c := range []struct {
@@ -295,13 +303,6 @@ func TestControlTicketStatusAndReplies(t *testing.T) {
 	} {
 		ctlRefused(t, srv, c.method, c.path, c.body, c.status, c.code, c.msg)
 	}
-}
-
-func msgs0ID(msgs []store.Message) string {
-	if len(msgs) == 0 {
-		return ""
-	}
-	return msgs[0].ID
 }
 
 // POST /_stub/tickets takes the ticket's fields besides its ID, owner and

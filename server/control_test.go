@@ -301,9 +301,9 @@ const ctlDataset = `{
      "access_keys": [{"ak": "BOBAK0000000000000001", "sk": "bob-secret-key", "security_token": "st"}]}
   ],
   "tickets": [
-    {"id": "A-1", "owner": "alice", "simple_description": "Disk full on ecs-1", "relations": ["B-1"]},
-    {"id": "A-2", "owner": "alice", "simple_description": "Disk full on ecs-2"},
-    {"id": "B-1", "owner": "bob", "simple_description": "Alarm storm on ecs-1"}
+    {"id": "A-1", "owner": "alice", "simple_description": "Disk full on ecs-1", "relations": ["B-1"], "create_time": "2026-11-20T10:00:00Z"},
+    {"id": "A-2", "owner": "alice", "simple_description": "Disk full on ecs-2", "create_time": "2026-11-20T10:05:00Z"},
+    {"id": "B-1", "owner": "bob", "simple_description": "Alarm storm on ecs-1", "create_time": "2026-11-20T10:10:00Z"}
   ]
 }`
 
