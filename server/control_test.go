@@ -257,7 +257,12 @@ func TestControlDocument(t *testing.T) {
 func TestControlStateAndReset(t *testing.T) {
 	srv := ctlServer(t, server.Options{})
 	start := ctlState(t, srv)
-	if want := ctlSnapshot(t, srv); !reflect.DeepEqual(start, want) {
+	want := ctlSnapshot(t, srv)
+	if want.Catalogue == nil || !reflect.DeepEqual(*want.Catalogue, store.DefaultCatalogue()) {
+		t.Fatalf("the demo data's catalogue is %+v, want the default", want.Catalogue)
+	}
+	want.Catalogue = nil // the state leaves the default catalogue out
+	if !reflect.DeepEqual(start, want) {
 		t.Fatalf("GET /_stub/state = %+v, want the snapshot %+v", start, want)
 	}
 	if len(start.Users) != 3 || len(start.Tickets) != 8 {
@@ -296,9 +301,9 @@ const ctlDataset = `{
      "access_keys": [{"ak": "BOBAK0000000000000001", "sk": "bob-secret-key", "security_token": "st"}]}
   ],
   "tickets": [
-    {"id": "A-1", "owner": "alice", "simple_description": "Disk full on ecs-1", "relations": ["B-1"]},
-    {"id": "A-2", "owner": "alice", "simple_description": "Disk full on ecs-2"},
-    {"id": "B-1", "owner": "bob", "simple_description": "Alarm storm on ecs-1"}
+    {"id": "A-1", "owner": "alice", "simple_description": "Disk full on ecs-1", "relations": ["B-1"], "create_time": "2026-11-20T10:00:00Z"},
+    {"id": "A-2", "owner": "alice", "simple_description": "Disk full on ecs-2", "create_time": "2026-11-20T10:05:00Z"},
+    {"id": "B-1", "owner": "bob", "simple_description": "Alarm storm on ecs-1", "create_time": "2026-11-20T10:10:00Z"}
   ]
 }`
 
@@ -416,11 +421,12 @@ func TestControlUsers(t *testing.T) {
 }
 
 func TestControlTickets(t *testing.T) {
-	srv := ctlServer(t, server.Options{})
+	srv := ctlServer(t, server.Options{Now: fixedNow})
 	ctlOK(t, srv, http.MethodPost, "/_stub/tickets", `{"id":"DEMO-7","owner":"demo","simple_description":"Load balancer drops long connections"}`)
 	state := ctlState(t, srv)
 	i := slices.IndexFunc(state.Tickets, func(tk store.Ticket) bool { return tk.ID == "DEMO-7" })
-	if i < 0 || !reflect.DeepEqual(state.Tickets[i], store.Ticket{ID: "DEMO-7", Owner: "demo", Description: "Load balancer drops long connections"}) {
+	want := store.Ticket{ID: "DEMO-7", Owner: "demo", Description: "Load balancer drops long connections", TicketDetail: store.TicketDetail{Created: clock}}
+	if i < 0 || !reflect.DeepEqual(state.Tickets[i], want) {
 		t.Errorf("DEMO-7 is not in the state as created: %+v", state.Tickets)
 	}
 	if got := ctlRelations(t, srv, "DEMO-7"); len(got) != 0 || got == nil {
@@ -633,7 +639,7 @@ func TestControlDisabled(t *testing.T) {
 	}
 	n := 0
 	for path, item := range doc.Paths.Map() {
-		path = strings.NewReplacer("{case_id}", "DEMO-1", "{operation_id}", "ListRelation").Replace(path)
+		path = strings.NewReplacer("{case_id}", "DEMO-1", "{operation_id}", "ListRelation", "{account}", "0123456789abcdef0123456789abcdef").Replace(path)
 		for method := range item.Operations() {
 			body := ""
 			if method == http.MethodPut || method == http.MethodPost {
@@ -650,8 +656,8 @@ func TestControlDisabled(t *testing.T) {
 			n++
 		}
 	}
-	if n != 19 {
-		t.Errorf("tried %d control operations, want 19", n)
+	if n != 24 {
+		t.Errorf("tried %d control operations, want 24", n)
 	}
 	if status, _, _ := vendorList(t, srv, "demo-token", "DEMO-1", false); status != http.StatusOK {
 		t.Errorf("the vendor API with the control API disabled: %d", status)

@@ -32,8 +32,80 @@ func (e OperationId) Valid() bool {
 	}
 }
 
+// Defines values for TicketStatus.
+const (
+	N0  TicketStatus = 0
+	N1  TicketStatus = 1
+	N12 TicketStatus = 12
+	N13 TicketStatus = 13
+	N17 TicketStatus = 17
+	N2  TicketStatus = 2
+	N3  TicketStatus = 3
+	N4  TicketStatus = 4
+	N5  TicketStatus = 5
+)
+
+// Valid indicates whether the value is a known member of the TicketStatus enum.
+func (e TicketStatus) Valid() bool {
+	switch e {
+	case N0:
+		return true
+	case N1:
+		return true
+	case N12:
+		return true
+	case N13:
+		return true
+	case N17:
+		return true
+	case N2:
+		return true
+	case N3:
+		return true
+	case N4:
+		return true
+	case N5:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessKey An AK/SK pair; a temporary one also has the security token requests must carry.
 type AccessKey = store.AccessKey
+
+// Account A new account and its users, with the only copy of their credentials the stub gives out.
+type Account struct {
+	// Account The account's ID, also every user's `domain_id` (the SDK's `WithDomainId`).
+	Account string        `json:"account"`
+	Users   []AccountUser `json:"users"`
+}
+
+// AccountSpec The users of a new account; without a body, one user `tester` in group `team`.
+type AccountSpec struct {
+	Users []NewAccountUser `json:"users"`
+}
+
+// AccountUser A user of a new account and its credentials.
+type AccountUser struct {
+	// AccessKey The AK of the user's AK/SK pair.
+	AccessKey string   `json:"access_key"`
+	Groups    []string `json:"groups"`
+
+	// Name The user's name, `<name>@<account>`.
+	Name string `json:"name"`
+
+	// SecretKey The SK of the user's AK/SK pair.
+	SecretKey string `json:"secret_key"`
+
+	// Token A value of `X-Auth-Token` that identifies the user.
+	Token string `json:"token"`
+}
+
+// Catalogue What a caller picks from when opening a ticket: product categories, problem types and
+// satisfaction dimensions. Absent from a data set, the stub's default catalogue; the state
+// (`GET /_stub/state`) leaves it out when it is the default one.
+type Catalogue = store.Catalogue
 
 // Clock The stub's clock.
 type Clock struct {
@@ -69,7 +141,7 @@ type Dataset = store.Dataset
 type ErrorBody struct {
 	// ErrorCode `OSM.0001` a request that breaks this document or a data set that breaks the
 	// fixtures rules (400), or a body too large or not JSON (413, 415); `STUB.0001` a change
-	// the state refuses (409); `STUB.0002` no such ticket (404); `STUB.0005` too many wrong
+	// the state refuses (409); `STUB.0002` no such ticket, `STUB.0007` no such account (404); `STUB.0005` too many wrong
 	// control tokens from one address, `STUB.0006` too many reads or long polls of the
 	// journal at once (429); `OSM.0004` an unexpected failure (500); `APIGW.0201` a body that
 	// never arrived (408).
@@ -167,6 +239,12 @@ type Faults struct {
 	Targeted *[]TargetedFault `json:"targeted,omitempty"`
 }
 
+// Message A message on a ticket; type 0 the customer's, 1 an engineer's.
+type Message = store.Message
+
+// NewAccountUser A user to create; its name gets `@<account>` appended.
+type NewAccountUser = store.NewAccountUser
+
 // NewTicket A ticket to create; it starts without associations.
 type NewTicket = store.Ticket
 
@@ -185,6 +263,14 @@ type Relations struct {
 	RelatedIds []string `json:"related_ids"`
 }
 
+// Reply An engineer's message.
+type Reply struct {
+	Content string `json:"content"`
+
+	// Replier The engineer's name, shown as the message's `replier`.
+	Replier string `json:"replier"`
+}
+
 // RequestEntry One request the stub served, and its answer, with secrets redacted.
 type RequestEntry = journal.Entry
 
@@ -197,6 +283,16 @@ type RequestList struct {
 
 	// TimedOut True when a wait ended before `min` entries matched.
 	TimedOut bool `json:"timed_out"`
+}
+
+// Score One evaluation of a ticket.
+type Score = store.Score
+
+// StatusChange The status to move a ticket to.
+type StatusChange struct {
+	// Status A ticket's status: 0 to be processed, 1 processing, 2 result to confirm, 3 completed,
+	// 4 canceled, 5 paused, 12 invalid, 13 deleted, 17 awaiting the customer's feedback.
+	Status TicketStatus `json:"status"`
 }
 
 // TargetedFault A fault that applies only to one ticket and/or one user's calls.
@@ -217,6 +313,10 @@ type TargetedFault struct {
 // Ticket A service ticket with the IDs of its associated tickets, in association order.
 type Ticket = store.Ticket
 
+// TicketStatus A ticket's status: 0 to be processed, 1 processing, 2 result to confirm, 3 completed,
+// 4 canceled, 5 paused, 12 invalid, 13 deleted, 17 awaiting the customer's feedback.
+type TicketStatus int
+
 // User An account of the stubbed service, and the credentials that identify it.
 type User = store.User
 
@@ -231,6 +331,15 @@ type ViolationList struct {
 	// Violations The newest 1000 violations, oldest first.
 	Violations []Violation `json:"violations"`
 }
+
+// AccountPath defines model for AccountPath.
+type AccountPath = string
+
+// CasePath defines model for CasePath.
+type CasePath = string
+
+// AccountNotFound The vendor API's error body.
+type AccountNotFound = ErrorBody
 
 // BadRequest The vendor API's error body.
 type BadRequest = ErrorBody
@@ -315,6 +424,9 @@ type ListRequestsParams struct {
 	Min *int `form:"min,omitempty" json:"min,omitempty"`
 }
 
+// CreateAccountJSONRequestBody defines body for CreateAccount for application/json ContentType.
+type CreateAccountJSONRequestBody = AccountSpec
+
 // SetClockJSONRequestBody defines body for SetClock for application/json ContentType.
 type SetClockJSONRequestBody = ClockChange
 
@@ -329,6 +441,12 @@ type AddRelationsJSONRequestBody = Relations
 
 // AddTicketJSONRequestBody defines body for AddTicket for application/json ContentType.
 type AddTicketJSONRequestBody = NewTicket
+
+// AddReplyJSONRequestBody defines body for AddReply for application/json ContentType.
+type AddReplyJSONRequestBody = Reply
+
+// SetTicketStatusJSONRequestBody defines body for SetTicketStatus for application/json ContentType.
+type SetTicketStatusJSONRequestBody = StatusChange
 
 // PutUserJSONRequestBody defines body for PutUser for application/json ContentType.
 type PutUserJSONRequestBody = User

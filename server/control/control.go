@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,13 @@ type Stub interface {
 	Associate(ctx context.Context, caseID string, related ...string) error
 	Relations(ctx context.Context, caseID string) ([]string, error)
 	Store() store.Store
+
+	// Accounts, and tickets moved and answered as the support staff.
+	CreateAccount(ctx context.Context, users []store.NewAccountUser) (store.Account, error)
+	DeleteAccount(ctx context.Context, account string) error
+	ResetAccount(ctx context.Context, account string) error
+	SetTicketStatus(ctx context.Context, caseID string, status int) error
+	AddReply(ctx context.Context, caseID, replier, content string) error
 
 	// Faults in the control API's terms.
 	WireFaults() controlapi.Faults
@@ -169,6 +177,11 @@ func (c *API) GetState(ctx context.Context, _ controlapi.GetStateRequestObject) 
 	}
 	if d.Tickets == nil {
 		d.Tickets = []store.Ticket{}
+	}
+	// Absent means the default catalogue, in a data set as in the state:
+	// the state stays short and loads back the same.
+	if d.Catalogue != nil && reflect.DeepEqual(*d.Catalogue, store.DefaultCatalogue()) {
+		d.Catalogue = nil
 	}
 	return controlapi.GetState200JSONResponse{Body: d}, nil
 }
