@@ -130,26 +130,19 @@ func randomString(rnd io.Reader, alphabet string, n int) (string, error) {
 	return string(out), nil
 }
 
-// accountLister is a Tx that lists an account's users itself; the others
-// are read through Snapshot, which reads the whole state.
-type accountLister interface {
-	AccountUsers(account string) ([]User, error)
-}
-
 // AccountUsers returns the users of account, by name.
 func AccountUsers(tx Tx, account string) ([]User, error) {
-	if l, ok := tx.(accountLister); ok {
-		return l.AccountUsers(account)
-	}
-	d, err := tx.Snapshot()
+	names, err := tx.AccountMembers(account)
 	if err != nil {
 		return nil, err
 	}
-	var out []User
-	for _, u := range d.Users {
-		if u.Account == account {
-			out = append(out, u)
+	out := make([]User, 0, len(names))
+	for _, n := range names {
+		u, err := tx.User(n)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, u)
 	}
 	return out, nil
 }

@@ -148,6 +148,8 @@ type Tx interface {
 	// NextID returns the next value, from 1, of the named counter (ticket
 	// and message IDs), unique across every process sharing the store.
 	NextID(counter string) (int64, error)
+	// AccountMembers returns the names of account's users, by name.
+	AccountMembers(account string) ([]string, error)
 	// GroupMembers returns the names of account's users in group, by name.
 	GroupMembers(account, group string) ([]string, error)
 	// DeleteAccount deletes every user of account and everything they own

@@ -427,3 +427,14 @@ func (t *tx) GroupMembers(account, group string) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+func (t *tx) AccountMembers(account string) ([]string, error) {
+	var out []string
+	for _, u := range t.st.users {
+		if u.Account == account {
+			out = append(out, u.Name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -448,3 +448,15 @@ WHERE u.account = $1 AND g.group_name = $2 ORDER BY u.name`, account, group)
 	}
 	return out, nil
 }
+
+func (t *tx) AccountMembers(account string) ([]string, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	rows, _ := t.tx.Query(t.ctx, `SELECT name FROM users WHERE account = $1 ORDER BY name`, account)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: account members: %w", err)
+	}
+	return out, nil
+}

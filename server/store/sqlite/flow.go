@@ -409,3 +409,23 @@ WHERE u.account = ? AND g.group_name = ? ORDER BY u.name`, account, group)
 	}
 	return out, nil
 }
+
+func (t *tx) AccountMembers(account string) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT name FROM users WHERE account = ? ORDER BY name`, account)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: account members: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: account members: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: account members: %w", err)
+	}
+	return out, nil
+}

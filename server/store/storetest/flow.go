@@ -26,6 +26,7 @@ func (s suite) flow(t *testing.T) {
 	t.Run("Accessories", s.accessories)
 	t.Run("Catalogue", s.catalogue)
 	t.Run("NextID", s.nextID)
+	t.Run("Members", s.members)
 	t.Run("DeleteAccount", s.deleteAccount)
 	t.Run("FlowRollback", s.flowRollback)
 	t.Run("FlowReadOnly", s.flowReadOnly)
@@ -681,6 +682,30 @@ func (s suite) nextID(t *testing.T) {
 			t.Errorf("NextID after the race = %d, handed out before or too small", n)
 		}
 	})
+}
+
+// members: an account's users, and a group's within an account, by name.
+func (s suite) members(t *testing.T) {
+	st := s.with(t, accounts())
+	for _, c := range []struct {
+		name  string
+		get   func(tx store.Tx) ([]string, error)
+		users []string
+	}{
+		{"default account", func(tx store.Tx) ([]string, error) { return tx.AccountMembers("") }, ids("alice", "bob")},
+		{"acme", func(tx store.Tx) ([]string, error) { return tx.AccountMembers("acme") }, ids("carol", "dave")},
+		{"no such account", func(tx store.Tx) ([]string, error) { return tx.AccountMembers("nobody") }, nil},
+		{"group g1", func(tx store.Tx) ([]string, error) { return tx.GroupMembers("", "g1") }, ids("alice", "bob")},
+		{"group g2 in acme", func(tx store.Tx) ([]string, error) { return tx.GroupMembers("acme", "g2") }, ids("carol", "dave")},
+		{"group g2 elsewhere", func(tx store.Tx) ([]string, error) { return tx.GroupMembers("", "g2") }, nil},
+		{"no group", func(tx store.Tx) ([]string, error) { return tx.GroupMembers("other", "g1") }, nil},
+	} {
+		var got []string
+		err := st.View(t.Context(), func(tx store.Tx) (err error) { got, err = c.get(tx); return err })
+		if err != nil || !slices.Equal(got, c.users) {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.users)
+		}
+	}
 }
 
 func (s suite) deleteAccount(t *testing.T) {
