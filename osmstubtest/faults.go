@@ -8,9 +8,21 @@ import (
 
 // Operation IDs, to name a fault's target.
 const (
-	CreateRelations = "CreateRelations"
-	ListRelation    = "ListRelation"
-	DeleteRelation  = "DeleteRelation"
+	CreateRelations       = "CreateRelations"
+	ListRelation          = "ListRelation"
+	DeleteRelation        = "DeleteRelation"
+	ListProductCategories = "ListProductCategories"
+	ListProblemTypes      = "ListProblemTypes"
+	CreateCases           = "CreateCases"
+	ShowCaseDetail        = "ShowCaseDetail"
+	ListCases             = "ListCases"
+	ShowCaseStatus        = "ShowCaseStatus"
+	UpdateCases           = "UpdateCases"
+	CreateMessages        = "CreateMessages"
+	ListMessages          = "ListMessages"
+	UploadJsonAccessories = "UploadJsonAccessories"
+	ShowAccessoryLimits   = "ShowAccessoryLimits"
+	CreateScores          = "CreateScores"
 )
 
 // Fault is how an operation misbehaves; see server.Fault.

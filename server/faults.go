@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,12 +65,29 @@ type Fault struct {
 }
 
 // Operation IDs a fault can target.
-var operationIDs = map[string]bool{"CreateRelations": true, "ListRelation": true, "DeleteRelation": true}
+// operationIDs are the contract's operations, which faults may target:
+// the fields of controlapi.Faults but targeted.
+var operationIDs = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[controlapi.Faults]()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Name != "Targeted" {
+			m[f.Name] = true
+		}
+	}
+	return m
+}()
+
+// setWireFault puts w under op in out: controlapi.Faults has a field per
+// operation, named as its operationId (TestFaultsCoverTheContract).
+func setWireFault(out *controlapi.Faults, op string, w *controlapi.Fault) {
+	reflect.ValueOf(out).Elem().FieldByName(op).Set(reflect.ValueOf(w))
+}
 
 func (f Fault) check(op string) error {
 	switch {
 	case !operationIDs[op]:
-		return fmt.Errorf("fault: unknown operation %q (want CreateRelations, ListRelation or DeleteRelation)", op)
+		return fmt.Errorf("fault: unknown operation %q (want an operationId of openapi.yaml, such as CreateCases)", op)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		return fmt.Errorf("fault: status %d is not an HTTP status", f.Status)
 	case f.Times < 0 || f.Latency < 0 || f.RetryAfter < 0:
@@ -299,8 +317,8 @@ func describe(op string, f Fault) string {
 	return b.String()
 }
 
-// SetFault installs a fault for an operation (CreateRelations, ListRelation
-// or DeleteRelation), replacing the one it had for the same target (the
+// SetFault installs a fault for an operation (an operationId of the
+// contract, such as CreateCases), replacing the one it had for the same target (the
 // same CaseID and User).
 func (s *Server) SetFault(operationID string, f Fault) error {
 	if err := f.check(operationID); err != nil {
@@ -391,14 +409,7 @@ func (s *Server) wireFaults() controlapi.Faults {
 			*out.Targeted = append(*out.Targeted, controlapi.TargetedFault{OperationId: controlapi.OperationId(op), Fault: w})
 			continue
 		}
-		switch controlapi.OperationId(op) {
-		case controlapi.CreateRelations:
-			out.CreateRelations = &w
-		case controlapi.ListRelation:
-			out.ListRelation = &w
-		case controlapi.DeleteRelation:
-			out.DeleteRelation = &w
-		}
+		setWireFault(&out, op, &w)
 	}
 	return out
 }

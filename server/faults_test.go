@@ -3,8 +3,10 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/server"
 )
 
@@ -122,5 +124,61 @@ func TestPreferLeavesFaultsAlone(t *testing.T) {
 	}
 	if status, _, _ := do(t, srv, tokenReq("demo-token", http.MethodGet, "DEMO-1", "")); status != http.StatusServiceUnavailable {
 		t.Errorf("the next plain request: %d, want the armed 503", status)
+	}
+}
+
+// TestFaultsCoverTheContract arms a fault on every operation of the
+// contract through the control API, reads it back, and sees it answer a
+// valid request (faults apply after validation).
+func TestFaultsCoverTheContract(t *testing.T) {
+	valid := map[string][2]string{ // operationId -> target, body
+		"CreateRelations":       {"/v2/servicerequest/cases/DEMO-1/relations", `{"related_id_list":["DEMO-2"]}`},
+		"ListRelation":          {"/v2/servicerequest/cases/DEMO-1/relations", ""},
+		"DeleteRelation":        {"/v2/servicerequest/cases/DEMO-1/relations", `{"related_id":"DEMO-2"}`},
+		"ListProductCategories": {"/v2/servicerequest/config/product-categories", ""},
+		"ListProblemTypes":      {"/v2/servicerequest/config/problems", ""},
+		"CreateCases":           {"/v2/servicerequest/cases", `{"business_type_id":"QUOTA","simple_description":"x","source_id":""}`},
+		"ShowCaseDetail":        {"/v2/servicerequest/cases/DEMO-1", ""},
+		"ListCases":             {"/v2/servicerequest/cases", ""},
+		"ShowCaseStatus":        {"/v2/servicerequest/cases/DEMO-1/status", ""},
+		"UpdateCases":           {"/v2/servicerequest/cases/DEMO-1/action?action_id=press", `{}`},
+		"CreateMessages":        {"/v2/servicerequest/cases/DEMO-1/message", `{"message":{"content":"x"}}`},
+		"ListMessages":          {"/v2/servicerequest/cases/DEMO-1/messages", ""},
+		"UploadJsonAccessories": {"/v2/servicerequest/accessorys/json-format-content", `{"accessory_name":"a.txt","accessory_from":"message","accessory_data":"eA=="}`},
+		"ShowAccessoryLimits":   {"/v2/servicerequest/accessorys/limits", ""},
+		"CreateScores":          {"/v2/servicerequest/cases/DEMO-3/score", `{"judgement":"ok","incident_satisfaction_list":null}`},
+	}
+	doc, err := contract.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := demoServer(t)
+	n := 0
+	for _, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			n++
+			id := op.OperationID
+			req, ok := valid[id]
+			if !ok {
+				t.Errorf("no valid request of %s in this test", id)
+				continue
+			}
+			if r := ctlDo(t, srv, "PUT", "/_stub/faults/"+id, `{"status":503,"times":1}`); r.status != http.StatusNoContent {
+				t.Fatalf("PUT /_stub/faults/%s: %d %s", id, r.status, r.body)
+			}
+			if r := ctlDo(t, srv, "GET", "/_stub/faults", ""); !strings.Contains(string(r.body), `"`+id+`":{`) {
+				t.Errorf("GET /_stub/faults does not show the fault on %s: %s", id, r.body)
+			}
+			headers := []string{"X-Auth-Token", "demo-token"}
+			if req[1] != "" {
+				headers = append(headers, "Content-Type", "application/json")
+			}
+			if status, _, body := do(t, srv, newReq(method, req[0], req[1], headers...)); status != http.StatusServiceUnavailable {
+				t.Errorf("%s %s with a 503 fault: %d %s", method, req[0], status, body)
+			}
+		}
+	}
+	if n != len(valid) {
+		t.Errorf("%d operations in the contract, %d in this test", n, len(valid))
 	}
 }

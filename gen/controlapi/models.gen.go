@@ -13,19 +13,55 @@ import (
 
 // Defines values for OperationId.
 const (
-	CreateRelations OperationId = "CreateRelations"
-	DeleteRelation  OperationId = "DeleteRelation"
-	ListRelation    OperationId = "ListRelation"
+	CreateCases           OperationId = "CreateCases"
+	CreateMessages        OperationId = "CreateMessages"
+	CreateRelations       OperationId = "CreateRelations"
+	CreateScores          OperationId = "CreateScores"
+	DeleteRelation        OperationId = "DeleteRelation"
+	ListCases             OperationId = "ListCases"
+	ListMessages          OperationId = "ListMessages"
+	ListProblemTypes      OperationId = "ListProblemTypes"
+	ListProductCategories OperationId = "ListProductCategories"
+	ListRelation          OperationId = "ListRelation"
+	ShowAccessoryLimits   OperationId = "ShowAccessoryLimits"
+	ShowCaseDetail        OperationId = "ShowCaseDetail"
+	ShowCaseStatus        OperationId = "ShowCaseStatus"
+	UpdateCases           OperationId = "UpdateCases"
+	UploadJsonAccessories OperationId = "UploadJsonAccessories"
 )
 
 // Valid indicates whether the value is a known member of the OperationId enum.
 func (e OperationId) Valid() bool {
 	switch e {
+	case CreateCases:
+		return true
+	case CreateMessages:
+		return true
 	case CreateRelations:
+		return true
+	case CreateScores:
 		return true
 	case DeleteRelation:
 		return true
+	case ListCases:
+		return true
+	case ListMessages:
+		return true
+	case ListProblemTypes:
+		return true
+	case ListProductCategories:
+		return true
 	case ListRelation:
+		return true
+	case ShowAccessoryLimits:
+		return true
+	case ShowCaseDetail:
+		return true
+	case ShowCaseStatus:
+		return true
+	case UpdateCases:
+		return true
+	case UploadJsonAccessories:
 		return true
 	default:
 		return false
@@ -208,6 +244,24 @@ type Fault struct {
 // Faults The faults in force: each operation's untargeted fault by operation ID, and the
 // targeted ones in `targeted`.
 type Faults struct {
+	// CreateCases How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	CreateCases *Fault `json:"CreateCases,omitempty"`
+
+	// CreateMessages How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	CreateMessages *Fault `json:"CreateMessages,omitempty"`
+
 	// CreateRelations How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
 	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
@@ -216,6 +270,15 @@ type Faults struct {
 	// the code and message the gateway or the service sends with it (the README's table):
 	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	CreateRelations *Fault `json:"CreateRelations,omitempty"`
+
+	// CreateScores How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	CreateScores *Fault `json:"CreateScores,omitempty"`
 
 	// DeleteRelation How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
@@ -226,6 +289,42 @@ type Faults struct {
 	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	DeleteRelation *Fault `json:"DeleteRelation,omitempty"`
 
+	// ListCases How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ListCases *Fault `json:"ListCases,omitempty"`
+
+	// ListMessages How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ListMessages *Fault `json:"ListMessages,omitempty"`
+
+	// ListProblemTypes How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ListProblemTypes *Fault `json:"ListProblemTypes,omitempty"`
+
+	// ListProductCategories How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ListProductCategories *Fault `json:"ListProductCategories,omitempty"`
+
 	// ListRelation How an operation misbehaves. With `status`, the call is answered with that status and
 	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
 	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
@@ -234,6 +333,51 @@ type Faults struct {
 	// the code and message the gateway or the service sends with it (the README's table):
 	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
 	ListRelation *Fault `json:"ListRelation,omitempty"`
+
+	// ShowAccessoryLimits How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ShowAccessoryLimits *Fault `json:"ShowAccessoryLimits,omitempty"`
+
+	// ShowCaseDetail How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ShowCaseDetail *Fault `json:"ShowCaseDetail,omitempty"`
+
+	// ShowCaseStatus How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	ShowCaseStatus *Fault `json:"ShowCaseStatus,omitempty"`
+
+	// UpdateCases How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	UpdateCases *Fault `json:"UpdateCases,omitempty"`
+
+	// UploadJsonAccessories How an operation misbehaves. With `status`, the call is answered with that status and
+	// an error body of `error_code` and `error_msg` instead of being served (status 200 with
+	// an `error_code` looks like a business refusal; below 400 an `error_code` is required);
+	// without it, the call is served normally after `latency_ms`. `drop` closes the
+	// connection without an answer, after `latency_ms`. Without `error_code`, a status gets
+	// the code and message the gateway or the service sends with it (the README's table):
+	// the gateway's codes with `request_id`, a 429 with `Retry-After: 1`.
+	UploadJsonAccessories *Fault `json:"UploadJsonAccessories,omitempty"`
 
 	// Targeted The faults that target a ticket or a user, in the order they were set.
 	Targeted *[]TargetedFault `json:"targeted,omitempty"`
