@@ -318,8 +318,8 @@ func describe(op string, f Fault) string {
 }
 
 // SetFault installs a fault for an operation (an operationId of the
-// contract, such as CreateCases), replacing the one it had for the same target (the
-// same CaseID and User).
+// contract, such as CreateCases), replacing the one it had for the same
+// target (the same CaseID and User).
 func (s *Server) SetFault(operationID string, f Fault) error {
 	if err := f.check(operationID); err != nil {
 		return err
