@@ -582,7 +582,7 @@ func TestControlFaultsRefusedAndCleared(t *testing.T) {
 		{"duration as Go", "/_stub/faults/ListRelation", `{"latency":"1s"}`, "latency: is not a known property"},
 		{"string status", "/_stub/faults/ListRelation", `{"status":"503"}`, "status: must be an integer"},
 		{"unknown operation", "/_stub/faults/ListRelations", `{"status":503}`,
-			`operation_id: is not one of the allowed values ["CreateRelations","ListRelation","DeleteRelation"]`},
+			`operation_id: is not one of the allowed values ["CreateRelations","ListRelation","DeleteRelation","ListProductCategories","ListProblemTypes","CreateCases","ShowCaseDetail","ListCases","ShowCaseStatus","UpdateCases","CreateMessages","ListMessages","UploadJsonAccessories","ShowAccessoryLimits","CreateScores"]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctlRefused(t, srv, http.MethodPut, tt.path, tt.body, http.StatusBadRequest, "OSM.0001", tt.msg)
@@ -608,7 +608,7 @@ func TestControlFaultsRefusedAndCleared(t *testing.T) {
 		t.Errorf("DELETE /_stub/faults left %v", f)
 	}
 	ctlRefused(t, srv, http.MethodDelete, "/_stub/faults/Nope", "", http.StatusBadRequest, "OSM.0001",
-		`operation_id: is not one of the allowed values ["CreateRelations","ListRelation","DeleteRelation"]`)
+		`operation_id: is not one of the allowed values ["CreateRelations","ListRelation","DeleteRelation","ListProductCategories","ListProblemTypes","CreateCases","ShowCaseDetail","ListCases","ShowCaseStatus","UpdateCases","CreateMessages","ListMessages","UploadJsonAccessories","ShowAccessoryLimits","CreateScores"]`)
 }
 
 func TestControlRefusesLikeTheVendorAPI(t *testing.T) {
