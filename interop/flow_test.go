@@ -23,13 +23,6 @@ import (
 	"github.com/osmstub/osmstub/server/store/storeopen"
 )
 
-// The second account's user and its key: created by the test, not demo data.
-const (
-	otherAccount = "acct-2"
-	otherAK      = "ACCT2AK0000000000000001"
-	otherSK      = "acct-2-secret-key"
-)
-
 // TestSDKTicketFlow drives the whole ticket flow with the official SDK's
 // typed calls, against every store the stub has: what a user's integration
 // test does, checked field by field.
@@ -408,14 +401,14 @@ func (f *flow) run(t *testing.T) {
 		t.Errorf("ShowCaseDetail(%s) after the score: judgement %q, incident_satisfaction %v", twelve[6], d.Judgement, d.IncidentSatisfaction)
 	}
 
-	// 9. A second account sees nothing of the first.
-	if err := f.srv.AddUser(ctx, store.User{
-		Name: "acct2-user", Account: otherAccount, DomainID: otherAccount,
-		Keys: []store.AccessKey{{AK: otherAK, SK: otherSK}},
-	}); err != nil {
+	// 9. A second account, made as POST /_stub/accounts makes one, sees
+	// nothing of the first.
+	acct, err := f.srv.CreateAccount(ctx, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	other := newSDKWith(t, f.ts.URL, sdkOptions{ak: otherAK, sk: otherSK, domain: otherAccount})
+	key := acct.Users[0].Keys[0]
+	other := newSDKWith(t, f.ts.URL, sdkOptions{ak: key.AK, sk: key.SK, domain: acct.ID})
 	if got := f.listAll(t, other, &model.ListCasesRequest{}); len(got) != 0 {
 		t.Errorf("ListCases of a fresh account = %v; want none", got)
 	}
