@@ -111,7 +111,7 @@ func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c Ne
 		if err != nil {
 			return err
 		}
-		cat, err := tx.Catalogue()
+		cat, err := catalogue(tx)
 		if err != nil {
 			return err
 		}
@@ -496,7 +496,7 @@ func AddScore(ctx context.Context, s Store, caller, id, group string, now time.T
 		if !slices.Contains(ScoreStatuses, t.Status) {
 			return refuse(ErrNotNow, id)
 		}
-		cat, err := tx.Catalogue()
+		cat, err := catalogue(tx)
 		if err != nil {
 			return err
 		}
@@ -518,12 +518,23 @@ func AddScore(ctx context.Context, s Store, caller, id, group string, now time.T
 	})
 }
 
+// catalogue is the stored catalogue, or DefaultCatalogue in a store that
+// holds none: a database the previous release wrote keeps its state on an
+// upgrade, and the fixtures (with their catalogue) are not loaded into it.
+func catalogue(tx Tx) (Catalogue, error) {
+	c, err := tx.Catalogue()
+	if err == nil && len(c.ProblemTypes) == 0 && len(c.ProductCategories) == 0 && len(c.Satisfaction) == 0 {
+		return DefaultCatalogue(), nil
+	}
+	return c, err
+}
+
 // ReadCatalogue returns the catalogue.
 func ReadCatalogue(ctx context.Context, s Store) (Catalogue, error) {
 	var c Catalogue
 	err := s.View(ctx, func(tx Tx) error {
 		var err error
-		c, err = tx.Catalogue()
+		c, err = catalogue(tx)
 		return err
 	})
 	return c, err
