@@ -127,11 +127,13 @@ type Tx interface {
 	// AddMessage appends m to ticket id's messages (ErrNotFound).
 	AddMessage(id string, m Message) error
 	// Messages returns messages [offset, offset+limit) of ticket id in the
-	// order they were added (limit 0: all), and how many it has.
+	// order they were added (limit 0: all), and how many it has; an
+	// unknown ticket has none.
 	Messages(id string, offset, limit int) (page []Message, total int, err error)
 	// AddScore appends s to ticket id's scores (ErrNotFound).
 	AddScore(id string, s Score) error
-	// Scores returns ticket id's scores in the order they were added.
+	// Scores returns ticket id's scores in the order they were added (an
+	// unknown ticket has none).
 	Scores(id string) ([]Score, error)
 
 	// PutAccessory stores an upload (ErrExists if its ID is taken).
@@ -146,7 +148,8 @@ type Tx interface {
 	// PutCatalogue replaces the catalogue.
 	PutCatalogue(c Catalogue) error
 	// NextID returns the next value, from 1, of the named counter (ticket
-	// and message IDs), unique across every process sharing the store.
+	// and message IDs), unique across every process sharing the store. A
+	// value taken in a transaction that fails may or may not come again.
 	NextID(counter string) (int64, error)
 	// AccountMembers returns the names of account's users, by name.
 	AccountMembers(account string) ([]string, error)

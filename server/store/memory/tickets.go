@@ -233,9 +233,6 @@ func (t *tx) AddMessage(id string, m store.Message) error {
 }
 
 func (t *tx) Messages(id string, offset, limit int) ([]store.Message, int, error) {
-	if _, ok := t.st.tickets[id]; !ok {
-		return nil, 0, fmt.Errorf("ticket %s: %w", id, store.ErrNotFound)
-	}
 	all := t.st.messages[id]
 	lo := min(max(offset, 0), len(all))
 	hi := len(all)
@@ -262,9 +259,6 @@ func (t *tx) AddScore(id string, s store.Score) error {
 }
 
 func (t *tx) Scores(id string) ([]store.Score, error) {
-	if _, ok := t.st.tickets[id]; !ok {
-		return nil, fmt.Errorf("ticket %s: %w", id, store.ErrNotFound)
-	}
 	out := slices.Clone(t.st.scores[id])
 	for i := range out {
 		out[i].Satisfaction = slices.Clone(out[i].Satisfaction)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/osmstub/osmstub/internal/pgtest"
 	"github.com/osmstub/osmstub/server/store"
@@ -24,9 +22,6 @@ func open(t *testing.T, url string) *postgres.Store {
 	}
 	return s
 }
-
-// newStore opens a store on a new schema (flow_test.go).
-func newStore(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) }
 
 func TestConformance(t *testing.T) {
 	pgtest.ServerURL(t)
@@ -193,78 +188,6 @@ func TestCanceledContextReleasesConnection(t *testing.T) {
 	}
 }
 
-// v010Rows are rows as v0.1.0 (schema version 1) wrote them: its PutUser,
-// PutTicket and AddPair.
-const v010Rows = `
-INSERT INTO users (name, domain_id) VALUES ('alice', 'dom-1'), ('bob', '');
-INSERT INTO user_groups (user_name, pos, group_name) VALUES ('alice', 0, 'g1'), ('alice', 1, 'g2'), ('bob', 0, 'g1');
-INSERT INTO tokens (user_name, pos, token) VALUES ('alice', 0, 'tok-a');
-INSERT INTO access_keys (user_name, pos, ak, sk, security_token) VALUES ('bob', 0, 'AK-B', 'SK-B', 'sts');
-INSERT INTO tickets (id, owner, description) VALUES ('A', 'alice', 'a'), ('B', 'alice', 'b'), ('C', 'bob', 'c');
-INSERT INTO relations (ticket_id, related_id, pos) VALUES ('A', 'B', 1), ('B', 'A', 1), ('A', 'C', 2), ('C', 'A', 1);
-`
-
-// v010Dataset is v010Rows after the upgrade: the default account, status
-// 0, created at the epoch.
-func v010Dataset() store.Dataset {
-	epoch := store.TicketDetail{Created: time.Unix(0, 0).UTC()}
-	return store.Dataset{
-		Users: []store.User{
-			{Name: "alice", Groups: []string{"g1", "g2"}, Tokens: []string{"tok-a"}, DomainID: "dom-1"},
-			{Name: "bob", Groups: []string{"g1"}, Keys: []store.AccessKey{{AK: "AK-B", SK: "SK-B", SecurityToken: "sts"}}},
-		},
-		Tickets: []store.Ticket{
-			{ID: "A", Owner: "alice", Description: "a", TicketDetail: epoch, Relations: []string{"B", "C"}},
-			{ID: "B", Owner: "alice", Description: "b", TicketDetail: epoch, Relations: []string{"A"}},
-			{ID: "C", Owner: "bob", Description: "c", TicketDetail: epoch, Relations: []string{"A"}},
-		},
-	}
-}
-
-// checkUpgraded checks a store opened on v010Rows: everything is there with
-// the new columns' defaults, listings and counts work, new tickets list
-// first, and the old relations keep their rules.
-func checkUpgraded(t *testing.T, s store.Store) {
-	t.Helper()
-	view(t, s, func(tx store.Tx) error {
-		d, err := tx.Snapshot()
-		if want := v010Dataset(); err != nil || !reflect.DeepEqual(d, want) {
-			t.Errorf("upgraded Snapshot = %+v, %v;\nwant %+v", d, err, want)
-		}
-		if u, err := tx.UserByToken("tok-a"); err != nil || u.Name != "alice" || u.Account != store.DefaultAccount {
-			t.Errorf("UserByToken(tok-a) = %+v, %v", u, err)
-		}
-		page, total, err := tx.Tickets(store.TicketQuery{Limit: 2})
-		if err != nil || total != 3 || len(page) != 2 || page[0].ID != "C" || page[1].ID != "B" {
-			t.Errorf("Tickets of the default account = %+v, %d, %v; want C, B of 3", page, total, err)
-		}
-		if _, total, err := tx.Tickets(store.TicketQuery{Owners: []string{"alice"}}); err != nil || total != 2 {
-			t.Errorf("total of alice's tickets = %d, %v; want 2", total, err)
-		}
-		return nil
-	})
-	update(t, s, func(tx store.Tx) error {
-		n, err := tx.NextID("ticket")
-		if err != nil || n != 1 {
-			t.Errorf("NextID = %d, %v; want 1", n, err)
-		}
-		return tx.PutTicket(store.Ticket{ID: "CS20261207000001", Owner: "bob", Description: "new",
-			TicketDetail: store.TicketDetail{Created: t0}})
-	})
-	view(t, s, func(tx store.Tx) error {
-		if page, total, err := tx.Tickets(store.TicketQuery{Limit: 1}); err != nil || total != 4 || len(page) != 1 || page[0].ID != "CS20261207000001" {
-			t.Errorf("Tickets after a new one = %+v, %d, %v; want the new one first, of 4", page, total, err)
-		}
-		return nil
-	})
-	if err := store.Associate(t.Context(), s, "alice", "B", []string{"CS20261207000001"}, "g1"); err != nil {
-		t.Errorf("Associate an old ticket with a new one: %v", err)
-	}
-	if got, err := store.List(t.Context(), s, "alice", "A"); err != nil || len(got) != 2 {
-		t.Errorf("List(A) = %+v, %v; want B and C", got, err)
-	}
-}
-
 // TestUpgradeFromV010: a schema written by v0.1.0 opens, migrates in
 // place and keeps every user, ticket and relation.
 func TestUpgradeFromV010(t *testing.T) {
@@ -278,14 +201,14 @@ func TestUpgradeFromV010(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Pool().Exec(t.Context(), v010Rows); err != nil {
+	if _, err := s.Pool().Exec(t.Context(), storetest.V010Rows); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 
 	s = open(t, url)
 	defer s.Close()
-	checkUpgraded(t, s)
+	storetest.CheckUpgraded(t, s)
 	var v int
 	if err := s.Pool().QueryRow(t.Context(), `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != len(all) {
 		t.Errorf("schema version %d, %v; want %d", v, err, len(all))

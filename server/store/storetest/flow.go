@@ -31,6 +31,15 @@ func (s suite) flow(t *testing.T) {
 	t.Run("FlowRollback", s.flowRollback)
 	t.Run("FlowReadOnly", s.flowReadOnly)
 	t.Run("SnapshotLoadRoundtrip", s.snapshotLoadRoundtrip)
+	t.Run("DetailSnapshotRoundTrip", s.detailSnapshotRoundTrip)
+	t.Run("DetailTickets", s.detailTickets)
+	t.Run("DetailCounts", s.detailCounts)
+	t.Run("DetailUpdateTicket", s.detailUpdateTicket)
+	t.Run("DetailMessagesAndScores", s.detailMessagesAndScores)
+	t.Run("DetailAccessories", s.detailAccessories)
+	t.Run("DetailCatalogue", s.detailCatalogue)
+	t.Run("DetailDeleteAccount", s.detailDeleteAccount)
+	t.Run("DetailNextID", s.detailNextID)
 }
 
 // t0 is the day the flow's tickets are created; at(h) h hours later.
