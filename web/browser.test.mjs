@@ -212,7 +212,8 @@ test('the live view shows a ticket created through the API', async (t) => {
   assert.equal(await page.locator('#tickets tbody tr').first().getAttribute('data-id'), id, 'the newest ticket is not first');
   assert.equal(await row.locator('td.status').textContent(), '0 to be processed');
   assert.equal(await row.locator('td.status .st').textContent(), 'to be processed');
-  assert.equal(await row.locator('td.messages').textContent(), '1');
+  // The description is the ticket's first message, then ours.
+  assert.equal(await row.locator('td.messages').textContent(), '2');
   assert.equal(await row.locator('td.relations').textContent(), 'DEMO-2');
   assert.equal(await row.locator('.account').count(), 0, 'the default account is shown');
   const demo2 = page.locator('#tickets tbody tr[data-id="DEMO-2"]');
@@ -229,7 +230,7 @@ test('the live view shows a ticket created through the API', async (t) => {
   // The cancel came last: the state that shows it shows the message too.
   await row.locator('td.status', { hasText: 'canceled' }).waitFor();
   assert.equal(await row.locator('td.status').textContent(), '4 canceled');
-  assert.equal(await row.locator('td.messages').textContent(), '2');
+  assert.equal(await row.locator('td.messages').textContent(), '3');
   await page.locator(`#graph g.ticket[data-id="${id}"][data-status="4"]`).waitFor();
   await assertNoSecret(page);
   await shot(page, 'live-ticket-canceled.png');
