@@ -17,7 +17,7 @@ import (
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
 const DefaultUserAgent = "osmstub-client/1"
 
-// Client calls the OSM ticket-association API. It is safe for concurrent use.
+// Client calls the OSM v2 service-ticket API. It is safe for concurrent use.
 type Client struct {
 	api *osmclient.Client
 	cfg config

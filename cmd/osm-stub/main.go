@@ -1,4 +1,4 @@
-// Command osm-stub runs the OSM ticket-association stub server.
+// Command osm-stub runs the OSM v2 service-ticket stub server.
 //
 // Every flag has an environment variable of the same meaning; a flag given
 // on the command line wins. Run with -h for the list.
@@ -88,7 +88,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM ticket-association API.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: osm-stub [flags]\n       osm-stub version\n       osm-stub healthcheck [-addr host:port]\n       osm-stub conform -endpoint URL -cases ID,ID[,ID,ID,ID] [flags] (osm-stub conform -h)\n       osm-stub cassette-fixtures -in CASSETTE -out FIXTURES\n\nA contract-validated stub of Huawei Cloud's OSM v2 service-ticket API.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -1,5 +1,5 @@
 // Package conform is the conformance run: a short, safe scenario played
-// against any implementation of the OSM association API (the live service,
+// against any implementation of the OSM v2 ticket API (the live service,
 // a stub, another mock). Every answer is validated against openapi.yaml and
 // compared with what this project's stub answers to the same request, so a
 // report says, check by check, where the endpoint, the contract and the
