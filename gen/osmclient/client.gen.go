@@ -301,8 +301,9 @@ type ClientInterface interface {
 
 	// ShowCaseStatus Show a ticket's status
 	//
-	// Returns the status of a ticket (see `IncidentInfo.status`). The same visibility as
-	// ShowCaseDetail, without a group: the caller's own tickets.
+	// Returns the status of a ticket (see `IncidentInfo.status`). It takes no `group_id`,
+	// so, as ListRelation, the caller may read a ticket it owns or one whose owner shares
+	// any group with it, in its account.
 	//
 	// Corresponds with GET /v2/servicerequest/cases/{case_id}/status (the `ShowCaseStatus` operationId).
 	ShowCaseStatus(ctx context.Context, caseId StatusCaseId, params *ShowCaseStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -727,8 +728,9 @@ func (c *Client) CreateScores(ctx context.Context, caseId ScoreCaseId, params *C
 
 // ShowCaseStatus Show a ticket's status
 //
-// Returns the status of a ticket (see `IncidentInfo.status`). The same visibility as
-// ShowCaseDetail, without a group: the caller's own tickets.
+// Returns the status of a ticket (see `IncidentInfo.status`). It takes no `group_id`,
+// so, as ListRelation, the caller may read a ticket it owns or one whose owner shares
+// any group with it, in its account.
 //
 // Corresponds with GET /v2/servicerequest/cases/{case_id}/status (the `ShowCaseStatus` operationId).
 func (c *Client) ShowCaseStatus(ctx context.Context, caseId StatusCaseId, params *ShowCaseStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2508,8 +2510,9 @@ type ClientWithResponsesInterface interface {
 
 	// ShowCaseStatusWithResponse Show a ticket's status
 	//
-	// Returns the status of a ticket (see `IncidentInfo.status`). The same visibility as
-	// ShowCaseDetail, without a group: the caller's own tickets.
+	// Returns the status of a ticket (see `IncidentInfo.status`). It takes no `group_id`,
+	// so, as ListRelation, the caller may read a ticket it owns or one whose owner shares
+	// any group with it, in its account.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6144,8 +6147,9 @@ func (c *ClientWithResponses) CreateScoresWithResponse(ctx context.Context, case
 
 // ShowCaseStatusWithResponse Show a ticket's status
 //
-// Returns the status of a ticket (see `IncidentInfo.status`). The same visibility as
-// ShowCaseDetail, without a group: the caller's own tickets.
+// Returns the status of a ticket (see `IncidentInfo.status`). It takes no `group_id`,
+// so, as ListRelation, the caller may read a ticket it owns or one whose owner shares
+// any group with it, in its account.
 //
 // Returns a wrapper object for the known response body format(s).
 //
