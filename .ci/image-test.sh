@@ -74,7 +74,7 @@ check() {
   case $cmd in curl\ *) ;; *) fail "not a curl command in the session: $cmd" ;; esac
   local got
   got=$(eval "${cmd//http:\/\/127.0.0.1:8080/http://$hostport}")
-  # request ids differ on every run; the README shows them as "..."
+  # request ids differ on every run; the page shows them as "..."
   got=$(printf '%s' "$got" | sed -E 's/"request_id":"[0-9a-f]{32}"/"request_id":"..."/g')
   if [ "$got" != "$want" ]; then
     printf 'image-test: $ %s\ngot:\n%s\ndocs/api.md says:\n%s\n' "$cmd" "$got" "$want" >&2
@@ -89,8 +89,8 @@ while IFS= read -r line; do
   esac
 done <<<"$steps"
 check
-[ "$n" -ge 5 ] || fail "only $n curl steps found in the README session"
-echo "image-test: $n README curl steps answered as documented"
+[ "$n" -ge 5 ] || fail "only $n curl steps found in the session of docs/api.md"
+echo "image-test: $n curl steps of docs/api.md answered as documented"
 
 docker stop -t 10 "$name" >/dev/null
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] || fail "non-zero exit after docker stop"
