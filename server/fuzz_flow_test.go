@@ -84,7 +84,7 @@ func FuzzTicketFlow(f *testing.F) {
 			if err := json.Unmarshal(respBody, &e); err != nil || e.Code == nil || *e.Code == "" || e.Msg == nil || *e.Msg == "" {
 				t.Fatalf("%s %s -> %d without a complete error body: %s", req.Method, req.URL, status, respBody)
 			}
-			checkNoLeak(t, *e.Msg)
+			checkNoLeak(t, *e.Msg, string(body), req.URL.String())
 			if after, _ := json.Marshal(snapshot(t, srv.Store())); !bytes.Equal(before, after) {
 				t.Fatalf("%s %s was refused (%d %s) but changed the state", req.Method, req.URL, status, respBody)
 			}

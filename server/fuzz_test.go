@@ -107,7 +107,7 @@ func FuzzRequest(f *testing.F) {
 			if err := json.Unmarshal(respBody, &e); err != nil || e.Code == nil || *e.Code == "" || e.Msg == nil || *e.Msg == "" {
 				t.Fatalf("%s -> %d without a complete error body: %s", req.Method, status, respBody)
 			}
-			checkNoLeak(t, *e.Msg)
+			checkNoLeak(t, *e.Msg, string(body), req.URL.String(), contentType, token, site, lang, authz)
 		}
 
 		rel := map[string][]string{}
