@@ -88,11 +88,6 @@ func (s *Server) ShowCaseDetail(ctx context.Context, req gen.ShowCaseDetailReque
 		}
 		return gen.ShowCaseDetail200JSONResponse{Body: gen.CaseDetail{ErrorCode: r.ErrorCode, ErrorMsg: r.ErrorMsg}}, nil
 	}
-	cat, err := store.ReadCatalogue(ctx, s.store)
-	if err != nil {
-		return nil, err
-	}
-	typeName, caseTypeName := problemNames(cat, t.BusinessTypeID)
 	msgs := make([]gen.DetailMessage, len(t.Messages))
 	for i, m := range t.Messages {
 		msgs[i] = gen.DetailMessage{
@@ -107,8 +102,8 @@ func (s *Server) ShowCaseDetail(ctx context.Context, req gen.ShowCaseDetailReque
 		}
 	}
 	d := gen.IncidentDetail{
-		IncidentId: t.ID, Status: int32(t.Status), SimpleDescription: t.Description, BusinessTypeName: typeName,
-		IncidentTypeName: caseTypeName, CustomerId: t.Account, XcustomerId: t.Owner, XcustomerName: t.Owner,
+		IncidentId: t.ID, Status: int32(t.Status), SimpleDescription: t.Description, BusinessTypeName: t.Names.ProblemType,
+		IncidentTypeName: t.Names.CaseType, CustomerId: t.Account, XcustomerId: t.Owner, XcustomerName: t.Owner,
 		DcName: t.RegionID, SourceName: t.SourceID, CreateTime: wireTime(t.Created), Judgement: t.Judgement,
 		MessageList: msgs, IncidentSatisfaction: sats, SeverityName: optional(t.SeverityID),
 	}
@@ -153,16 +148,11 @@ func (s *Server) ListCases(ctx context.Context, req gen.ListCasesRequestObject) 
 	if err != nil {
 		return caseListRefusal(ctx, err)
 	}
-	cat, err := store.ReadCatalogue(ctx, s.store)
-	if err != nil {
-		return nil, err
-	}
 	list := make([]gen.IncidentInfo, len(page))
 	for i, t := range page {
-		typeName, caseTypeName := problemNames(cat, t.BusinessTypeID)
 		list[i] = gen.IncidentInfo{
-			IncidentId: t.ID, Status: int32(t.Status), SimpleDescription: t.Description, BusinessTypeName: typeName,
-			IncidentTypeName: caseTypeName, ProductCategoryName: categoryName(cat, t.ProductCategoryID),
+			IncidentId: t.ID, Status: int32(t.Status), SimpleDescription: t.Description, BusinessTypeName: t.Names.ProblemType,
+			IncidentTypeName: t.Names.CaseType, ProductCategoryName: optional(t.Names.Category),
 			CustomerId: t.Account, XcustomerId: t.Owner, XcustomerName: t.Owner, DcName: t.RegionID, CreateTime: wireTime(t.Created),
 		}
 	}
@@ -296,27 +286,6 @@ func satisfaction(list *[]gen.Satisfaction) []store.Satisfaction {
 		out[i] = store.Satisfaction{ID: int(v.SatisfactionId), Value: int(v.SatisfactionValue), Name: deref(v.SatisfactionName)}
 	}
 	return out
-}
-
-// problemNames returns the name of problem type id and of its case type.
-func problemNames(cat store.Catalogue, id string) (string, string) {
-	p, ok := cat.ProblemType(id)
-	if !ok {
-		return id, ""
-	}
-	if p.CaseType == "5" {
-		return p.Name, "Fault report"
-	}
-	return p.Name, "Consultation"
-}
-
-func categoryName(cat store.Catalogue, id string) *string {
-	for _, p := range cat.ProductCategories {
-		if p.ID == id {
-			return &p.Name
-		}
-	}
-	return nil
 }
 
 func accessoryRefs(m store.Message) []gen.AccessoryRef {

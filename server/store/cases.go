@@ -192,8 +192,8 @@ func checkAccessories(tx Tx, user User, field string, ids []string, lim Accessor
 	return nil
 }
 
-// ShowCase returns ticket id with its messages and scores, if caller owns
-// it or shares group with its owner.
+// ShowCase returns ticket id with its messages, scores and Names, if
+// caller owns it or shares group with its owner.
 func ShowCase(ctx context.Context, s Store, caller, id, group string) (Ticket, error) {
 	var out Ticket
 	err := s.View(ctx, func(tx Tx) error {
@@ -214,6 +214,11 @@ func ShowCase(ctx context.Context, s Store, caller, id, group string) (Ticket, e
 		if t.Scores, err = tx.Scores(id); err != nil {
 			return err
 		}
+		cat, err := catalogue(tx)
+		if err != nil {
+			return err
+		}
+		t.Names = cat.names(t)
 		out = t
 		return nil
 	})
@@ -258,8 +263,8 @@ type CaseQuery struct {
 	Limit    int
 }
 
-// ListCases returns a page of the tickets caller may see, newest first, and
-// how many there are: its own, and with a group it belongs to, those of the
+// ListCases returns a page of the tickets caller may see (with their
+// Names), newest first, and how many there are: its own, and with a group it belongs to, those of the
 // group's members.
 func ListCases(ctx context.Context, s Store, caller string, q CaseQuery) ([]Ticket, int, error) {
 	var page []Ticket
@@ -289,6 +294,13 @@ func ListCases(ctx context.Context, s Store, caller string, q CaseQuery) ([]Tick
 			Account: user.Account, Owners: owners, ID: q.ID, AppKey: q.AppKey, Statuses: q.Statuses, Keys: keys,
 			From: q.From, To: q.To, Offset: q.Offset, Limit: q.Limit,
 		})
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		cat, err := catalogue(tx)
+		for i := range page {
+			page[i].Names = cat.names(page[i])
+		}
 		return err
 	})
 	return page, total, err

@@ -443,3 +443,29 @@ func TestScores(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseNames: ShowCase and ListCases name a ticket's problem type, case
+// type and category from the catalogue, in their own transaction.
+func TestCaseNames(t *testing.T) {
+	s := flowStore(t)
+	ctx := context.Background()
+	tk, err := store.CreateCase(ctx, s, "alice", t0, store.NewCase{
+		BusinessTypeID: "ECS-FAULT", ProductCategoryID: "ECS", RegionID: "r", Description: "d",
+	}, store.DefaultAccessoryLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Names{ProblemType: "Instance unreachable", CaseType: "Fault report", Category: "Elastic Cloud Server"}
+	got, err := store.ShowCase(ctx, s, "alice", tk.ID, "")
+	if err != nil || got.Names != want {
+		t.Errorf("ShowCase names %+v, %v; want %+v", got.Names, err, want)
+	}
+	page, _, err := store.ListCases(ctx, s, "alice", store.CaseQuery{})
+	if err != nil || len(page) != 1 || page[0].Names != want {
+		t.Errorf("ListCases names %+v, %v; want %+v", page, err, want)
+	}
+	consult := newCase(t, s, "alice", t0)
+	if got, _ := store.ShowCase(ctx, s, "alice", consult.ID, ""); got.Names != (store.Names{ProblemType: "Product consultation", CaseType: "Consultation"}) {
+		t.Errorf("a consultation without category: %+v", got.Names)
+	}
+}

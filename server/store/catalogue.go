@@ -36,3 +36,20 @@ func (c Catalogue) ProblemType(id string) (ProblemType, bool) {
 	}
 	return ProblemType{}, false
 }
+
+// names are the catalogue's names for t.
+func (c Catalogue) names(t Ticket) Names {
+	n := Names{ProblemType: t.BusinessTypeID}
+	if p, ok := c.ProblemType(t.BusinessTypeID); ok {
+		n.ProblemType, n.CaseType = p.Name, "Consultation"
+		if p.CaseType == "5" {
+			n.CaseType = "Fault report"
+		}
+	}
+	for _, p := range c.ProductCategories {
+		if p.ID == t.ProductCategoryID {
+			n.Category = p.Name
+		}
+	}
+	return n
+}

@@ -69,6 +69,17 @@ type Ticket struct {
 	Relations    []string  `json:"relations,omitempty" yaml:"relations,omitempty"`
 	Messages     []Message `json:"messages,omitempty" yaml:"messages,omitempty"`
 	Scores       []Score   `json:"scores,omitempty" yaml:"scores,omitempty"`
+	// Names are the catalogue's names of the ticket's problem type and
+	// category, filled by the rules that show tickets (not stored).
+	Names Names `json:"-" yaml:"-"`
+}
+
+// Names are what the catalogue calls a ticket's problem type, its case
+// type and its product category.
+type Names struct {
+	ProblemType string // the problem type's name, or its ID if the catalogue has none
+	CaseType    string // "Consultation" or "Fault report"; "" for an unknown problem type
+	Category    string // "" without a known category
 }
 
 // Errors a backend returns.
