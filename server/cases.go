@@ -186,7 +186,7 @@ func (s *Server) ShowCaseStatus(ctx context.Context, req gen.ShowCaseStatusReque
 func (s *Server) UpdateCases(ctx context.Context, req gen.UpdateCasesRequestObject) (gen.UpdateCasesResponseObject, error) {
 	var a store.Action
 	if b := req.Body; b != nil {
-		a = store.Action{Group: deref(b.GroupId), Description: deref(b.OperateDesc), Judgement: deref(b.Judgement), Satisfaction: satisfaction(b.IncidentSatisfactionList)}
+		a = store.Action{Group: deref(b.GroupId), Judgement: deref(b.Judgement)} // operate_desc and the satisfaction list are accepted and not kept
 	}
 	err := store.Act(ctx, s.store, exchangeOf(ctx).caller, req.CaseId, req.Params.ActionId, s.clock.now(), a)
 	r, err := result(ctx, err)

@@ -197,11 +197,7 @@ func checkAccessories(tx Tx, user User, field string, ids []string, lim Accessor
 func ShowCase(ctx context.Context, s Store, caller, id, group string) (Ticket, error) {
 	var out Ticket
 	err := s.View(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
-		if err != nil {
-			return err
-		}
-		t, err := actOn(tx, user, id, group)
+		_, t, err := callerTicket(tx, caller, id, group)
 		if err != nil {
 			return err
 		}
@@ -308,10 +304,8 @@ func ListCases(ctx context.Context, s Store, caller string, q CaseQuery) ([]Tick
 
 // Action is UpdateCases's input besides the ticket and the action.
 type Action struct {
-	Group        string
-	Description  string
-	Judgement    string
-	Satisfaction []Satisfaction
+	Group     string
+	Judgement string // becomes the ticket's
 }
 
 // Act applies action to ticket id at now, per Transitions; press also
@@ -323,11 +317,7 @@ func Act(ctx context.Context, s Store, caller, id, action string, now time.Time,
 	}
 	tr := Transitions[i]
 	return s.Update(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
-		if err != nil {
-			return err
-		}
-		t, err := actOn(tx, user, id, a.Group)
+		_, t, err := callerTicket(tx, caller, id, a.Group)
 		if err != nil {
 			return err
 		}
@@ -357,11 +347,7 @@ func Act(ctx context.Context, s Store, caller, id, action string, now time.Time,
 // takes no messages.
 func AddMessage(ctx context.Context, s Store, caller, id, group string, now time.Time, content string, accessoryIDs []string, lim AccessoryLimits) error {
 	return s.Update(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
-		if err != nil {
-			return err
-		}
-		t, err := actOn(tx, user, id, group)
+		user, t, err := callerTicket(tx, caller, id, group)
 		if err != nil {
 			return err
 		}
@@ -423,11 +409,8 @@ func ListMessages(ctx context.Context, s Store, caller, id, group string, offset
 	var page []Message
 	var total int
 	err := s.View(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
+		_, _, err := callerTicket(tx, caller, id, group)
 		if err != nil {
-			return err
-		}
-		if _, err := actOn(tx, user, id, group); err != nil {
 			return err
 		}
 		if page, total, err = tx.Messages(id, offset, limit); err != nil {
@@ -497,11 +480,7 @@ func Upload(ctx context.Context, s Store, caller string, now time.Time, name, fr
 // catalogue's dimensions. The judgement becomes the ticket's.
 func AddScore(ctx context.Context, s Store, caller, id, group string, now time.Time, judgement string, sat []Satisfaction) error {
 	return s.Update(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
-		if err != nil {
-			return err
-		}
-		t, err := actOn(tx, user, id, group)
+		user, t, err := callerTicket(tx, caller, id, group)
 		if err != nil {
 			return err
 		}

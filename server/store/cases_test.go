@@ -469,3 +469,24 @@ func TestCaseNames(t *testing.T) {
 		t.Errorf("a consultation without category: %+v", got.Names)
 	}
 }
+
+// TestRelationsHideOtherAccounts: fixtures and the control API may relate
+// tickets of two accounts; ListRelation still shows neither the other.
+func TestRelationsHideOtherAccounts(t *testing.T) {
+	s := flowStore(t)
+	ctx := context.Background()
+	a, b, d := newCase(t, s, "alice", t0), newCase(t, s, "alice", t0), newCase(t, s, "dave", t0)
+	if err := store.Link(ctx, s, a.ID, b.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ caller, id, want string }{{"alice", a.ID, b.ID}, {"dave", d.ID, ""}} {
+		rels, err := store.List(ctx, s, c.caller, c.id)
+		var got []string
+		for _, r := range rels {
+			got = append(got, r.CaseID)
+		}
+		if err != nil || strings.Join(got, ",") != c.want {
+			t.Errorf("List(%s, %s) = %v, %v; want %q", c.caller, c.id, got, err, c.want)
+		}
+	}
+}
