@@ -213,7 +213,8 @@ func (c *Client) ShowCase(ctx context.Context, caseID, groupID string) (CaseDeta
 	return out, nil
 }
 
-// CaseStatus returns the status of one of the caller's own tickets.
+// CaseStatus returns the status of a ticket the caller owns, or one whose owner
+// shares any group with it (ShowCaseStatus takes no group_id).
 func (c *Client) CaseStatus(ctx context.Context, caseID string) (Status, error) {
 	if err := checkLen("caseID", caseID, MaxCaseIDLen); err != nil {
 		return 0, err

@@ -20,9 +20,10 @@ import (
 // Reads (every GET: ListRelation, ListCases, ShowCaseDetail, ...) are
 // retried on transport errors and on 429, 500, 502, 503 and 504. Calls that
 // change state are retried only where a repeat cannot do harm: the
-// connection was never established, 429, 503, and 502, the gateway's
-// "Backend unavailable." (the request did not reach the service).
-// RetryUnsafe retries CreateRelations and DeleteRelation like reads (the
+// connection was never established, 429, 503, and, for the idempotent
+// relation calls, 502 (the gateway's "Backend unavailable.", which a proxy
+// may also answer after the service acted; the creates and actions below
+// are not repeated on it). RetryUnsafe retries CreateRelations and DeleteRelation like reads (the
 // service's create and delete of an association are idempotent, so this is
 // usually safe). It never applies to CreateCases, CreateMessages,
 // UploadJsonAccessories, CreateScores and UpdateCases: a repeat that
@@ -116,8 +117,12 @@ func (p RetryPolicy) retryable(r repeat, resp *http.Response, err error) bool {
 		return safe || neverConnected(err)
 	}
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true
+	case http.StatusBadGateway:
+		// A gateway may answer 502 after the service acted (a proxy
+		// refusing the answer, a body cut short): not for a create.
+		return r != repeatTwice
 	case http.StatusInternalServerError, http.StatusGatewayTimeout:
 		return safe
 	}
