@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/osmstub/osmstub/server"
 )
@@ -43,19 +42,24 @@ func TestDocsSessions(t *testing.T) {
 			for _, p := range problems {
 				t.Error(p)
 			}
-			// A fixed clock: ticket IDs and times in the pages are the
-			// stub's answers on 2026-12-07 at 09:30 UTC.
-			srv, err := server.New(server.Options{Now: func() time.Time { return docsClock }})
+			srv, err := server.New(server.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
+			replayed := 0
+			defer func() {
+				if replayed == 0 && strings.Contains(string(text), "\n$ curl ") {
+					t.Error("the page shows curl commands but no step was replayed")
+				}
+			}()
 			for _, s := range steps {
 				if s.skip != "" {
 					t.Logf("line %d: not replayed (%s): %s", s.line, s.skip, s.cmd)
 					continue
 				}
+				replayed++
 				got := curl(t, ts.URL, shellWords(s.cmd)[1:])
 				for _, v := range volatile {
 					got = v.re.ReplaceAllString(got, v.shown)
@@ -70,8 +74,6 @@ func TestDocsSessions(t *testing.T) {
 
 // volatile are the parts of an answer that differ on every run; the pages
 // show them as "...".
-var docsClock = time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
-
 var volatile = []struct {
 	re    *regexp.Regexp
 	shown string
@@ -81,6 +83,12 @@ var volatile = []struct {
 	{regexp.MustCompile(`"time":"[0-9T:.Z-]+"`), `"time":"..."`},
 	{regexp.MustCompile(`"duration_ns":[0-9]+`), `"duration_ns":...`},
 	{regexp.MustCompile(`"curl/[^"]*"`), `"curl/..."`}, // the journaled User-Agent
+	// POST /_stub/accounts: a random account ID and fresh credentials.
+	{regexp.MustCompile(`"account":"[0-9a-f]{32}"`), `"account":"<account>"`},
+	{regexp.MustCompile(`@[0-9a-f]{32}"`), `@<account>"`},
+	{regexp.MustCompile(`"token":"tok-[0-9a-f]{40}"`), `"token":"tok-..."`},
+	{regexp.MustCompile(`"access_key":"[A-Z0-9]{20}"`), `"access_key":"..."`},
+	{regexp.MustCompile(`"secret_key":"[A-Za-z0-9]{40}"`), `"secret_key":"..."`},
 }
 
 type step struct {
