@@ -136,7 +136,7 @@ image: dist ## the container image osmstub/osm-stub:<version> (and :latest; IMAG
 # Without a docker daemon this target says so and passes, so that make test
 # works on a machine without docker; .ci/run starts one and sets
 # OSM_STUB_REQUIRE_DOCKER=1, so in CI it always runs.
-test-image: ## build the image, run it, replay the README's curl session against it, then the Testcontainers module's tests (needs docker)
+test-image: ## build the image, run it, replay docs/api.md's association session against it, then the Testcontainers module's tests (needs docker)
 	@if ! docker info >/dev/null 2>&1; then \
 	  if [ -n "$(OSM_STUB_REQUIRE_DOCKER)" ]; then echo "test-image: no docker daemon, and OSM_STUB_REQUIRE_DOCKER is set"; exit 1; fi; \
 	  echo "test-image: no docker daemon here, skipped (.ci/run installs and starts one)"; exit 0; \

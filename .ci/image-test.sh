@@ -96,7 +96,7 @@ docker stop -t 10 "$name" >/dev/null
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] || fail "non-zero exit after docker stop"
 docker rm "$name" >/dev/null
 
-# The SQLite store on a named volume, as the README shows: the non-root user
+# The SQLite store on a named volume, as docs/containers.md shows: the non-root user
 # must be able to write /data.
 docker run -d --name "$name" -v "$name:/data" -e OSM_STUB_STORE=sqlite:/data/osm.db "$image" >/dev/null
 wait_healthy "$name"

@@ -75,8 +75,8 @@ func refusal(ctx context.Context, err error) (gen.OperationResult, error) {
 		var re *store.RuleError
 		errors.As(err, &re)
 		code, msg = CodeParam, msgParam+" "+re.Detail
-		if len(msg) > 256 { // the contract's bound
-			msg = msg[:253] + "..."
+		if r := []rune(msg); len(r) > 256 { // the contract's bound, in characters
+			msg = string(r[:253]) + "..."
 		}
 	case errors.Is(err, store.ErrUnknownAction):
 		code, msg = CodeUnknownAction, msgUnknownAction
