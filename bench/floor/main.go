@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/osmstub/osmstub/server"
 )
 
 // The bodies the stub sends for the load test's requests.
@@ -65,10 +67,8 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "floor listening addr=%s\n", ln.Addr())
 	hs := &http.Server{Handler: e}
-	if *hardened { // as cmd/osm-stub's httpServer
-		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
-		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
-		hs.MaxHeaderBytes = 64 << 10
+	if *hardened {
+		hs = server.NewHTTPServer(e, nil) // cmd/osm-stub's limits
 	}
 	log.Fatal(hs.Serve(ln))
 }

@@ -22,7 +22,6 @@ import (
 	"log"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -40,7 +39,7 @@ func main() {
 	file := flag.String("fixtures", "", "fixtures file")
 	cpu := flag.String("cpuprofile", "cpu.out", "CPU profile to write")
 	heap := flag.String("memprofile", "", "allocation profile to write")
-	logMode := flag.String("log", "buffered", "access log: buffered (batched), stderr (a write per line, as cmd/osm-stub writes it) or off")
+	logMode := flag.String("log", "stderr", "access log: buffered (batched), stderr (a write per line, as cmd/osm-stub writes it) or off")
 	timeouts := flag.Bool("timeouts", true, "set cmd/osm-stub's http.Server timeouts")
 	flag.Parse()
 
@@ -78,10 +77,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	hs := &http.Server{Handler: srv, MaxHeaderBytes: 64 << 10} // as cmd/osm-stub's httpServer
-	if *timeouts {
-		hs.ReadHeaderTimeout, hs.ReadTimeout = 5*time.Second, 30*time.Second
-		hs.WriteTimeout, hs.IdleTimeout = 30*time.Second, 120*time.Second
+	hs := server.NewHTTPServer(srv, nil) // as cmd/osm-stub serves
+	if !*timeouts {
+		hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout = 0, 0, 0, 0
 	}
 	f, err := os.Create(*cpu)
 	if err != nil {

@@ -279,21 +279,9 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	return serve(ctx, ln, srv, log, announce)
 }
 
-// httpServer serves h with limits against slow or greedy clients: headers
-// within 5 s, the whole request within 30 s, the answer written within 30 s,
-// an idle connection kept 120 s, headers of at most 64 KiB.
-func httpServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler: h, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10,
-	}
-}
-
 // serve runs until SIGINT or SIGTERM, then lets requests in flight finish.
 func serve(ctx context.Context, ln net.Listener, h http.Handler, log, announce *slog.Logger) error {
-	hs := httpServer(h, log)
+	hs := server.NewHTTPServer(h, log)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/osmstub/osmstub/server"
 )
 
 // syncBuffer is a log destination the test can read while run writes.
@@ -158,7 +160,7 @@ func TestControlExposure(t *testing.T) {
 // TestHTTPServerLimits: every limit against slow or greedy clients is set,
 // and the headers are due before the whole request.
 func TestHTTPServerLimits(t *testing.T) {
-	hs := httpServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	hs := server.NewHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout < hs.ReadHeaderTimeout || hs.WriteTimeout <= 0 ||
 		hs.IdleTimeout <= 0 || hs.MaxHeaderBytes <= 0 || hs.ErrorLog == nil {
 		t.Errorf("a limit is unset: header %v, request %v, write %v, idle %v, header bytes %d, error log %v",
