@@ -11,10 +11,10 @@
 // and removes everything it created, also when it is interrupted: each
 // pair is written down before the create that may make it is sent, and the
 // cleanup runs with a context of its own. Of the ticket operations it only
-// reads, or sends what must be refused (an unknown ticket, an unknown
-// action); it opens a ticket only with Config.AllowCreate, since on the
-// live service a ticket reaches the support staff, and then cancels it in
-// the cleanup.
+// reads, or sends what must be refused (a cancel, a message and a score
+// of an unknown ticket, an unknown action); it opens a ticket only with
+// Config.AllowCreate, since on the live service a ticket reaches the
+// support staff, and then cancels it in the cleanup.
 package conform
 
 import (

@@ -430,13 +430,19 @@ func TestDeviantsDoNotPass(t *testing.T) {
 			wrap: ticketDeviant(func(r *http.Request) bool { return r.URL.Query().Get("action_id") == "noop" }, func(rec *httptest.ResponseRecorder) {
 				rec.Body = bytes.NewBufferString(`{}`)
 			})},
-		{name: "an unknown ticket answered as another's", cases: five, failing: []string{"unknown ticket: show ", "unknown ticket: status of ", "unknown ticket: cancel "},
+		{name: "an unknown ticket answered as another's", cases: five, failing: []string{"unknown ticket: show ", "unknown ticket: status of ", "unknown ticket: cancel ", "unknown ticket: message ", "unknown ticket: score "},
 			wrap: ticketDeviant(func(r *http.Request) bool {
 				return strings.Contains(r.URL.Path, "/NOSUCH-") && !strings.HasSuffix(r.URL.Path, "/relations")
 			},
 				func(rec *httptest.ResponseRecorder) {
 					setJSON(rec, func(m map[string]any) { m["error_code"] = "OSM.01010002" })
 				})},
+		{name: "a message and a score of an unknown ticket accepted", cases: five, failing: []string{"unknown ticket: message ", "unknown ticket: score "},
+			wrap: ticketDeviant(func(r *http.Request) bool {
+				return strings.Contains(r.URL.Path, "/NOSUCH-") && (strings.HasSuffix(r.URL.Path, "/message") || strings.HasSuffix(r.URL.Path, "/score"))
+			}, func(rec *httptest.ResponseRecorder) {
+				rec.Body = bytes.NewBufferString(`{}`)
+			})},
 		{name: "a list by incident_id that finds nothing", cases: five, args: []string{"-allow-create"},
 			failing: []string{"list tickets: incident_id DEMO-1", "ticket flow: list tickets finds the new ticket (incident_id)"},
 			wrap: ticketDeviant(func(r *http.Request) bool {
