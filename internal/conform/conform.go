@@ -352,7 +352,11 @@ func (r *runner) fail(ctx context.Context, name string, c call, err error) {
 		r.skip(name, "interrupted while waiting for the answer")
 		return
 	}
-	r.add(Check{Name: name, Verdict: Failed, Request: c.describe(), Problems: []string{"no answer: " + err.Error()}})
+	problem := "no answer: " + err.Error()
+	if big := (*tooLargeError)(nil); errors.As(err, &big) {
+		problem = err.Error() // an answer came, but too large to judge
+	}
+	r.add(Check{Name: name, Verdict: Failed, Request: c.describe(), Problems: []string{problem}})
 }
 
 func (r *runner) skip(name, reason string) {
