@@ -100,30 +100,12 @@ func (s *Stub) ResetAccount(t T, account string) {
 // ECS-CONSULT).
 func (s *Stub) CreateTicket(t T, owner, description string) string {
 	t.Helper()
-	ctx := context.Background()
-	cat, err := store.ReadCatalogue(ctx, s.srv.Store())
-	if err != nil {
-		t.Fatalf("osmstubtest: CreateTicket: %v", err)
-		return ""
-	}
-	var typ string
-	for _, p := range cat.ProblemTypes {
-		if p.CaseType == "0" {
-			typ = p.ID
-			break
-		}
-	}
-	if typ == "" {
-		t.Fatalf("osmstubtest: CreateTicket: the catalogue has no consultation problem type (case_type 0)")
-		return ""
-	}
-	tk, err := store.CreateCase(ctx, s.srv.Store(), owner, s.srv.Now(),
-		store.NewCase{BusinessTypeID: typ, Description: description, SourceID: store.SourceID}, store.DefaultAccessoryLimits)
+	id, err := s.srv.CreateTicket(context.Background(), owner, description)
 	if err != nil {
 		t.Fatalf("osmstubtest: CreateTicket(%q, %q): %v", owner, shorten(description), err)
 		return ""
 	}
-	return tk.ID
+	return id
 }
 
 // SetStatus moves ticket id to status (store.StatusProcessing and the

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
-	"net/http"
 	"time"
 
 	"github.com/osmstub/osmstub/client"
@@ -73,13 +71,15 @@ func ExampleStub_CreateTicket() {
 	t := &exampleT{}
 	defer t.done()
 	s := osmstubtest.RunWith(t, osmstubtest.Options{Now: at})
-	acc := s.NewAccount(t)
+	user := s.NewAccount(t).Users[0].Name
 
-	id := s.CreateTicket(t, acc.Users[0].Name, "Which ECS flavors support GPU passthrough?")
-	tk, err := store.ShowCase(context.Background(), s.Server().Store(), acc.Users[0].Name, id, "")
-	fmt.Println(id, tk.Status, tk.BusinessTypeID, tk.Created.Format(time.RFC3339), err)
+	id := s.CreateTicket(t, user, "Which ECS flavors support GPU passthrough?")
+	tk, err := s.Client(user).ShowCase(context.Background(), id, "")
+	fmt.Println(id, int(tk.Status), tk.Status, err)
+	fmt.Println(tk.ProblemType, tk.Kind, tk.Created.Format(time.RFC3339))
 	// Output:
-	// CS20261207000001 0 ECS-CONSULT 2026-12-07T09:30:00Z <nil>
+	// CS20261207000001 0 pending <nil>
+	// Product consultation Consultation 2026-12-07T09:30:00Z
 }
 
 // The support staff takes a ticket: ShowCaseStatus answers the new status.
@@ -87,13 +87,14 @@ func ExampleStub_SetStatus() {
 	t := &exampleT{}
 	defer t.done()
 	s := osmstubtest.RunWith(t, osmstubtest.Options{Now: at})
-	acc := s.NewAccount(t)
-	id := s.CreateTicket(t, acc.Users[0].Name, "Instance i-0abc reboots every night")
+	user := s.NewAccount(t).Users[0].Name
+	id := s.CreateTicket(t, user, "Instance i-0abc reboots every night")
 
 	s.SetStatus(t, id, store.StatusProcessing)
-	fmt.Print(get(s, acc.Users[0], "/v2/servicerequest/cases/"+id+"/status"))
+	status, err := s.Client(user).CaseStatus(context.Background(), id)
+	fmt.Println(int(status), status, err)
 	// Output:
-	// {"status":1}
+	// 1 processing <nil>
 }
 
 // An engineer answers; the ticket's messages show it.
@@ -101,17 +102,17 @@ func ExampleStub_Reply() {
 	t := &exampleT{}
 	defer t.done()
 	s := osmstubtest.RunWith(t, osmstubtest.Options{Now: at})
-	acc := s.NewAccount(t)
-	id := s.CreateTicket(t, acc.Users[0].Name, "OBS bucket returns 403")
+	user := s.NewAccount(t).Users[0].Name
+	id := s.CreateTicket(t, user, "OBS bucket returns 403")
 
 	s.Advance(10 * time.Minute)
 	s.Reply(t, id, "Please send the bucket policy.")
-	msgs, _, err := store.ListMessages(context.Background(), s.Server().Store(), acc.Users[0].Name, id, "", 0, 0)
+	msgs, _, err := s.Client(user).ListMessages(context.Background(), id, client.ListMessagesOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	last := msgs[len(msgs)-1]
-	fmt.Println(last.Type, last.Replier, last.Content, last.Created.Format(time.RFC3339))
+	last := msgs[len(msgs)-1] // in the order added: the description first
+	fmt.Println(last.Author, last.Replier, last.Content, last.Created.Format(time.RFC3339))
 	// Output:
 	// 1 engineer Please send the bucket policy. 2026-12-07T09:40:00Z
 }
@@ -128,31 +129,12 @@ func ExampleStub_ResetAccount() {
 
 	s.ResetAccount(t, mine.ID)
 	for _, acc := range []osmstubtest.Account{mine, theirs} {
-		_, total, err := store.ListCases(context.Background(), s.Server().Store(), acc.Users[0].Name, store.CaseQuery{})
+		_, total, err := s.Client(acc.Users[0].Name).ListCases(context.Background(), client.ListCasesOptions{})
 		fmt.Println(total, err)
 	}
 	// Output:
 	// 0 <nil>
 	// 1 <nil>
-}
-
-// get reads path from the stub's vendor API as u.
-func get(s *osmstubtest.Stub, u osmstubtest.AccountUser, path string) string {
-	req, err := http.NewRequest(http.MethodGet, s.URL()+path, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	req.Header.Set("X-Auth-Token", u.Token)
-	res, err := s.HTTPClient().Do(req)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return string(b)
 }
 
 func ExampleRun() {

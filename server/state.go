@@ -109,6 +109,17 @@ func (s *Server) AddReply(ctx context.Context, caseID, replier, content string) 
 	return store.Reply(ctx, s.store, caseID, replier, content, s.Now())
 }
 
+// CreateTicket opens a ticket for owner through CreateCases's rules, with
+// the catalogue's first consultation problem type (case_type "0"), created
+// now by the server's clock, and returns its ID.
+func (s *Server) CreateTicket(ctx context.Context, owner, description string) (string, error) {
+	t, err := store.OpenConsultation(ctx, s.store, owner, s.clock.now(), description, s.accessoryLimits)
+	if err != nil {
+		return "", err
+	}
+	return t.ID, nil
+}
+
 // Associate associates caseID with each of related without permission
 // checks; the rules (limit, mutual, self, known tickets) hold.
 func (s *Server) Associate(ctx context.Context, caseID string, related ...string) error {

@@ -11,10 +11,10 @@
 // and removes everything it created, also when it is interrupted: each
 // pair is written down before the create that may make it is sent, and the
 // cleanup runs with a context of its own. Of the ticket operations it only
-// reads, or sends what must be refused (an unknown ticket, an unknown
-// action); it opens a ticket only with Config.AllowCreate, since on the
-// live service a ticket reaches the support staff, and then cancels it in
-// the cleanup.
+// reads, or sends what must be refused (a cancel, a message and a score
+// of an unknown ticket, an unknown action); it opens a ticket only with
+// Config.AllowCreate, since on the live service a ticket reaches the
+// support staff, and then cancels it in the cleanup.
 package conform
 
 import (
@@ -352,7 +352,11 @@ func (r *runner) fail(ctx context.Context, name string, c call, err error) {
 		r.skip(name, "interrupted while waiting for the answer")
 		return
 	}
-	r.add(Check{Name: name, Verdict: Failed, Request: c.describe(), Problems: []string{"no answer: " + err.Error()}})
+	problem := "no answer: " + err.Error()
+	if big := (*tooLargeError)(nil); errors.As(err, &big) {
+		problem = err.Error() // an answer came, but too large to judge
+	}
+	r.add(Check{Name: name, Verdict: Failed, Request: c.describe(), Problems: []string{problem}})
 }
 
 func (r *runner) skip(name, reason string) {

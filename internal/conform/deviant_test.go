@@ -430,13 +430,19 @@ func TestDeviantsDoNotPass(t *testing.T) {
 			wrap: ticketDeviant(func(r *http.Request) bool { return r.URL.Query().Get("action_id") == "noop" }, func(rec *httptest.ResponseRecorder) {
 				rec.Body = bytes.NewBufferString(`{}`)
 			})},
-		{name: "an unknown ticket answered as another's", cases: five, failing: []string{"unknown ticket: show ", "unknown ticket: status of ", "unknown ticket: cancel "},
+		{name: "an unknown ticket answered as another's", cases: five, failing: []string{"unknown ticket: show ", "unknown ticket: status of ", "unknown ticket: cancel ", "unknown ticket: message ", "unknown ticket: score "},
 			wrap: ticketDeviant(func(r *http.Request) bool {
 				return strings.Contains(r.URL.Path, "/NOSUCH-") && !strings.HasSuffix(r.URL.Path, "/relations")
 			},
 				func(rec *httptest.ResponseRecorder) {
 					setJSON(rec, func(m map[string]any) { m["error_code"] = "OSM.01010002" })
 				})},
+		{name: "a message and a score of an unknown ticket accepted", cases: five, failing: []string{"unknown ticket: message ", "unknown ticket: score "},
+			wrap: ticketDeviant(func(r *http.Request) bool {
+				return strings.Contains(r.URL.Path, "/NOSUCH-") && (strings.HasSuffix(r.URL.Path, "/message") || strings.HasSuffix(r.URL.Path, "/score"))
+			}, func(rec *httptest.ResponseRecorder) {
+				rec.Body = bytes.NewBufferString(`{}`)
+			})},
 		{name: "a list by incident_id that finds nothing", cases: five, args: []string{"-allow-create"},
 			failing: []string{"list tickets: incident_id DEMO-1", "ticket flow: list tickets finds the new ticket (incident_id)"},
 			wrap: ticketDeviant(func(r *http.Request) bool {
@@ -484,6 +490,49 @@ func TestDeviantsDoNotPass(t *testing.T) {
 			for _, o := range rep.Opened {
 				if !o.Canceled || o.Status == nil || *o.Status != store.StatusCanceled {
 					t.Errorf("opened %+v, want it canceled", o)
+				}
+			}
+		})
+	}
+}
+
+// An answer is read up to the client's limit, 4 MiB: one of exactly that
+// size is judged as any other, and a larger one fails its check, saying
+// so, where cutting it would judge a body the endpoint never sent. The
+// padding is JSON whitespace, so that a cut body would still pass.
+func TestAnswerOverTheCap(t *testing.T) {
+	const clientLimit = 4 << 20 // client/client.go
+	const name = "catalogue: product categories"
+	for _, tt := range []struct {
+		size    int
+		verdict conform.Verdict
+		problem string
+	}{
+		{clientLimit, conform.Pass, ""},
+		{clientLimit + 1, conform.Failed, "answer too large: 200 (X-Request-Id "},
+	} {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			pad := ticketDeviant(pathIs("/v2/servicerequest/config/product-categories"), func(rec *httptest.ResponseRecorder) {
+				rec.Body.WriteString(strings.Repeat(" ", tt.size-rec.Body.Len()))
+			})
+			_, url := upstream(t, memory.New(), pad(nil))
+			rep, err := run(t, context.Background(), url, demoCases...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(rep.Checks, func(c conform.Check) bool { return c.Name == name })
+			if i < 0 {
+				t.Fatalf("no check %q:\n%s", name, text(t, rep))
+			}
+			c := rep.Checks[i]
+			if c.Verdict != tt.verdict || (tt.problem == "") != (len(c.Problems) == 0) ||
+				(tt.problem != "" && !strings.HasPrefix(c.Problems[0], tt.problem)) {
+				t.Errorf("%s: %s %q, want %s %q", name, c.Verdict, c.Problems, tt.verdict, tt.problem)
+			}
+			// Only that check: the run goes on, and the rest pass.
+			for _, o := range rep.Checks {
+				if o.Name != name && o.Verdict != conform.Pass && !o.OptIn {
+					t.Errorf("%s: %s %q", o.Name, o.Verdict, o.Problems)
 				}
 			}
 		})

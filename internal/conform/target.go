@@ -20,8 +20,25 @@ import (
 // casesPath is where every ticket path of the contract starts.
 const casesPath = "/v2/servicerequest/cases"
 
-// maxBody is how much of a response the run reads and keeps.
-const maxBody = 64 << 10
+// maxBody is the largest answer the run reads: the client's own limit
+// (client/client.go), so that the run takes what an application takes. A
+// larger answer is a failure of its own (tooLargeError), not a body cut
+// short and then judged as breaking the contract.
+const maxBody = 4 << 20
+
+// tooLargeError is an answer longer than maxBody.
+type tooLargeError struct {
+	status    int
+	requestID string
+}
+
+func (e *tooLargeError) Error() string {
+	id := "no X-Request-Id"
+	if e.requestID != "" {
+		id = "X-Request-Id " + e.requestID
+	}
+	return fmt.Sprintf("answer too large: %d (%s) with a body over %d bytes (%d MiB), the most the run and the client read", e.status, id, maxBody, maxBody>>20)
+}
 
 // Credential is how the run authenticates: an IAM token, or an AK/SK pair
 // (with the account's domain ID and a temporary credential's security
@@ -178,9 +195,14 @@ func (e *endpoint) send(ctx context.Context, c call) (Response, error) {
 		return Response{}, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// One byte over the cap tells a larger answer from one of exactly
+	// maxBody bytes.
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return Response{}, fmt.Errorf("read the answer: %w", err)
+	}
+	if len(raw) > maxBody {
+		return Response{}, &tooLargeError{status: resp.StatusCode, requestID: resp.Header.Get("X-Request-Id")}
 	}
 	return newResponse(resp.StatusCode, resp.Header, raw), nil
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // The ticket flow's checks. tickets only reads, or sends what must be
-// refused and changes nothing: an unknown ticket is a random ID, and the
-// only action sent to a given ticket is one that is not an action.
+// refused and changes nothing: an unknown ticket is a random ID (the only
+// ticket a cancel, a message or a score is sent to), and the only action
+// sent to a given ticket is one that is not an action.
 // ticketFlow opens a real ticket, only with Config.AllowCreate: against
 // the live service it reaches Huawei's support staff. The cleanup cancels
 // it. Never is press, cancel, close or delete sent to a given ticket.
@@ -30,6 +31,13 @@ const (
 // noAction is the action_id of the unknown-action check: not one of the
 // four, so the service refuses it (OSM.01010013) whatever the ticket.
 const noAction = "noop"
+
+// The bodies sent to the unknown ticket: valid, so that only the unknown
+// ticket refuses them.
+const (
+	unknownMessage = `{"message":{"content":"A message of a conformance run (osm-stub conform) to a ticket that does not exist."}}`
+	unknownScore   = `{"judgement":"A score of a conformance run (osm-stub conform) for a ticket that does not exist.","incident_satisfaction_list":[]}`
+)
 
 // flowName names the skipped check of a run without AllowCreate.
 const flowName = "ticket flow: upload, open, show, list, message and cancel a ticket"
@@ -77,6 +85,11 @@ func (r *runner) tickets(ctx context.Context) error {
 		namedCall{"unknown ticket: show " + unknown, call{method: http.MethodGet, target: caseTarget(unknown, "", nil)}},
 		namedCall{"unknown ticket: status of " + unknown, call{method: http.MethodGet, target: caseTarget(unknown, "/status", nil)}},
 		namedCall{"unknown ticket: cancel " + unknown, actionCall(unknown, "cancel", "{}")},
+		// CreateMessages and CreateScores are checked only where they must
+		// be refused: on a given ticket a message reaches the support
+		// staff, and a score cannot be taken back.
+		namedCall{"unknown ticket: message " + unknown, call{method: http.MethodPost, target: caseTarget(unknown, "/message", nil), body: unknownMessage}},
+		namedCall{"unknown ticket: score " + unknown, call{method: http.MethodPost, target: caseTarget(unknown, "/score", nil), body: unknownScore}},
 		namedCall{"unknown action " + noAction + " on " + a, actionCall(a, noAction, r.groupBody())},
 	)
 	return r.steps(ctx, named...)

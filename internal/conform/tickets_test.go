@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/osmstub/osmstub/internal/conform"
+	"github.com/osmstub/osmstub/internal/contract"
 	"github.com/osmstub/osmstub/server/store"
 	"github.com/osmstub/osmstub/server/store/memory"
 )
@@ -38,20 +39,23 @@ func (rec *recorder) requests() []string {
 	return slices.Clone(rec.seen)
 }
 
-// changesTickets reports whether a request may open, message or act on a
-// ticket: the operations a default run must never send, but for the
-// unknown action and a cancel of a ticket that cannot exist.
+// changesTickets reports whether a request may open, message, score or
+// act on a ticket: the operations a default run must never send, but for
+// the unknown action, and a cancel, a message and a score of a ticket that
+// cannot exist.
 func changesTickets(req string) bool {
 	method, uri, _ := strings.Cut(req, " ")
 	path, query, _ := strings.Cut(uri, "?")
+	unknown := strings.HasPrefix(path, "/v2/servicerequest/cases/NOSUCH-")
 	switch {
 	case method != http.MethodPost:
 		return false
-	case path == "/v2/servicerequest/cases", path == "/v2/servicerequest/accessorys/json-format-content",
-		strings.HasSuffix(path, "/message"), strings.HasSuffix(path, "/score"):
+	case path == "/v2/servicerequest/cases", path == "/v2/servicerequest/accessorys/json-format-content":
 		return true
+	case strings.HasSuffix(path, "/message"), strings.HasSuffix(path, "/score"):
+		return !(unknown && query == "")
 	case strings.HasSuffix(path, "/action"):
-		return !(query == "action_id=noop" || (query == "action_id=cancel" && strings.Contains(path, "/NOSUCH-")))
+		return !(query == "action_id=noop" || (query == "action_id=cancel" && unknown))
 	}
 	return false
 }
@@ -74,6 +78,10 @@ func TestChangesTickets(t *testing.T) {
 		"DELETE /v2/servicerequest/cases/DEMO-1/relations":                       false,
 		"POST /v2/servicerequest/cases/DEMO-1/action?action_id=noop&x=cancel":    true,
 		"POST /v2/servicerequest/cases/DEMO-1/action?action_id=cancel&x=NOSUCH-": true,
+		"POST /v2/servicerequest/cases/NOSUCH-1/message":                         false,
+		"POST /v2/servicerequest/cases/NOSUCH-1/score":                           false,
+		"POST /v2/servicerequest/cases/DEMO-1/message?x=NOSUCH-":                 true,
+		"POST /v2/servicerequest/cases/DEMO-NOSUCH-1/score":                      true,
 	} {
 		if got := changesTickets(req); got != want {
 			t.Errorf("%s: %v, want %v", req, got, want)
@@ -99,8 +107,8 @@ func tickets(t *testing.T, st store.Store) map[string]store.Ticket {
 }
 
 // A default run reads the new operations and sends only what must be
-// refused: no create, upload, message or action on a ticket that exists
-// but the unknown one; its opt-in skip leaves the run OK.
+// refused: no create or upload, and no message, score or action but the
+// unknown one on a ticket that exists; its opt-in skip leaves the run OK.
 func TestDefaultRunOpensNothing(t *testing.T) {
 	rec := &recorder{}
 	st := memory.New()
@@ -139,6 +147,8 @@ func TestDefaultRunOpensNothing(t *testing.T) {
 		"unknown ticket: show ":          "200 OSM.01010015",
 		"unknown ticket: status of ":     "200 OSM.01010015",
 		"unknown ticket: cancel ":        "200 OSM.01010015",
+		"unknown ticket: message ":       "200 OSM.01010015",
+		"unknown ticket: score ":         "200 OSM.01010015",
 		"unknown action noop on DEMO-1":  "200 OSM.01010013",
 		"status of DEMO-1":               "200 ",
 		"list tickets: incident_id DEMO": "200 ",
@@ -239,7 +249,8 @@ func TestAllowCreateInterrupted(t *testing.T) {
 			return func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					next.ServeHTTP(w, r)
-					if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/message") {
+					// The flow's message, not the unknown ticket's.
+					if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/message") && !strings.Contains(r.URL.Path, "/NOSUCH-") {
 						cancel()
 					}
 				})
@@ -315,5 +326,69 @@ func TestAllowCreateCancelNotDone(t *testing.T) {
 	if len(rep.Opened) != 1 || !rep.Opened[0].Canceled || rep.Opened[0].Status == nil || *rep.Opened[0].Status != store.StatusPending ||
 		!slices.ContainsFunc(rep.Cleanup, func(l string) bool { return strings.HasSuffix(l, "cancel it by hand") }) {
 		t.Errorf("opened %+v, cleanup %q", rep.Opened, rep.Cleanup)
+	}
+}
+
+// operations returns the operationIds of openapi.yaml that the recorded
+// requests reached, and every operationId it has.
+func operations(t *testing.T, seen []string) (reached, all map[string]bool) {
+	t.Helper()
+	doc, err := contract.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			all[op.OperationID] = true
+		}
+	}
+	reached = map[string]bool{}
+	for _, req := range seen {
+		method, uri, _ := strings.Cut(req, " ")
+		r, err := http.NewRequest(method, "http://127.0.0.1"+uri, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if route, _, err := contract.FindRoute(r); err == nil {
+			reached[route.Operation.OperationID] = true
+		}
+	}
+	return reached, all
+}
+
+// A default run sends every operation of the contract but the two that
+// open or upload something (-allow-create); with -allow-create, all.
+func TestRunCoversEveryOperation(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		create bool
+		unsent []string
+	}{
+		{"default", false, []string{"CreateCases", "UploadJsonAccessories"}},
+		{"allow-create", true, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			_, url := upstream(t, memory.New(), rec.wrap)
+			cfg := conform.Config{Endpoint: url, Credential: conform.Credential{Token: "demo-token"}, Cases: demoCases, AllowCreate: tt.create}
+			if _, err := conform.Run(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			reached, all := operations(t, rec.requests())
+			if len(all) < 15 {
+				t.Fatalf("openapi.yaml lists %d operations, want at least 15", len(all))
+			}
+			var unsent []string
+			for op := range all {
+				if !reached[op] {
+					unsent = append(unsent, op)
+				}
+			}
+			slices.Sort(unsent)
+			if !slices.Equal(unsent, tt.unsent) {
+				t.Errorf("operations never sent: %v, want %v", unsent, tt.unsent)
+			}
+		})
 	}
 }

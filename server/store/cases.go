@@ -107,52 +107,83 @@ type NewCase struct {
 func CreateCase(ctx context.Context, s Store, caller string, now time.Time, c NewCase, lim AccessoryLimits) (Ticket, error) {
 	var out Ticket
 	err := s.Update(ctx, func(tx Tx) error {
-		user, err := callerUser(tx, caller)
-		if err != nil {
-			return err
-		}
+		var err error
+		out, err = createCase(tx, caller, now, c, lim)
+		return err
+	})
+	return out, err
+}
+
+// OpenConsultation opens a ticket for owner at now, as CreateCase does,
+// with the catalogue's first consultation problem type (case_type "0"),
+// read in the same transaction so that a catalogue loaded meanwhile
+// cannot leave it with a type the rules no longer know.
+func OpenConsultation(ctx context.Context, s Store, owner string, now time.Time, description string, lim AccessoryLimits) (Ticket, error) {
+	var out Ticket
+	err := s.Update(ctx, func(tx Tx) error {
 		cat, err := catalogue(tx)
 		if err != nil {
 			return err
 		}
-		pt, ok := cat.ProblemType(c.BusinessTypeID)
-		switch {
-		case !ok:
-			return Param("business_type_id", "unknown problem type %q (ListProblemTypes)", c.BusinessTypeID)
-		case c.ProductCategoryID != "" && !slices.ContainsFunc(cat.ProductCategories, func(p ProductCategory) bool { return p.ID == c.ProductCategoryID }):
-			return Param("product_category_id", "unknown product category %q (ListProductCategories)", c.ProductCategoryID)
-		case c.ProductCategoryID != "" && len(pt.ProductCategories) > 0 && !slices.Contains(pt.ProductCategories, c.ProductCategoryID):
-			return Param("business_type_id", "problem type %q is not one of product category %q", c.BusinessTypeID, c.ProductCategoryID)
-		case pt.CaseType == "5" && c.RegionID == "":
-			return Param("region_id", "required when the problem type's case_type is 5")
-		case c.SourceID != "" && c.SourceID != SourceID:
-			return Param("source_id", "must be %s", SourceID)
-		case strings.TrimSpace(c.Description) == "":
-			return Param("simple_description", "must not be blank")
+		i := slices.IndexFunc(cat.ProblemTypes, func(p ProblemType) bool { return p.CaseType == "0" })
+		if i < 0 {
+			return fmt.Errorf("the catalogue has no consultation problem type (case_type 0): %w", ErrNotFound)
 		}
-		if err := checkAccessories(tx, user, "accessory_ids", c.AccessoryIDs, lim); err != nil {
-			return err
-		}
-		id, err := freshID(tx, "ticket", "CS"+stamp(now).Format("20060102"), func(id string) error { _, err := tx.Ticket(id); return err })
-		if err != nil {
-			return err
-		}
-		out = Ticket{
-			ID: id, Owner: user.Name, Description: c.Description,
-			TicketDetail: TicketDetail{
-				Account: user.Account, Status: StatusPending, BusinessTypeID: c.BusinessTypeID,
-				ProductCategoryID: c.ProductCategoryID, RegionID: c.RegionID, SeverityID: c.SeverityID,
-				SourceID: c.SourceID, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs),
-			},
-		}
-		if err := tx.PutTicket(out); err != nil {
-			return err
-		}
-		// The description is the ticket's first message, as the console
-		// shows it (is_first_message).
-		return addMessage(tx, id, Message{Replier: user.Name, Content: c.Description, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs)})
+		out, err = createCase(tx, owner, now, NewCase{BusinessTypeID: cat.ProblemTypes[i].ID, Description: description, SourceID: SourceID}, lim)
+		return err
 	})
 	return out, err
+}
+
+// createCase is CreateCase in tx.
+func createCase(tx Tx, caller string, now time.Time, c NewCase, lim AccessoryLimits) (Ticket, error) {
+	user, err := callerUser(tx, caller)
+	if err != nil {
+		return Ticket{}, err
+	}
+	cat, err := catalogue(tx)
+	if err != nil {
+		return Ticket{}, err
+	}
+	pt, ok := cat.ProblemType(c.BusinessTypeID)
+	switch {
+	case !ok:
+		return Ticket{}, Param("business_type_id", "unknown problem type %q (ListProblemTypes)", c.BusinessTypeID)
+	case c.ProductCategoryID != "" && !slices.ContainsFunc(cat.ProductCategories, func(p ProductCategory) bool { return p.ID == c.ProductCategoryID }):
+		return Ticket{}, Param("product_category_id", "unknown product category %q (ListProductCategories)", c.ProductCategoryID)
+	case c.ProductCategoryID != "" && len(pt.ProductCategories) > 0 && !slices.Contains(pt.ProductCategories, c.ProductCategoryID):
+		return Ticket{}, Param("business_type_id", "problem type %q is not one of product category %q", c.BusinessTypeID, c.ProductCategoryID)
+	case pt.CaseType == "5" && c.RegionID == "":
+		return Ticket{}, Param("region_id", "required when the problem type's case_type is 5")
+	case c.SourceID != "" && c.SourceID != SourceID:
+		return Ticket{}, Param("source_id", "must be %s", SourceID)
+	case strings.TrimSpace(c.Description) == "":
+		return Ticket{}, Param("simple_description", "must not be blank")
+	}
+	if err := checkAccessories(tx, user, "accessory_ids", c.AccessoryIDs, lim); err != nil {
+		return Ticket{}, err
+	}
+	id, err := freshID(tx, "ticket", "CS"+stamp(now).Format("20060102"), func(id string) error { _, err := tx.Ticket(id); return err })
+	if err != nil {
+		return Ticket{}, err
+	}
+	out := Ticket{
+		ID: id, Owner: user.Name, Description: c.Description,
+		TicketDetail: TicketDetail{
+			Account: user.Account, Status: StatusPending, BusinessTypeID: c.BusinessTypeID,
+			ProductCategoryID: c.ProductCategoryID, RegionID: c.RegionID, SeverityID: c.SeverityID,
+			SourceID: c.SourceID, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs),
+		},
+	}
+	if err := tx.PutTicket(out); err != nil {
+		return Ticket{}, err
+	}
+	// The description is the ticket's first message, as the console
+	// shows it (is_first_message).
+	if err := addMessage(tx, id, Message{Replier: user.Name, Content: c.Description, Created: stamp(now), AccessoryIDs: slices.Clone(c.AccessoryIDs)}); err != nil {
+		return Ticket{}, err
+	}
+	return out, nil
 }
 
 // freshID returns prefix and the next value of counter, skipping IDs that
