@@ -1,4 +1,4 @@
-// Package server is the OSM association stub as a library: New returns an
+// Package server is the OSM v2 service-ticket stub as a library: New returns an
 // http.Handler (Echo inside) that validates every request against the
 // contract with kin-openapi, authenticates the caller, applies the service's
 // rules through a store.Store and answers in the contract's formats.
@@ -66,7 +66,7 @@ type Options struct {
 	// server can stop and move it (SetTime, Advance; PUT /_stub/clock).
 	Now func() time.Time
 	// DisableControl leaves out the control API under /_stub/ (reset,
-	// fixtures, users, tickets, relations, state, faults; described by
+	// fixtures, users, tickets, relations, accounts, state, faults; described by
 	// control.openapi.yaml); its paths then answer 404 like any other
 	// unknown path.
 	DisableControl bool
@@ -169,7 +169,6 @@ type Server struct {
 	validateResponses bool
 	journal           *journal.Journal // nil with Options.DisableJournal
 	clock             *clock
-	accessoryLimits   store.AccessoryLimits
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -195,7 +194,6 @@ func New(opts Options) (*Server, error) {
 	s.bodies = newBodyBudget(memory, memory/bodyShares)
 	s.controlBodies = newBodyBudget(controlBodyMemory, controlBodyMemory)
 	s.bodyStall = defaultBodyStall
-	s.accessoryLimits = store.DefaultAccessoryLimits
 	s.guard = control.NewGuard(opts.ControlToken, opts.ControlHosts)
 	if opts.ControlToken != "" && !opts.DisableControl { // a token that guards nothing is not checked
 		if err := control.CheckControlToken(opts.ControlToken); err != nil {
@@ -298,7 +296,7 @@ func (s *Server) newEcho() (*echo.Echo, error) {
 func (s *Server) operationChain(route *routers.Route) []echo.MiddlewareFunc {
 	limit := int64(defaultBodyLimit)
 	if route.Operation.OperationID == "UploadJsonAccessories" {
-		limit = uploadBodyLimit(s.accessoryLimits)
+		limit = uploadBodyLimit(store.DefaultAccessoryLimits)
 	}
 	return []echo.MiddlewareFunc{operation(route), s.gate, s.limitBody(s.bodies, limit), s.validate, s.preferExample, s.injectFaults, s.forward}
 }
@@ -316,3 +314,21 @@ func (s *Server) Store() store.Store { return s.backend }
 
 // Close releases the store.
 func (s *Server) Close() error { return s.backend.Close() }
+
+// NewHTTPServer returns the http.Server osm-stub serves h with: limits
+// against slow or greedy clients (headers within 5 s, the whole request
+// within 30 s, the answer written within 30 s, an idle connection kept
+// 120 s, headers of at most 64 KiB) and net/http's own errors logged to log
+// at warning level (nil: the standard logger).
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+	}
+	if log != nil {
+		hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	}
+	return hs
+}

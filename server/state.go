@@ -55,9 +55,7 @@ func (s *Server) AddUser(ctx context.Context, u store.User) error {
 // AddTicket creates a ticket owned by an existing user, in the owner's
 // account, created now by the server's clock unless t says when.
 func (s *Server) AddTicket(ctx context.Context, t store.Ticket) error {
-	if t.Created.IsZero() {
-		t.Created = s.Now().UTC().Truncate(time.Second) // as the rules stamp times: whole seconds, as on the wire
-	}
+	t = store.Dataset{Tickets: []store.Ticket{t}}.Stamped(s.Now()).Tickets[0] // its messages too
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		owner, err := tx.User(t.Owner)
 		if err != nil {
@@ -113,7 +111,7 @@ func (s *Server) AddReply(ctx context.Context, caseID, replier, content string) 
 // the catalogue's first consultation problem type (case_type "0"), created
 // now by the server's clock, and returns its ID.
 func (s *Server) CreateTicket(ctx context.Context, owner, description string) (string, error) {
-	t, err := store.OpenConsultation(ctx, s.store, owner, s.clock.now(), description, s.accessoryLimits)
+	t, err := store.OpenConsultation(ctx, s.store, owner, s.clock.now(), description, store.DefaultAccessoryLimits)
 	if err != nil {
 		return "", err
 	}

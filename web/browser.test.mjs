@@ -280,7 +280,7 @@ test('with -control=false the API page shows only the contract and there is no l
 
   await page.goto(`${stub.url}/docs`);
   await page.locator('#operations-Relations-CreateRelations').waitFor();
-  assert.deepEqual(await page.locator('#spec option').allTextContents(), ['OSM ticket associations (the contract)']);
+  assert.deepEqual(await page.locator('#spec option').allTextContents(), ['OSM service tickets (the contract)']);
   assert.equal(await page.locator('a[href="/_stub/ui"]').count(), 0);
   assert.deepEqual(problems, []);
 

@@ -31,16 +31,16 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 
 // New is a refusal with a formatted message, cut to the contract's limit.
 func New(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Msg: trim(fmt.Sprintf(format, args...), maxMessage)}
+	return &Error{Status: status, Code: code, Msg: Trim(fmt.Sprintf(format, args...), maxMessage)}
 }
 
 // Gateway is a refusal the API gateway would answer itself.
 func Gateway(status int, code, msg string) *Error {
-	return &Error{Status: status, Code: code, Msg: trim(msg, maxMessage), Gateway: true}
+	return &Error{Status: status, Code: code, Msg: Trim(msg, maxMessage), Gateway: true}
 }
 
-// trim shortens s to at most n characters, marking the cut with "...".
-func trim(s string, n int) string {
+// Trim shortens s to at most n characters, marking the cut with "...".
+func Trim(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -72,7 +72,7 @@ func New(control []byte) (*Pages, error) {
 	spec := func(name, url string, doc []byte) docsSpec {
 		return docsSpec{name, docsPath + url, sync.OnceValues(func() ([]byte, error) { return withStubServer(doc) })}
 	}
-	p.specs = []docsSpec{spec("OSM ticket associations (the contract)", "/openapi.yaml", gen.OpenAPI)}
+	p.specs = []docsSpec{spec("OSM service tickets (the contract)", "/openapi.yaml", gen.OpenAPI)}
 	if p.live {
 		p.specs = append(p.specs, spec("osm-stub control API", "/control.openapi.yaml", control))
 	}
