@@ -155,7 +155,9 @@ type Tx interface {
 
 	// PutAccessory stores an upload (ErrExists if its ID is taken).
 	PutAccessory(a Accessory) error
-	// Accessory returns an upload with its Data, or ErrNotFound.
+	// Accessory returns an upload WITHOUT its Data (nil), or ErrNotFound:
+	// the rules need only its name and account, and an upload may hold
+	// megabytes. PutAccessory still stores the bytes.
 	Accessory(id string) (Accessory, error)
 	// AccessoryBytes sums the Size of owner's uploads created at or after since.
 	AccessoryBytes(owner string, since time.Time) (int64, error)

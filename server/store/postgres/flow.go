@@ -337,8 +337,8 @@ func (t *tx) Accessory(id string) (store.Accessory, error) {
 	}
 	a := store.Accessory{ID: id}
 	var created int64
-	err := t.tx.QueryRow(t.ctx, `SELECT owner, account, name, accessory_from, size, data, created
-FROM accessories WHERE id = $1`, id).Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &a.Data, &created)
+	err := t.tx.QueryRow(t.ctx, `SELECT owner, account, name, accessory_from, size, created
+FROM accessories WHERE id = $1`, id).Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Accessory{}, store.ErrNotFound
 	}

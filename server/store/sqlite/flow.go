@@ -313,8 +313,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Owner, a.Account, a.Name, a.From, a.Si
 func (t *tx) Accessory(id string) (store.Accessory, error) {
 	a := store.Accessory{ID: id}
 	var created int64
-	err := t.row(`SELECT owner, account, name, accessory_from, size, data, created FROM accessories WHERE id = ?`, id).
-		Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &a.Data, &created)
+	err := t.row(`SELECT owner, account, name, accessory_from, size, created FROM accessories WHERE id = ?`, id).
+		Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Accessory{}, store.ErrNotFound
 	}

@@ -446,7 +446,10 @@ func checkUploads(t *testing.T, st store.Store, ids ...string) {
 				}
 				continue
 			}
-			if err != nil || !bytes.Equal(got.Data, want.Data) || got.Owner != want.Owner || got.Account != want.Account ||
+			// Tx.Accessory leaves the bytes out and Snapshot carries no
+			// uploads, so no Tx method reads Data back: the stored bytes
+			// are checked through Size only (and the backend's own tests).
+			if err != nil || got.Data != nil || got.Owner != want.Owner || got.Account != want.Account ||
 				got.Name != want.Name || got.From != want.From || got.Size != want.Size || !got.Created.Equal(want.Created) {
 				t.Errorf("Accessory(%s) = %+v, %v; want %+v", want.ID, got, err, want)
 			}
@@ -495,12 +498,6 @@ func (s suite) accessories(t *testing.T) {
 	if !errors.Is(err, store.ErrExists) {
 		t.Errorf("PutAccessory of a taken ID = %v, want ErrExists", err)
 	}
-	checkUploads(t, st, "ACC1", "ACC2", "ACC3", "ACC4")
-	view(t, st, func(tx store.Tx) {
-		if a, err := tx.Accessory("ACC2"); err == nil {
-			a.Data[0] = 'X' // the store's copy must not change
-		}
-	})
 	checkUploads(t, st, "ACC1", "ACC2", "ACC3", "ACC4")
 }
 
