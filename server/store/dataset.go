@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -51,6 +52,8 @@ const (
 	MaxDescription    = 2000
 	MaxMessageContent = 10000
 	MaxAccount        = 64
+	// MaxMessageID leaves room for MessageID of a ticket ID of 64.
+	MaxMessageID = 96
 )
 
 // validStatus reports whether s is one of the statuses a ticket can have.
@@ -145,11 +148,14 @@ func (d Dataset) Validate() error {
 		}
 		for j, m := range t.Messages {
 			field := fmt.Sprintf("messages[%d]", j)
-			checkLen(add, entry, field+".message_id", m.ID, 64)
+			checkLen(add, entry, field+".message_id", m.ID, MaxMessageID)
 			if other, dup := messages[m.ID]; dup && m.ID != "" {
 				add(entry, field+".message_id", "message %q is also %s", m.ID, other)
 			}
 			messages[m.ID] = entry + "." + field
+			if stubForm(m.ID) && m.ID != MessageID(t.ID, j+1) {
+				add(entry, field+".message_id", "%q has the form of the ID the stub gives a message (ticket-position): only %q may have it here", m.ID, MessageID(t.ID, j+1))
+			}
 			if m.Type != 0 && m.Type != 1 {
 				add(entry, field+".type", "%d is neither 0 (customer) nor 1 (engineer)", m.Type)
 			}
@@ -191,6 +197,12 @@ func (d Dataset) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stubForm reports whether id ends in "-" and digits, as MessageID's do.
+func stubForm(id string) bool {
+	i := strings.LastIndexByte(id, '-')
+	return i >= 0 && i < len(id)-1 && strings.Trim(id[i+1:], "0123456789") == ""
 }
 
 // checkLen checks that v is not empty and has at most max characters.
