@@ -504,7 +504,7 @@ func TestMessageIDsUnique(t *testing.T) {
 		return store.Message{ID: id, Replier: "alice", Content: "c", Created: t0}
 	}
 	s := memory.New()
-	d := store.Dataset{Users: []store.User{{Name: "alice"}}, Tickets: []store.Ticket{at("T1", msg("MSG000001")), at("T2", msg("T2-1"))}}
+	d := store.Dataset{Users: []store.User{{Name: "alice"}}, Tickets: []store.Ticket{at("T1", msg("MSG000001")), at("T2", msg("T2-1")), at("T3", msg(""))}}
 	if _, err := store.Load(ctx, s, d, true); err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +521,7 @@ func TestMessageIDsUnique(t *testing.T) {
 			seen[m.ID] = true
 		}
 	}
-	for _, id := range []string{"MSG000001", "T1-2", "T2-1", tk.ID + "-1"} {
+	for _, id := range []string{"MSG000001", "T1-2", "T2-1", "T3-1" /* given by Load */, tk.ID + "-1"} {
 		if !seen[id] {
 			t.Errorf("no message %s in %v", id, seen)
 		}
