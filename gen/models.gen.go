@@ -579,7 +579,7 @@ type DetailMessage struct {
 	// IsFirstMessage 1 for the ticket's first message, else 0.
 	IsFirstMessage int32 `json:"is_first_message"`
 
-	// MessageId The message's ID.
+	// MessageId The message's ID (the stub's are the ticket ID, "-" and the message's position from 1).
 	MessageId string `json:"message_id"`
 
 	// Replier The writer's ID (in the stub, the user's name).

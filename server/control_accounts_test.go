@@ -286,7 +286,7 @@ func TestControlTicketStatusAndReplies(t *testing.T) {
 	}
 	last := msgs[len(msgs)-1]
 	want := store.Message{ID: last.ID, Type: 1, Replier: "engineer", Content: "Send the console log.", Created: clock.Add(time.Minute), AccessoryNames: []string{}}
-	if !strings.HasPrefix(last.ID, "MSG") || !reflect.DeepEqual(last, want) {
+	if last.ID != store.MessageID(id, total) || !reflect.DeepEqual(last, want) {
 		t.Errorf("the reply = %+v, want %+v", last, want)
 	}
 

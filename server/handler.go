@@ -247,7 +247,7 @@ func (s *Server) ListCases(ctx context.Context, req gen.ListCasesRequestObject) 
 			CustomerId: t.Account, XcustomerId: t.Owner, XcustomerName: t.Owner, DcName: t.RegionID, CreateTime: wireTime(t.Created),
 		}
 	}
-	n := int32(min(total, 65535)) // the field's range
+	n := int32(min(total, store.MaxTotal)) // the field's range
 	return gen.ListCases200JSONResponse{Body: gen.CaseList{TotalCount: &n, IncidentInfoList: &list}}, nil
 }
 
@@ -317,7 +317,7 @@ func (s *Server) ListMessages(ctx context.Context, req gen.ListMessagesRequestOb
 			CreateTime: wireTime(m.Created), IsFirstMessage: first(offset + i), AccessoryList: accessoryRefs(m),
 		}
 	}
-	n := int32(min(total, 65535))
+	n := int32(min(total, store.MaxTotal))
 	return gen.ListMessages200JSONResponse{Body: gen.MessageList{Count: &n, MessageList: &list}}, nil
 }
 

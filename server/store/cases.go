@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -407,13 +408,20 @@ func Reply(ctx context.Context, s Store, id, replier, content string, now time.T
 }
 
 func addMessage(tx Tx, id string, m Message) error {
-	n, err := tx.NextID("message")
+	_, n, err := tx.Messages(id, 0, 1)
 	if err != nil {
 		return err
 	}
-	m.ID = fmt.Sprintf("MSG%06d", n)
+	m.ID = MessageID(id, n+1)
 	return tx.AddMessage(id, m)
 }
+
+// MessageID is the ID the stub gives the message at position pos (from 1)
+// of ticket: unique by construction, as ticket IDs are and messages are
+// never removed, where a counter would start again in a new process and
+// repeat an ID a loaded data set holds. Validate refuses a data set's ID of
+// this form anywhere else.
+func MessageID(ticket string, pos int) string { return ticket + "-" + strconv.Itoa(pos) }
 
 // nameAccessories fills the messages' AccessoryNames.
 func nameAccessories(tx Tx, msgs []Message) error {

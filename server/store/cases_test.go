@@ -490,3 +490,59 @@ func TestRelationsHideOtherAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageIDsUnique: a data set's message IDs never meet the stub's. A
+// message ID the old counter would have given next (MSG000001) stays its
+// own; one the stub gives next (ticket-position) is refused in a data set
+// anywhere but at that position.
+func TestMessageIDsUnique(t *testing.T) {
+	ctx := context.Background()
+	at := func(id string, msgs ...store.Message) store.Ticket {
+		return store.Ticket{ID: id, Owner: "alice", Description: "d", Messages: msgs}
+	}
+	msg := func(id string) store.Message {
+		return store.Message{ID: id, Replier: "alice", Content: "c", Created: t0}
+	}
+	s := memory.New()
+	d := store.Dataset{Users: []store.User{{Name: "alice"}}, Tickets: []store.Ticket{at("T1", msg("MSG000001")), at("T2", msg("T2-1")), at("T3", msg(""))}}
+	if _, err := store.Load(ctx, s, d, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddMessage(ctx, s, "alice", "T1", "", t0, "next", nil, store.DefaultAccessoryLimits); err != nil {
+		t.Fatal(err)
+	}
+	tk := newCase(t, s, "alice", t0)
+	seen := map[string]bool{}
+	for _, tk := range snapshot(t, s).Tickets {
+		for _, m := range tk.Messages {
+			if seen[m.ID] {
+				t.Errorf("message ID %s given twice", m.ID)
+			}
+			seen[m.ID] = true
+		}
+	}
+	for _, id := range []string{"MSG000001", "T1-2", "T2-1", "T3-1" /* given by Load */, tk.ID + "-1"} {
+		if !seen[id] {
+			t.Errorf("no message %s in %v", id, seen)
+		}
+	}
+
+	for _, c := range []struct {
+		name    string
+		tickets []store.Ticket
+		ok      bool
+	}{
+		{"the stub's next ID on its ticket", []store.Ticket{at("T1", msg("T1-2"))}, false},
+		{"the stub's next ID on another ticket", []store.Ticket{at("T1", msg("T1-1")), at("T2", msg("T1-2"))}, false},
+		{"the stub's ID of another ticket's message", []store.Ticket{at("T1", msg("T1-1")), at("T2", msg("T1-1"))}, false},
+		{"the stub's ID at its position", []store.Ticket{at("T1", msg("x"), msg("T1-2"))}, true},
+		{"a dash without digits", []store.Ticket{at("T1", msg("T1-")), at("T2", msg("T1-x"))}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := store.Dataset{Users: []store.User{{Name: "alice"}}, Tickets: c.tickets}.Validate()
+			if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "message_id") {
+				t.Errorf("Validate: %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -51,6 +53,11 @@ const (
 	MaxDescription    = 2000
 	MaxMessageContent = 10000
 	MaxAccount        = 64
+	// MaxName bounds a user's name, a message's replier and a score's
+	// author.
+	MaxName = 256
+	// MaxMessageID leaves room for MessageID of a ticket ID of 64.
+	MaxMessageID = 96
 )
 
 // validStatus reports whether s is one of the statuses a ticket can have.
@@ -103,7 +110,7 @@ func (d Dataset) Validate() error {
 	creds := map[string]string{}
 	for i, u := range d.Users {
 		entry := fmt.Sprintf("users[%d]", i)
-		checkLen(add, entry, "name", u.Name, 256)
+		checkLen(add, entry, "name", u.Name, MaxName)
 		if utf8.RuneCountInString(u.Account) > MaxAccount {
 			add(entry, "account", "must be at most %d characters", MaxAccount)
 		}
@@ -145,26 +152,35 @@ func (d Dataset) Validate() error {
 		}
 		for j, m := range t.Messages {
 			field := fmt.Sprintf("messages[%d]", j)
-			checkLen(add, entry, field+".message_id", m.ID, 64)
-			if other, dup := messages[m.ID]; dup && m.ID != "" {
-				add(entry, field+".message_id", "message %q is also %s", m.ID, other)
+			// An absent ID is given by Load (put): the control API says so.
+			id := cmp.Or(m.ID, MessageID(t.ID, j+1))
+			if utf8.RuneCountInString(m.ID) > MaxMessageID {
+				add(entry, field+".message_id", "must be at most %d characters", MaxMessageID)
 			}
-			messages[m.ID] = entry + "." + field
+			if other, dup := messages[id]; dup {
+				add(entry, field+".message_id", "message %q is also %s", id, other)
+			} else if stubForm(m.ID) && m.ID != MessageID(t.ID, j+1) {
+				add(entry, field+".message_id", "%q has the form of the ID the stub gives a message (ticket-position): only %q may have it here", m.ID, MessageID(t.ID, j+1))
+			}
+			messages[id] = entry + "." + field
 			if m.Type != 0 && m.Type != 1 {
 				add(entry, field+".type", "%d is neither 0 (customer) nor 1 (engineer)", m.Type)
 			}
-			if _, ok := users[m.Replier]; !ok && m.Type == 0 { // an engineer is no user of the account
+			if _, ok := users[m.Replier]; !ok && m.Type == 0 && m.Replier != "" { // an engineer is no user of the account
 				add(entry, field+".replier", "unknown user %q", m.Replier)
-			} else if m.Replier == "" {
-				add(entry, field+".replier", "is required")
+			} else {
+				checkLen(add, entry, field+".replier", m.Replier, MaxName) // an engineer's too
 			}
 			if utf8.RuneCountInString(m.Content) > MaxMessageContent {
 				add(entry, field+".content", "must be at most %d characters", MaxMessageContent)
 			}
 		}
 		for j, sc := range t.Scores {
-			if _, ok := users[sc.Author]; !ok {
-				add(entry, fmt.Sprintf("scores[%d].author", j), "unknown user %q", sc.Author)
+			field := fmt.Sprintf("scores[%d].author", j)
+			if _, ok := users[sc.Author]; !ok && sc.Author != "" {
+				add(entry, field, "unknown user %q", sc.Author)
+			} else {
+				checkLen(add, entry, field, sc.Author, MaxName)
 			}
 		}
 	}
@@ -191,6 +207,12 @@ func (d Dataset) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stubForm reports whether id ends in "-" and digits, as MessageID's do.
+func stubForm(id string) bool {
+	i := strings.LastIndexByte(id, '-')
+	return i >= 0 && i < len(id)-1 && strings.Trim(id[i+1:], "0123456789") == ""
 }
 
 // checkLen checks that v is not empty and has at most max characters.
@@ -261,6 +283,12 @@ func put(tx Tx, d Dataset) error {
 	}
 	for _, t := range d.Tickets {
 		t.Account = account[t.Owner] // Validate refused any other
+		t.Messages = slices.Clone(t.Messages)
+		for j := range t.Messages {
+			if t.Messages[j].ID == "" {
+				t.Messages[j].ID = MessageID(t.ID, j+1) // as addMessage gives it
+			}
+		}
 		if err := tx.PutTicket(t); err != nil {
 			return err
 		}

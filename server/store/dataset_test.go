@@ -42,7 +42,17 @@ func TestValidateTicketFlow(t *testing.T) {
 			d.Tickets[0].Messages[0].Content = strings.Repeat("é", 10001)
 		}, "tickets[0].messages[0].content"},
 		{"message type 2", func(d *store.Dataset) { d.Tickets[0].Messages[0].Type = 2 }, "tickets[0].messages[0].type"},
-		{"message without id", func(d *store.Dataset) { d.Tickets[0].Messages[0].ID = "" }, "tickets[0].messages[0].message_id"},
+		{"message without id and the id it is given", func(d *store.Dataset) {
+			d.Tickets[0].Messages[0].ID = ""
+			d.Tickets[0].Messages = append(d.Tickets[0].Messages, store.Message{ID: "T-1", Replier: "u", Content: "c"})
+		}, "tickets[0].messages[1].message_id"},
+		{"engineer's name too long", func(d *store.Dataset) {
+			d.Tickets[0].Messages[0].Type, d.Tickets[0].Messages[0].Replier = 1, strings.Repeat("é", 257)
+		}, "tickets[0].messages[0].replier"},
+		{"engineer without name", func(d *store.Dataset) { d.Tickets[0].Messages[0].Type, d.Tickets[0].Messages[0].Replier = 1, "" }, "tickets[0].messages[0].replier"},
+		{"message id too long", func(d *store.Dataset) { d.Tickets[0].Messages[0].ID = strings.Repeat("é", 97) }, "tickets[0].messages[0].message_id"},
+		{"score without author", func(d *store.Dataset) { d.Tickets[0].Scores[0].Author = "" }, "tickets[0].scores[0].author"},
+		{"score author too long", func(d *store.Dataset) { d.Tickets[0].Scores[0].Author = strings.Repeat("é", 257) }, "tickets[0].scores[0].author"},
 		{"message id twice", func(d *store.Dataset) {
 			d.Tickets[1].Messages = []store.Message{{ID: "M1", Replier: "v", Content: "c"}}
 		}, "tickets[1].messages[0].message_id"},
@@ -64,6 +74,10 @@ func TestValidateTicketFlow(t *testing.T) {
 		{"valid/content of 10000", func(d *store.Dataset) { d.Tickets[0].Messages[0].Content = strings.Repeat("é", 10000) }, ""},
 		{"valid/empty content", func(d *store.Dataset) { d.Tickets[0].Messages[0].Content = "" }, ""},
 		{"valid/engineer's message", func(d *store.Dataset) { d.Tickets[0].Messages[0].Type = 1 }, ""},
+		{"valid/engineer's name of 256", func(d *store.Dataset) {
+			d.Tickets[0].Messages[0].Type, d.Tickets[0].Messages[0].Replier = 1, strings.Repeat("é", 256)
+		}, ""},
+		{"valid/message without id (Load gives it)", func(d *store.Dataset) { d.Tickets[0].Messages[0].ID = "" }, ""},
 		{"valid/replier of another account", func(d *store.Dataset) { d.Tickets[0].Messages[0].Replier = "v" }, ""},
 	}
 	for _, c := range cases {

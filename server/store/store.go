@@ -16,6 +16,11 @@ import (
 // MaxRelations is how many associations one ticket may hold.
 const MaxRelations = 3
 
+// MaxTotal is the largest total Tx.Tickets needs to count: the API's
+// total_count (and a message list's count) is an int32 the contract caps
+// at 65535, so counting further would only cost time.
+const MaxTotal = 65535
+
 // User is an account of the stubbed service: who owns tickets, which groups
 // it belongs to, and the credentials that identify it.
 type User struct {
@@ -133,7 +138,8 @@ type Tx interface {
 	UpdateTicket(t Ticket) error
 	// Tickets returns one page of the tickets q selects, newest first (by
 	// Created, then by ID, both descending), without Relations, Messages or
-	// Scores, and how many q selects in all, ignoring Offset and Limit.
+	// Scores, and how many q selects in all, ignoring Offset and Limit,
+	// counted up to MaxTotal (a larger total may come back as MaxTotal).
 	Tickets(q TicketQuery) (page []Ticket, total int, err error)
 	// AddMessage appends m to ticket id's messages (ErrNotFound).
 	AddMessage(id string, m Message) error
@@ -149,7 +155,9 @@ type Tx interface {
 
 	// PutAccessory stores an upload (ErrExists if its ID is taken).
 	PutAccessory(a Accessory) error
-	// Accessory returns an upload with its Data, or ErrNotFound.
+	// Accessory returns an upload WITHOUT its Data (nil), or ErrNotFound:
+	// the rules need only its name and account, and an upload may hold
+	// megabytes. PutAccessory still stores the bytes.
 	Accessory(id string) (Accessory, error)
 	// AccessoryBytes sums the Size of owner's uploads created at or after since.
 	AccessoryBytes(owner string, since time.Time) (int64, error)

@@ -12,7 +12,7 @@ import (
 // one account that holds 1k or 1M tickets (issue 25: at most 2x slower
 // with 1M): all of the account, one owner's, one status's (totals from
 // ticket_counts), and one key's (a filter whose total is counted, up to
-// postgres.CountCap; the key matches every ticket).
+// store.MaxTotal; the key matches every ticket).
 //
 //	OSM_STUB_TEST_POSTGRES=postgres://... go test -run '^$' -bench Tickets ./server/store/postgres/
 func BenchmarkTickets1k(b *testing.B) { benchTickets(b, 1_000) }

@@ -15,12 +15,6 @@ import (
 	"github.com/osmstub/osmstub/server/store"
 )
 
-// CountCap bounds the count of a listing filtered by ID, keys or time:
-// ListCases's total_count is at most 65535, so counting further would only
-// cost time (a filter that a million tickets match). A listing filtered by
-// no more than owners and status has an exact total, from ticket_counts.
-const CountCap = 65536
-
 // ticketColumns are the tickets table's columns in scanTicket's order.
 const ticketColumns = `id, owner, description, account, status, business_type_id, product_category_id,
 	region_id, severity_id, source_id, created, pressed, judgement, accessory_ids`
@@ -166,7 +160,8 @@ RETURNING t.owner, old.account, old.status`, tk.ID, d.Account, d.Status, d.Busin
 // walks tickets_by_account (or tickets_by_owner) in its order, so the first
 // page reads a page of rows however many the account has. The total of a
 // listing filtered by no more than owners and status is read from
-// ticket_counts; of any other, counted up to CountCap.
+// ticket_counts; of any other, counted up to store.MaxTotal, so that a
+// filter a million tickets match costs no more than one 65535 match.
 func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	if err := t.flush(); err != nil {
 		return nil, 0, err
@@ -231,7 +226,7 @@ ORDER BY created DESC, id DESC LIMIT `+arg(limit)+` OFFSET `+arg(max(q.Offset, 0
 			args[:filterArgs]...).Scan(&total)
 	} else {
 		err = t.tx.QueryRow(t.ctx, `SELECT count(*) FROM (SELECT 1 FROM tickets WHERE `+cond+` LIMIT `+
-			strconv.Itoa(CountCap)+`) AS capped`, args[:filterArgs]...).Scan(&total)
+			strconv.Itoa(store.MaxTotal)+`) AS capped`, args[:filterArgs]...).Scan(&total)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: count tickets: %w", err)
@@ -342,8 +337,8 @@ func (t *tx) Accessory(id string) (store.Accessory, error) {
 	}
 	a := store.Accessory{ID: id}
 	var created int64
-	err := t.tx.QueryRow(t.ctx, `SELECT owner, account, name, accessory_from, size, data, created
-FROM accessories WHERE id = $1`, id).Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &a.Data, &created)
+	err := t.tx.QueryRow(t.ctx, `SELECT owner, account, name, accessory_from, size, created
+FROM accessories WHERE id = $1`, id).Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Accessory{}, store.ErrNotFound
 	}

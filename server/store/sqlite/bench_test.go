@@ -13,7 +13,7 @@ import (
 // one account that holds 1k or 1M tickets (issue 25: at most 2x slower
 // with 1M): all of the account, one owner's, one status's (totals from
 // ticket_counts), and one key's (a filter whose total is counted, up to
-// sqlite.CountCap; the key matches every ticket).
+// store.MaxTotal; the key matches every ticket).
 //
 //	go test -run '^$' -bench Tickets ./server/store/sqlite/
 func BenchmarkTickets1k(b *testing.B) { benchTickets(b, 1_000) }

@@ -13,12 +13,6 @@ import (
 	"github.com/osmstub/osmstub/server/store"
 )
 
-// CountCap bounds the count of a listing filtered by ID, keys or time:
-// ListCases's total_count is at most 65535, so counting further would only
-// cost time (a filter that a million tickets match). A listing filtered by
-// no more than owners and status has an exact total, from ticket_counts.
-const CountCap = 65536
-
 // ticketColumns are the tickets table's columns in scanTicket's order.
 const ticketColumns = `id, owner, description, account, status, business_type_id, product_category_id,
 	region_id, severity_id, source_id, created, pressed, judgement, accessory_ids`
@@ -157,7 +151,8 @@ WHERE id = ?`, d.Account, d.Status, d.BusinessTypeID, d.ProductCategoryID, d.Reg
 // walks tickets_by_account (or tickets_by_owner) in its order, so the first
 // page reads a page of rows however many the account has. The total of a
 // listing filtered by no more than owners and status is read from
-// ticket_counts; of any other, counted up to CountCap.
+// ticket_counts; of any other, counted up to store.MaxTotal, so that a
+// filter a million tickets match costs no more than one 65535 match.
 func (t *tx) Tickets(q store.TicketQuery) ([]store.Ticket, int, error) {
 	where := []string{"account = ?"}
 	args := []any{q.Account}
@@ -217,7 +212,7 @@ ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, max(q.Offs
 		err = t.row(`SELECT COALESCE(SUM(n), 0) FROM ticket_counts WHERE `+cond, args...).Scan(&total)
 	} else {
 		err = t.row(`SELECT count(*) FROM (SELECT 1 FROM tickets WHERE `+cond+` LIMIT ?)`,
-			append(args, CountCap)...).Scan(&total)
+			append(args, store.MaxTotal)...).Scan(&total)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: count tickets: %w", err)
@@ -318,8 +313,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Owner, a.Account, a.Name, a.From, a.Si
 func (t *tx) Accessory(id string) (store.Accessory, error) {
 	a := store.Accessory{ID: id}
 	var created int64
-	err := t.row(`SELECT owner, account, name, accessory_from, size, data, created FROM accessories WHERE id = ?`, id).
-		Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &a.Data, &created)
+	err := t.row(`SELECT owner, account, name, accessory_from, size, created FROM accessories WHERE id = ?`, id).
+		Scan(&a.Owner, &a.Account, &a.Name, &a.From, &a.Size, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Accessory{}, store.ErrNotFound
 	}

@@ -32,14 +32,7 @@ func (s suite) flow(t *testing.T) {
 	t.Run("FlowReadOnly", s.flowReadOnly)
 	t.Run("SnapshotLoadRoundtrip", s.snapshotLoadRoundtrip)
 	t.Run("DetailSnapshotRoundTrip", s.detailSnapshotRoundTrip)
-	t.Run("DetailTickets", s.detailTickets)
 	t.Run("DetailCounts", s.detailCounts)
-	t.Run("DetailUpdateTicket", s.detailUpdateTicket)
-	t.Run("DetailMessagesAndScores", s.detailMessagesAndScores)
-	t.Run("DetailAccessories", s.detailAccessories)
-	t.Run("DetailCatalogue", s.detailCatalogue)
-	t.Run("DetailDeleteAccount", s.detailDeleteAccount)
-	t.Run("DetailNextID", s.detailNextID)
 }
 
 // t0 is the day the flow's tickets are created; at(h) h hours later.
@@ -349,6 +342,9 @@ func (s suite) messages(t *testing.T) {
 		if page, total, err := tx.Messages("A2", 0, 10); err != nil || total != 0 || len(page) != 0 {
 			t.Errorf("Messages(A2) = %+v, %d, %v; want none", page, total, err)
 		}
+		if page, total, err := tx.Messages("NOPE", 0, 0); err != nil || total != 0 || len(page) != 0 {
+			t.Errorf("Messages(NOPE) = %+v, %d, %v; want none", page, total, err)
+		}
 	})
 	if err := st.Update(t.Context(), func(tx store.Tx) error {
 		return tx.AddMessage("NOPE", store.Message{ID: "MSG99", Replier: "alice", Content: "x", Created: at(1)})
@@ -446,7 +442,10 @@ func checkUploads(t *testing.T, st store.Store, ids ...string) {
 				}
 				continue
 			}
-			if err != nil || !bytes.Equal(got.Data, want.Data) || got.Owner != want.Owner || got.Account != want.Account ||
+			// Tx.Accessory leaves the bytes out and Snapshot carries no
+			// uploads, so no Tx method reads Data back: the stored bytes
+			// are checked through Size only (and the backend's own tests).
+			if err != nil || got.Data != nil || got.Owner != want.Owner || got.Account != want.Account ||
 				got.Name != want.Name || got.From != want.From || got.Size != want.Size || !got.Created.Equal(want.Created) {
 				t.Errorf("Accessory(%s) = %+v, %v; want %+v", want.ID, got, err, want)
 			}
@@ -495,12 +494,6 @@ func (s suite) accessories(t *testing.T) {
 	if !errors.Is(err, store.ErrExists) {
 		t.Errorf("PutAccessory of a taken ID = %v, want ErrExists", err)
 	}
-	checkUploads(t, st, "ACC1", "ACC2", "ACC3", "ACC4")
-	view(t, st, func(tx store.Tx) {
-		if a, err := tx.Accessory("ACC2"); err == nil {
-			a.Data[0] = 'X' // the store's copy must not change
-		}
-	})
 	checkUploads(t, st, "ACC1", "ACC2", "ACC3", "ACC4")
 }
 
@@ -766,6 +759,13 @@ func (s suite) deleteAccount(t *testing.T) {
 				gone = append(gone, lookup{"ticket", tk, ""})
 			}
 			checkFound(t, st, gone...)
+			view(t, st, func(tx store.Tx) {
+				for _, id := range c.tickets { // no message row outlives its ticket
+					if page, total, err := tx.Messages(id, 0, 0); err != nil || total != 0 || len(page) != 0 {
+						t.Errorf("Messages(%s) after DeleteAccount = %+v, %d, %v; want none", id, page, total, err)
+					}
+				}
+			})
 			if page, total := query(t, st, store.TicketQuery{Account: c.account}); len(page) != 0 || total != 0 {
 				t.Errorf("Tickets of the deleted account = %q, %d; want none", page, total)
 			}
