@@ -79,8 +79,12 @@ func (c *API) AddReply(ctx context.Context, req controlapi.AddReplyRequestObject
 }
 
 func noTicket(err error, caseID string) error {
-	if errors.Is(err, store.ErrUnknownTicket) || errors.Is(err, store.ErrNotFound) {
+	var re *store.RuleError
+	switch {
+	case errors.Is(err, store.ErrUnknownTicket) || errors.Is(err, store.ErrNotFound):
 		return apierror.New(http.StatusNotFound, CodeNotFound, "case_id: ticket %s not found", caseID)
+	case errors.Is(err, store.ErrParam) && errors.As(err, &re):
+		return apierror.New(http.StatusBadRequest, apierror.CodeInvalid, "%s", re.Detail) // a ticket's message limit
 	}
 	return err
 }

@@ -34,6 +34,14 @@ var (
 	ErrUploadBudget = errors.New("daily upload budget exceeded")
 )
 
+// MaxMessages and MaxScores bound what one ticket holds, so that
+// ShowCaseDetail, which lists them all, stays bounded (the contract allows
+// 65535 items; no source gives the service's limits: assumed).
+const (
+	MaxMessages = 200
+	MaxScores   = 20
+)
+
 // SourceID is the only source_id the service names ("当前固定为…").
 const SourceID = "83aeb0f2834c4df49826c781d32a963e"
 
@@ -412,6 +420,9 @@ func addMessage(tx Tx, id string, m Message) error {
 	if err != nil {
 		return err
 	}
+	if n >= MaxMessages {
+		return Param("message", "a ticket holds at most %d messages", MaxMessages)
+	}
 	m.ID = MessageID(id, n+1)
 	return tx.AddMessage(id, m)
 }
@@ -539,6 +550,12 @@ func AddScore(ctx context.Context, s Store, caller, id, group string, now time.T
 			case cat.Satisfaction[j].Value > 0 && v.Value > cat.Satisfaction[j].Value:
 				return Param(field+".satisfaction_value", "at most %d for dimension %d", cat.Satisfaction[j].Value, v.ID)
 			}
+		}
+		if scores, err := tx.Scores(id); err != nil || len(scores) >= MaxScores {
+			if err != nil {
+				return err
+			}
+			return Param("judgement", "a ticket holds at most %d scores", MaxScores)
 		}
 		if err := tx.AddScore(id, Score{Author: user.Name, Judgement: judgement, Satisfaction: slices.Clone(sat), Created: stamp(now)}); err != nil {
 			return err

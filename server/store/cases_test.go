@@ -546,3 +546,29 @@ func TestMessageIDsUnique(t *testing.T) {
 		})
 	}
 }
+
+// TestTicketLimits: a ticket holds at most MaxMessages messages (its
+// description the first, the staff's replies too) and MaxScores scores.
+func TestTicketLimits(t *testing.T) {
+	s := flowStore(t)
+	ctx := context.Background()
+	tk := newCase(t, s, "alice", t0)
+	for i := 1; i < store.MaxMessages-1; i++ {
+		if err := store.Reply(ctx, s, tk.ID, "engineer", "r", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantRule(t, store.AddMessage(ctx, s, "alice", tk.ID, "", t0, "the last", nil, store.DefaultAccessoryLimits), nil, "")
+	wantRule(t, store.AddMessage(ctx, s, "alice", tk.ID, "", t0, "one more", nil, store.DefaultAccessoryLimits), store.ErrParam, "message")
+	wantRule(t, store.Reply(ctx, s, tk.ID, "engineer", "one more", t0), store.ErrParam, "message")
+	if _, total, err := store.ListMessages(ctx, s, "alice", tk.ID, "", 0, 1); err != nil || total != store.MaxMessages {
+		t.Fatalf("%d messages, %v; want %d", total, err, store.MaxMessages)
+	}
+	if err := store.SetStatus(ctx, s, tk.ID, store.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	for range store.MaxScores {
+		wantRule(t, store.AddScore(ctx, s, "alice", tk.ID, "", t0, "ok", nil), nil, "")
+	}
+	wantRule(t, store.AddScore(ctx, s, "alice", tk.ID, "", t0, "ok", nil), store.ErrParam, "judgement")
+}
