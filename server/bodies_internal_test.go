@@ -317,11 +317,13 @@ func waitFor(t *testing.T, s *Server, what string, cond func(b *bodyBudget) bool
 // here), and the connection serves the next request.
 func TestBodyThatProgresses(t *testing.T) {
 	s, addr, _ := rawServer(t, Options{})
-	s.bodyStall = 300 * time.Millisecond // 15 times the gap between two bytes
-	body := `{"related_id_list":["DEMO-2"]}         `
+	// 30 times the gap between two bytes: a loaded machine's pause in the
+	// writer does not look like a stall.
+	s.bodyStall = 1500 * time.Millisecond
+	body := `{"related_id_list":["DEMO-2"]}` + strings.Repeat(" ", 20)
 	c := dialRaw(t, addr, postHead(createPath, "demo-token", fmt.Sprintf("Content-Length: %d", len(body))), "")
-	for i := range len(body) { // about 0.8 s in all
-		time.Sleep(20 * time.Millisecond)
+	for i := range len(body) { // about 2.5 s in all, longer than the stall limit
+		time.Sleep(50 * time.Millisecond)
 		if _, err := io.WriteString(c, body[i:i+1]); err != nil {
 			t.Fatal(err)
 		}
