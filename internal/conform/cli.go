@@ -68,7 +68,7 @@ func parseArgs(args []string, stderr io.Writer) (Config, string, error) {
 		"Against the live service that ticket reaches Huawei's support staff: use it only where that is acceptable. Without it, those checks are skipped and do not fail the run")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: osm-stub conform -endpoint URL [-token TOKEN] -cases ID,ID[,ID,ID,ID] [flags]\n\n"+
-			"Runs a safe, self-cleaning scenario against an implementation of the OSM association API,\n"+
+			"Runs a safe, self-cleaning scenario against an implementation of the OSM v2 ticket API,\n"+
 			"validates every answer against openapi.yaml and compares it with what osm-stub answers.\n"+
 			"It acts only on the given tickets and removes every association it created, also on Ctrl-C.\n"+
 			"It opens no ticket unless -allow-create is given; then it cancels the one it opened, also on Ctrl-C.\n\n"+
