@@ -354,7 +354,7 @@ func (f *flow) run(t *testing.T) {
 		t.Fatalf("ShowCaseDetail(%s) message_list = %v; want the description and the message", first, detail.MessageList)
 	}
 	dm := detail.MessageList[1]
-	if deref(dm.Content) != content || !matches(deref(dm.MessageId), "MSG", 6) || deref(dm.Replier) != "demo" {
+	if deref(dm.Content) != content || deref(dm.MessageId) != store.MessageID(first, 2) || deref(dm.Replier) != "demo" {
 		t.Errorf("ShowCaseDetail(%s) message = %+v", first, dm)
 	}
 	if acc := deref(dm.AccessoryList); len(acc) != 1 || deref(acc[0].AccessoryId) != msgAcc || deref(acc[0].FileActualName) != "trace.txt" {
